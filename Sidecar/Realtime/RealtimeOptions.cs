@@ -1,0 +1,64 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace CaptionSidecar.Realtime;
+
+/// <summary>How turns are detected in a Realtime session.</summary>
+public enum TurnDetectionMode
+{
+    /// <summary>The model decides when a sentence ends (default).</summary>
+    SemanticVad,
+
+    /// <summary>Silence of <see cref="RealtimeOptions.SilenceDurationMs"/> ends a turn.</summary>
+    ServerVad,
+
+    /// <summary>No server VAD: the client commits turns itself.</summary>
+    Manual,
+}
+
+/// <summary>How to reach the Realtime service and configure its sessions. Bound from the <c>Realtime</c> section.</summary>
+public sealed class RealtimeOptions
+{
+    public const string Section = "Realtime";
+
+    /// <summary>The API root, for example <c>https://api.openai.com/v1</c>, an Azure <c>https://NAME.openai.azure.com/openai/v1</c>, or a compatible server.</summary>
+    [Required]
+    public Uri Endpoint { get; set; } = new("https://api.openai.com/v1");
+
+    /// <summary>The API key. Prefer the <c>OPENAI_API_KEY</c> environment variable. Never logged.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Transcription model for the source language. Default <c>gpt-4o-transcribe</c>.</summary>
+    [Required]
+    public string TranscribeModel { get; set; } = "gpt-4o-transcribe";
+
+    /// <summary>Source language hint (ISO 639-1), also the source caption language code. Default <c>en</c>.</summary>
+    [Required, RegularExpression("^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", ErrorMessage = "Language must be an ISO 639-1 code such as 'en' or 'pt-BR'.")]
+    public string Language { get; set; } = "en";
+
+    /// <summary>Vocabulary hint for transcription (names, game terms). At most 1024 characters.</summary>
+    [MaxLength(1024)]
+    public string? Prompt { get; set; }
+
+    /// <summary>Turn detection. Default semantic VAD.</summary>
+    public TurnDetectionMode TurnDetection { get; set; } = TurnDetectionMode.SemanticVad;
+
+    /// <summary>Semantic VAD eagerness: low, medium, high or auto. Default auto.</summary>
+    [RegularExpression("^(low|medium|high|auto)$")]
+    public string Eagerness { get; set; } = "auto";
+
+    /// <summary>Server VAD: silence that ends a turn, in ms. Default 500.</summary>
+    [Range(100, 5000)]
+    public int SilenceDurationMs { get; set; } = 500;
+
+    /// <summary>Server VAD threshold 0..1. Default 0.5.</summary>
+    [Range(0.0, 1.0)]
+    public double VadThreshold { get; set; } = 0.5;
+
+    /// <summary>Noise reduction: near_field, far_field or none. Default near_field.</summary>
+    [RegularExpression("^(near_field|far_field|none)$")]
+    public string NoiseReduction { get; set; } = "near_field";
+
+    /// <summary>Seconds to wait for pending turns to finish at the end of file input. Default 20.</summary>
+    [Range(1, 600)]
+    public int DrainTimeoutSeconds { get; set; } = 20;
+}

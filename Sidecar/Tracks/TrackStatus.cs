@@ -1,0 +1,32 @@
+namespace CaptionSidecar.Tracks;
+
+/// <summary>Where a track's session stands.</summary>
+public enum TrackSessionState
+{
+    Starting,
+    Connecting,
+    Connected,
+    Reconnecting,
+    Draining,
+    Stopped,
+    Failed,
+}
+
+/// <summary>A rate limit as last reported by the server.</summary>
+public sealed record RateLimitStatus(string Name, long Limit, long Remaining, double ResetSeconds);
+
+/// <summary>An immutable snapshot of a track for status output; tracks publish a new one when anything changes.</summary>
+public sealed record TrackStatus(
+    string Language,
+    TrackSessionState State,
+    string? SessionId = null,
+    string? LastError = null,
+    DateTimeOffset? ConnectedAt = null,
+    DateTimeOffset? ExpiresAt = null,
+    int Reconnects = 0,
+    long ChunksSent = 0,
+    long ChunksDropped = 0,
+    long TurnsCompleted = 0,
+    IReadOnlyList<RateLimitStatus>? RateLimits = null,
+    long InputTokens = 0,
+    long OutputTokens = 0);

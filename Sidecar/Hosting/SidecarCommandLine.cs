@@ -1,13 +1,105 @@
+using System.CommandLine;
+
 namespace CaptionSidecar.Hosting;
 
-/// <summary>Parses the command line and runs the chosen command.</summary>
+/// <summary>
+/// The command line. Every option maps onto a configuration key, so <c>appsettings.json</c>, environment variables
+/// (<c>CAPTIONSIDECAR_Section__Key</c>) and the command line all bind to the same options classes; the command line
+/// wins over the environment, which wins over the settings file.
+/// </summary>
 public static class SidecarCommandLine
 {
-    /// <summary>Runs the sidecar; returns the process exit code.</summary>
+    /// <summary>Process exit code for invalid configuration or usage.</summary>
+    public const int ExitInvalidConfiguration = 2;
+
+    /// <summary>Parses <paramref name="args"/> and runs the chosen command; returns the process exit code.</summary>
     public static Task<int> RunAsync(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        Console.Error.WriteLine("CaptionSidecar: the command line is being built (issue 2).");
-        return Task.FromResult(2);
+        var root = Build();
+        // The host's console lifetime handles Ctrl+C and SIGTERM (and drains the outputs); System.CommandLine must not.
+        return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+    }
+
+    /// <summary>Builds the command tree (exposed for tests of parsing and mapping).</summary>
+    internal static RootCommand Build()
+    {
+        var settings = Settings();
+        var configFile = new Option<FileInfo?>("--config") { Description = "An extra JSON settings file (same shape as appsettings.json).", Recursive = true };
+
+        var root = new RootCommand("CaptionSidecar: live captions for streams, from your audio to OBS and a browser overlay.");
+        foreach (var s in settings)
+        {
+            root.Add(s.Option);
+        }
+
+        root.Add(configFile);
+
+        var run = new Command("run", "Run the sidecar (the default command).");
+        root.Add(run);
+
+        Func<ParseResult, CancellationToken, Task<int>> runAction = (parse, ct) =>
+            SidecarHost.RunAsync(ToConfiguration(parse, settings), parse.GetValue(configFile)?.FullName, ct);
+        root.SetAction(runAction);
+        run.SetAction(runAction);
+        return root;
+    }
+
+    /// <summary>The configuration key/value pairs that the options given on the command line stand for.</summary>
+    internal static Dictionary<string, string?> ToConfiguration(ParseResult parse, IReadOnlyList<CliSetting> settings)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var s in settings)
+        {
+            var result = parse.GetResult(s.Option);
+            if (result is null || result.Implicit)
+            {
+                continue;
+            }
+
+            var raw = s.Option switch
+            {
+                Option<bool> flag => parse.GetValue(flag) ? "true" : "false",
+                Option<string> text => parse.GetValue(text),
+                _ => throw new InvalidOperationException($"Unexpected option type for {s.Option.Name}."),
+            };
+            values[s.ConfigurationKey] = s.Transform is null ? raw : s.Transform(raw);
+        }
+
+        return values;
+    }
+
+    /// <summary>One command-line option and the configuration key it sets.</summary>
+    internal sealed record CliSetting(Option Option, string ConfigurationKey, Func<string?, string?>? Transform = null);
+
+    internal static IReadOnlyList<CliSetting> Settings()
+    {
+        static Option<string> Text(string name, string description, string? helpName = null) =>
+            new(name) { Description = description, HelpName = helpName, Recursive = true };
+        static Option<bool> Flag(string name, string description) =>
+            new(name) { Description = description, Recursive = true };
+
+        return
+        [
+            new(Text("--input", "Audio input: default | device:NAME | file:PATH (WAV) | stdin (raw s16le) | cmd:\"COMMAND\" (stdout raw s16le).", "SPEC"), "Audio:Input"),
+            new(Text("--input-rate", "Sample rate of raw s16le input (stdin, cmd:). Default 48000.", "HZ"), "Audio:InputRate"),
+            new(Text("--input-channels", "Channel count of raw s16le input (stdin, cmd:). Default 1.", "N"), "Audio:InputChannels"),
+            new(Text("--chunk-ms", "Milliseconds of audio per chunk sent to the sessions. Default 20.", "MS"), "Audio:ChunkMilliseconds"),
+            new(Flag("--no-pacing", "Feed file input as fast as the sessions accept it instead of in real time."), "Audio:NoPacing"),
+            new(Text("--engine", "openai | test-pattern. Default: openai when an API key is set, else test-pattern.", "ENGINE"), "Sidecar:Engine"),
+            new(Flag("--exit-at-end", "With file or stdin input: finish the last caption, flush, and exit 0 when the input ends."), "Sidecar:ExitAtEnd"),
+            new(Text("--data-dir", "Per-user data folder for logs. Default: the OS per-user app data folder.", "DIR"), "Sidecar:DataDirectory"),
+            new(Text("--realtime-endpoint", "Realtime API root, e.g. https://api.openai.com/v1 (default), an Azure OpenAI .../openai/v1, or a compatible server.", "URL"), "Realtime:Endpoint"),
+            new(Text("--api-key", "API key (prefer the OPENAI_API_KEY environment variable: command lines are visible to other processes).", "KEY"), "Realtime:ApiKey"),
+            new(Text("--transcribe-model", "Transcription model. Default gpt-4o-transcribe.", "MODEL"), "Realtime:TranscribeModel"),
+            new(Text("--language", "Source language (ISO 639-1), a hint for transcription and the source caption language. Default en.", "CODE"), "Realtime:Language"),
+            new(Text("--prompt", "Vocabulary hint for transcription: names, game terms (at most 1024 characters).", "TEXT"), "Realtime:Prompt"),
+            new(Text("--turn-detection", "semantic-vad (default) | server-vad | manual.", "MODE"), "Realtime:TurnDetection", v => v?.Replace("-", string.Empty, StringComparison.Ordinal)),
+            new(Text("--transcript-dir", "Folder for .srt, .vtt and .jsonl transcripts per language.", "DIR"), "Captions:TranscriptDirectory"),
+            new(Text("--max-lines", "Caption lines at most. Default 2.", "N"), "Captions:MaxLines"),
+            new(Text("--max-chars", "Characters per caption line at most. Default 42.", "N"), "Captions:MaxCharactersPerLine"),
+            new(Text("--clear-after", "Seconds of silence after which captions clear (0 = never). Default 5.", "SECONDS"), "Captions:ClearAfterSeconds"),
+            new(Text("--log-level", "Minimum log level: Verbose | Debug | Information (default) | Warning | Error.", "LEVEL"), "Serilog:MinimumLevel:Default"),
+        ];
     }
 }

@@ -1,0 +1,64 @@
+using CaptionSidecar.Audio;
+using CaptionSidecar.Captions;
+using CaptionSidecar.Realtime;
+using CaptionSidecar.TestPattern;
+using CaptionSidecar.Tracks;
+using Microsoft.Extensions.Options;
+
+namespace CaptionSidecar.Hosting;
+
+/// <summary>Registers each part of the sidecar with the host.</summary>
+public static class ServiceRegistration
+{
+    /// <summary>Binds every options class to its configuration section and validates them all at start.</summary>
+    public static IServiceCollection AddSidecarOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SidecarOptions>().Bind(configuration.GetSection(SidecarOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AudioOptions>().Bind(configuration.GetSection(AudioOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<CaptionOptions>().Bind(configuration.GetSection(CaptionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RealtimeOptions>().Bind(configuration.GetSection(RealtimeOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SidecarOptions>, SidecarOptionsValidator>();
+        services.AddSingleton<IValidateOptions<AudioOptions>, AudioOptionsValidator>();
+        services.AddSingleton<IValidateOptions<RealtimeOptions>, RealtimeOptionsValidator>();
+        return services;
+    }
+
+    /// <summary>The caption dispatcher and the outputs that ship with the sidecar (console, transcripts).</summary>
+    public static IServiceCollection AddCaptionOutputs(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<ICaptionSink, ConsoleCaptionSink>();
+        if (!string.IsNullOrWhiteSpace(configuration[$"{CaptionOptions.Section}:{nameof(CaptionOptions.TranscriptDirectory)}"]))
+        {
+            services.AddSingleton<ICaptionSink, TranscriptWriter>();
+        }
+
+        services.AddSingleton<CaptionDispatcher>();
+        services.AddSingleton<ICaptionPublisher>(sp => sp.GetRequiredService<CaptionDispatcher>());
+        // Registered before the pipeline so it stops after it: the pipeline finishes, then the outputs drain.
+        services.AddHostedService(sp => sp.GetRequiredService<CaptionDispatcher>());
+        return services;
+    }
+
+    /// <summary>Audio input: the source named by <see cref="AudioOptions.Input"/>.</summary>
+    public static IServiceCollection AddAudioInput(this IServiceCollection services)
+    {
+        services.AddSingleton<IAudioSourceFactory, AudioSourceFactory>();
+        return services;
+    }
+
+    /// <summary>The engines (Realtime, test pattern) and the choice between them.</summary>
+    public static IServiceCollection AddCaptionEngines(this IServiceCollection services)
+    {
+        services.AddSingleton<RealtimeTrackFactory>();
+        services.AddSingleton<TestPatternTrackFactory>();
+        services.AddSingleton(sp => EngineChoice.Resolve(
+            sp.GetRequiredService<IOptions<SidecarOptions>>().Value,
+            sp.GetRequiredService<IOptions<RealtimeOptions>>().Value));
+        services.AddSingleton<ILanguageTrackFactory>(sp => sp.GetRequiredService<EngineChoice>().Engine switch
+        {
+            EngineChoice.OpenAi => sp.GetRequiredService<RealtimeTrackFactory>(),
+            _ => sp.GetRequiredService<TestPatternTrackFactory>(),
+        });
+        return services;
+    }
+}

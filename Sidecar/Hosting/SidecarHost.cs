@@ -1,0 +1,132 @@
+using CaptionSidecar.Audio;
+using CaptionSidecar.Captions;
+using CaptionSidecar.Pipeline;
+using CaptionSidecar.Realtime;
+using Microsoft.Extensions.Options;
+using Serilog;
+using Serilog.Events;
+
+namespace CaptionSidecar.Hosting;
+
+/// <summary>Builds and runs the generic host that carries the caption pipeline.</summary>
+public static class SidecarHost
+{
+    /// <summary>Prefix of the environment variables that bind to settings, e.g. <c>CAPTIONSIDECAR_Audio__Input</c>.</summary>
+    public const string EnvironmentPrefix = "CAPTIONSIDECAR_";
+
+    /// <summary>Runs the sidecar until it is stopped (Ctrl+C, SIGTERM) or, with <c>--exit-at-end</c>, its input ends.</summary>
+    /// <returns>The process exit code: 0 on success, 1 when the run failed, 2 for invalid configuration.</returns>
+    public static async Task<int> RunAsync(IReadOnlyDictionary<string, string?> commandLine, string? configFile, CancellationToken cancellationToken)
+    {
+        IHost host;
+        try
+        {
+            host = Build(commandLine, configFile);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FileNotFoundException or FormatException or InvalidOperationException)
+        {
+            await Console.Error.WriteLineAsync($"Invalid configuration: {ex.Message}");
+            return SidecarCommandLine.ExitInvalidConfiguration;
+        }
+
+        using (host)
+        {
+            try
+            {
+                await host.RunAsync(cancellationToken);
+            }
+            catch (OptionsValidationException ex)
+            {
+                await Console.Error.WriteLineAsync("Invalid configuration, nothing was started:");
+                foreach (var failure in ex.Failures)
+                {
+                    await Console.Error.WriteLineAsync($"  - {failure}");
+                }
+
+                return SidecarCommandLine.ExitInvalidConfiguration;
+            }
+            finally
+            {
+                await Log.CloseAndFlushAsync();
+            }
+
+            return host.Services.GetRequiredService<ProcessOutcome>().ExitCode;
+        }
+    }
+
+    /// <summary>Builds the host: configuration sources, logging, options and services.</summary>
+    public static IHost Build(IReadOnlyDictionary<string, string?> commandLine, string? configFile)
+    {
+        ArgumentNullException.ThrowIfNull(commandLine);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        AddConfiguration(builder.Configuration, commandLine, configFile);
+        var sidecar = builder.Configuration.GetSection(SidecarOptions.Section).Get<SidecarOptions>() ?? new SidecarOptions();
+        var folders = new DataFolders(sidecar.DataDirectory);
+        folders.EnsureCreated();
+        builder.Services.AddSingleton(folders);
+        AddLogging(builder, folders, sidecar);
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ProcessOutcome>();
+        builder.Services.AddSidecarOptions(builder.Configuration);
+        builder.Services.AddCaptionOutputs(builder.Configuration);
+        builder.Services.AddAudioInput();
+        builder.Services.AddCaptionEngines();
+        builder.Services.AddHostedService<CaptionPipelineService>();
+        return builder.Build();
+    }
+
+    private static void AddConfiguration(ConfigurationManager configuration, IReadOnlyDictionary<string, string?> commandLine, string? configFile)
+    {
+        configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);
+        if (configFile is not null)
+        {
+            if (!File.Exists(configFile))
+            {
+                throw new FileNotFoundException($"--config file '{configFile}' does not exist.", configFile);
+            }
+
+            configuration.AddJsonFile(configFile, optional: false, reloadOnChange: false);
+        }
+
+        // The well-known variable names of the services we talk to, below our own prefixed variables.
+        var wellKnown = new Dictionary<string, string?>();
+        if (Environment.GetEnvironmentVariable("OPENAI_API_KEY") is { Length: > 0 } key)
+        {
+            wellKnown[$"{RealtimeOptions.Section}:{nameof(RealtimeOptions.ApiKey)}"] = key;
+        }
+
+        configuration.AddInMemoryCollection(wellKnown);
+        configuration.AddEnvironmentVariables(EnvironmentPrefix);
+        configuration.AddInMemoryCollection(commandLine);
+    }
+
+    private static void AddLogging(HostApplicationBuilder builder, DataFolders folders, SidecarOptions sidecar)
+    {
+        var logFile = Path.Combine(folders.Logs, "sidecar-.log");
+        builder.Services.AddSerilog((_, log) => log
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
+            .ReadFrom.Configuration(builder.Configuration)
+            .Enrich.FromLogContext()
+            // Logs go to stderr so stdout carries only captions (scripts can pipe them).
+            .WriteTo.Console(
+                outputTemplate: "{Timestamp:HH:mm:ss} {Level:u3} {SourceContext:l}: {Message:lj}{NewLine}{Exception}",
+                standardErrorFromLevel: LogEventLevel.Verbose,
+                formatProvider: System.Globalization.CultureInfo.InvariantCulture)
+            .WriteTo.File(
+                logFile,
+                rollingInterval: RollingInterval.Day,
+                retainedFileCountLimit: sidecar.LogRetainedDays,
+                fileSizeLimitBytes: sidecar.LogFileSizeLimitMegabytes * 1024L * 1024L,
+                rollOnFileSizeLimit: true,
+                outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext:l}: {Message:lj}{NewLine}{Exception}",
+                formatProvider: System.Globalization.CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,197 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace CaptionSidecar.Tests.EndToEnd;
+
+/// <summary>
+/// The built sidecar executable run as a child process, as a streamer or a script would run it: its stdout
+/// (captions) and stderr (logs) are collected line by line.
+/// </summary>
+internal sealed class SidecarProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _stdout = new();
+    private readonly ConcurrentQueue<string> _stderr = new();
+    private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private SidecarProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public string Stdout => string.Join('\n', _stdout);
+
+    public string Stderr => string.Join('\n', _stderr);
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Path of the sidecar's main assembly built alongside these tests (same configuration).</summary>
+    public static string SidecarAssembly
+    {
+        get
+        {
+            var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+            var configuration = testBin.Parent!.Name; // bin/<Configuration>/net10.0
+            var path = Path.Combine(RepoRoot, "Sidecar", "bin", configuration, testBin.Name, "CaptionSidecar.dll");
+            return File.Exists(path) ? path : throw new FileNotFoundException("Build the Sidecar project first.", path);
+        }
+    }
+
+    /// <summary>The repository root (the folder holding CaptionSidecar.sln).</summary>
+    public static string RepoRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "CaptionSidecar.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            throw new DirectoryNotFoundException("CaptionSidecar.sln not found above the test folder.");
+        }
+    }
+
+    /// <summary>Starts the sidecar with <paramref name="args"/>; the inherited OPENAI_API_KEY is removed.</summary>
+    public static SidecarProcess Start(IEnumerable<string> args, bool redirectStdin = false, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = redirectStdin,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add("exec");
+        psi.ArgumentList.Add(SidecarAssembly);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment.Remove("OPENAI_API_KEY");
+        foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("CAPTIONSIDECAR_", StringComparison.Ordinal)).ToList())
+        {
+            psi.Environment.Remove(key);
+        }
+
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
+
+        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        var sidecar = new SidecarProcess(process);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                sidecar._stdout.Enqueue(e.Data);
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                sidecar._stderr.Enqueue(e.Data);
+            }
+        };
+        process.Exited += (_, _) => sidecar._exited.TrySetResult();
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return sidecar;
+    }
+
+    /// <summary>Writes <paramref name="data"/> to the sidecar's stdin and closes it.</summary>
+    public async Task WriteStdinAndCloseAsync(byte[] data, CancellationToken cancellationToken)
+    {
+        var stdin = _process.StandardInput.BaseStream;
+        await stdin.WriteAsync(data, cancellationToken);
+        await stdin.FlushAsync(cancellationToken);
+        _process.StandardInput.Close();
+    }
+
+    /// <summary>Waits for the process to exit and returns its exit code; kills it and fails on timeout.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await _exited.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            Kill();
+            Assert.Fail($"The sidecar did not exit within {timeout}.\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
+        }
+
+        _process.WaitForExit(); // drains the redirected streams
+        return _process.ExitCode;
+    }
+
+    /// <summary>Waits until stderr (logs) has a line containing <paramref name="text"/> <paramref name="count"/> times.</summary>
+    public async Task WaitForStderrAsync(string text, int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (_stderr.Count(l => l.Contains(text, StringComparison.Ordinal)) < count)
+        {
+            if (DateTime.UtcNow > deadline || _process.HasExited)
+            {
+                Assert.Fail($"Expected {count} log lines containing '{text}'.\nstderr:\n{Stderr}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Waits until stdout has a line containing <paramref name="text"/>.</summary>
+    public async Task WaitForStdoutAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!_stdout.Any(l => l.Contains(text, StringComparison.Ordinal)))
+        {
+            if (DateTime.UtcNow > deadline || _process.HasExited)
+            {
+                Assert.Fail($"Expected stdout to contain '{text}'.\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Asks the sidecar to stop as Ctrl+C would (SIGINT).</summary>
+    public void Interrupt()
+    {
+        if (!_process.HasExited && !OperatingSystem.IsWindows())
+        {
+            using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            kill.WaitForExit();
+        }
+    }
+
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Kill();
+        try
+        {
+            await _exited.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        _process.Dispose();
+    }
+}

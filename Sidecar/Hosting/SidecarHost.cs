@@ -1,5 +1,3 @@
-using CaptionSidecar.Audio;
-using CaptionSidecar.Captions;
 using CaptionSidecar.Pipeline;
 using CaptionSidecar.Realtime;
 using Microsoft.Extensions.Options;

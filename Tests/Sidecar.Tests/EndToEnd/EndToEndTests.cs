@@ -60,7 +60,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         var wav = await SpeechFixture.SpeakAsync(_dir, ct);
 
         await using var sidecar = SidecarProcess.Start(Args($"file:{wav}", "--no-pacing"));
-        var exit = await sidecar.WaitForExitAsync(RunTimeout);
+        var exit = await sidecar.WaitForExitAsync(RunTimeout, TestContext.Current.CancellationToken);
 
         Assert.True(exit == 0, $"exit {exit}\n{sidecar.Stderr}");
         AssertTranscriptHoldsTheThreeSentences();
@@ -82,7 +82,7 @@ public sealed class EndToEndTests : IAsyncLifetime
 
         await using var sidecar = SidecarProcess.Start(Args("stdin", "--input-rate", "48000", "--input-channels", "1"), redirectStdin: true);
         await sidecar.WriteStdinAndCloseAsync(await File.ReadAllBytesAsync(raw, ct), ct);
-        var exit = await sidecar.WaitForExitAsync(RunTimeout);
+        var exit = await sidecar.WaitForExitAsync(RunTimeout, TestContext.Current.CancellationToken);
 
         Assert.True(exit == 0, $"exit {exit}\n{sidecar.Stderr}");
         AssertTranscriptHoldsTheThreeSentences();
@@ -96,7 +96,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         var stereo = await SpeechFixture.ConvertAsync(wav, Path.Combine(_dir, "speech-44k-stereo.wav"), 44100, 2, ct);
 
         await using var sidecar = SidecarProcess.Start(Args($"file:{stereo}", "--no-pacing"));
-        var exit = await sidecar.WaitForExitAsync(RunTimeout);
+        var exit = await sidecar.WaitForExitAsync(RunTimeout, TestContext.Current.CancellationToken);
 
         Assert.True(exit == 0, $"exit {exit}\n{sidecar.Stderr}");
         AssertTranscriptHoldsTheThreeSentences();
@@ -111,7 +111,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         await using var sidecar = SidecarProcess.Start(Args($"file:{wav}"));
         await _server.WaitForSessionsAsync(s => s.Any(x => x.IsOpen), TimeSpan.FromSeconds(30));
         await _server.Faults.SendMalformedJsonAsync();
-        var exit = await sidecar.WaitForExitAsync(RunTimeout);
+        var exit = await sidecar.WaitForExitAsync(RunTimeout, TestContext.Current.CancellationToken);
 
         Assert.True(exit == 0, $"exit {exit}\n{sidecar.Stderr}");
         Assert.Contains("malformed", sidecar.Stderr, StringComparison.OrdinalIgnoreCase);
@@ -127,7 +127,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         args[args.IndexOf("test-key")] = "wrong-key";
 
         await using var sidecar = SidecarProcess.Start(args);
-        var exit = await sidecar.WaitForExitAsync(RunTimeout);
+        var exit = await sidecar.WaitForExitAsync(RunTimeout, TestContext.Current.CancellationToken);
 
         Assert.NotEqual(0, exit);
         Assert.Contains("rejected the API key", sidecar.Stderr, StringComparison.Ordinal);
@@ -152,7 +152,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         await sidecar.WaitForStderrAsync("retry", 3, TimeSpan.FromSeconds(60));
         Assert.False(sidecar.HasExited, sidecar.Stderr);
         sidecar.Interrupt();
-        var exit = await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        var exit = await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         Assert.Equal(0, exit);
     }
 
@@ -164,7 +164,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         await sidecar.WaitForStderrAsync("OPENAI_API_KEY", 1, TimeSpan.FromSeconds(30));
         await sidecar.WaitForStdoutAsync("[TEST]", TimeSpan.FromSeconds(60));
         sidecar.Interrupt();
-        var exit = await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        var exit = await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
         Assert.Equal(0, exit);
         var srt = Assert.Single(Directory.GetFiles(TranscriptDir, "*-en.srt"));
@@ -175,7 +175,7 @@ public sealed class EndToEndTests : IAsyncLifetime
     public async Task Run_MissingInputFile_FailsAtStartNamingTheSetting()
     {
         await using var sidecar = SidecarProcess.Start(Args(Path.Combine("file:" + _dir, "nope.wav")));
-        var exit = await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        var exit = await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
         Assert.Equal(2, exit);
         Assert.Contains("Audio:Input", sidecar.Stderr, StringComparison.Ordinal);

@@ -117,11 +117,11 @@ internal sealed class SidecarProcess : IAsyncDisposable
     }
 
     /// <summary>Waits for the process to exit and returns its exit code; kills it and fails on timeout.</summary>
-    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    public async Task<int> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         try
         {
-            await _exited.Task.WaitAsync(timeout);
+            await _exited.Task.WaitAsync(timeout, cancellationToken);
         }
         catch (TimeoutException)
         {

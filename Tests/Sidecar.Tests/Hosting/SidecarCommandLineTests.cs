@@ -1,5 +1,6 @@
 using CaptionSidecar.Hosting;
 using CaptionSidecar.Realtime;
+using Microsoft.Extensions.Configuration;
 
 namespace CaptionSidecar.Tests.Hosting;
 
@@ -56,7 +57,7 @@ public sealed class SidecarCommandLineTests
     public void ToConfiguration_TurnDetection_BindsToTheEnum(string given, TurnDetectionMode expected)
     {
         var config = Map("--turn-detection", given);
-        var bound = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(config).Build()
+        var bound = new ConfigurationBuilder().AddInMemoryCollection(config).Build()
             .GetSection(RealtimeOptions.Section).Get<RealtimeOptions>();
 
         Assert.NotNull(bound);

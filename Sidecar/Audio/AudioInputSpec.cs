@@ -1,0 +1,84 @@
+namespace CaptionSidecar.Audio;
+
+/// <summary>The kinds of audio input <c>--input</c> can name.</summary>
+public enum AudioInputKind
+{
+    /// <summary><c>default</c>: the OS default capture device.</summary>
+    Default,
+
+    /// <summary><c>device:NAME</c>: a named capture device.</summary>
+    Device,
+
+    /// <summary><c>file:PATH</c>: a WAV file.</summary>
+    File,
+
+    /// <summary><c>stdin</c>: raw s16le on standard input.</summary>
+    Stdin,
+
+    /// <summary><c>cmd:COMMAND</c>: a process whose standard output is raw s16le.</summary>
+    Command,
+}
+
+/// <summary>A parsed <c>--input</c> value.</summary>
+/// <param name="Kind">What kind of input.</param>
+/// <param name="Value">The device name, file path or command; empty for <c>default</c> and <c>stdin</c>.</param>
+public sealed record AudioInputSpec(AudioInputKind Kind, string Value)
+{
+    /// <summary>Parses <c>default</c>, <c>device:NAME</c>, <c>file:PATH</c>, <c>stdin</c> or <c>cmd:COMMAND</c>.</summary>
+    /// <exception cref="FormatException">The value is none of those; the message lists what is accepted.</exception>
+    public static AudioInputSpec Parse(string? input)
+    {
+        var text = input?.Trim() ?? string.Empty;
+        if (text.Equals("default", StringComparison.OrdinalIgnoreCase))
+        {
+            return new(AudioInputKind.Default, string.Empty);
+        }
+
+        if (text.Equals("stdin", StringComparison.OrdinalIgnoreCase) || text == "-")
+        {
+            return new(AudioInputKind.Stdin, string.Empty);
+        }
+
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon > 0)
+        {
+            var value = Unquote(text[(colon + 1)..].Trim());
+            var kind = text[..colon].ToLowerInvariant() switch
+            {
+                "file" => AudioInputKind.File,
+                "device" => AudioInputKind.Device,
+                "cmd" => AudioInputKind.Command,
+                _ => (AudioInputKind?)null,
+            };
+            if (kind is { } k)
+            {
+                return value.Length > 0
+                    ? new(k, value)
+                    : throw new FormatException($"'{text}' names no {text[..colon]}: write {text[..colon]}:{Placeholder(k)}.");
+            }
+        }
+
+        throw new FormatException(
+            $"'{text}' is not an audio input. Use default, device:NAME, file:PATH (a WAV file), stdin (raw s16le) or cmd:\"COMMAND\" (a process writing raw s16le).");
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Kind switch
+    {
+        AudioInputKind.Default => "default",
+        AudioInputKind.Stdin => "stdin",
+        AudioInputKind.File => $"file:{Value}",
+        AudioInputKind.Device => $"device:{Value}",
+        _ => $"cmd:{Value}",
+    };
+
+    private static string Unquote(string value) =>
+        value.Length >= 2 && ((value[0] == '"' && value[^1] == '"') || (value[0] == '\'' && value[^1] == '\'')) ? value[1..^1] : value;
+
+    private static string Placeholder(AudioInputKind kind) => kind switch
+    {
+        AudioInputKind.File => "PATH",
+        AudioInputKind.Device => "NAME",
+        _ => "\"COMMAND\"",
+    };
+}

@@ -29,7 +29,8 @@ as_root() {
     log "need root to run: $*"; return 1; fi
 }
 
-# Debian packages the tests use: speech synthesis and audio tools for the end-to-end tests.
+# Debian packages the tests use: speech synthesis and audio tools for the end-to-end tests; the real peers (a
+# PulseAudio daemon, headless OBS under Xvfb) are installed and started by their own scripts below.
 packages=(espeak-ng sox)
 
 install_packages() {
@@ -53,6 +54,24 @@ install_packages() {
 if [ "$install" -eq 1 ]; then
   install_packages
 fi
+
+# Real peers: each script installs what it needs when missing, starts the peer isolated from the user's own
+# (own config folders, own display, own sockets), waits until it answers, and is stopped again when the tests end.
+started_peers=()
+stop_peers() {
+  for peer in "${started_peers[@]}"; do bash "scripts/$peer" stop >/dev/null 2>&1 || true; done
+}
+trap stop_peers EXIT
+for peer in pulse-headless.sh obs-headless.sh; do
+  [ -f "scripts/$peer" ] || continue
+  log "starting peer: $peer"
+  if bash "scripts/$peer" start >&2; then
+    started_peers+=("$peer")
+  else
+    # The tests that need this peer fail under CI (and skip locally) with a message naming it.
+    log "peer $peer did not start"
+  fi
+done
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 

@@ -49,6 +49,7 @@ public static class ServiceRegistration
     /// <summary>The engines (Realtime, test pattern) and the choice between them.</summary>
     public static IServiceCollection AddCaptionEngines(this IServiceCollection services)
     {
+        services.AddSingleton<IRealtimeConnector, OpenAiRealtimeConnector>();
         services.AddSingleton<RealtimeTrackFactory>();
         services.AddSingleton<TestPatternTrackFactory>();
         services.AddSingleton(sp => EngineChoice.Resolve(

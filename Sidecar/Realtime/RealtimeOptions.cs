@@ -61,4 +61,23 @@ public sealed class RealtimeOptions
     /// <summary>Seconds to wait for pending turns to finish at the end of file input. Default 20.</summary>
     [Range(1, 600)]
     public int DrainTimeoutSeconds { get; set; } = 20;
+
+    /// <summary>
+    /// Seconds of the most recent audio kept to replay into a new session after a reconnect (only audio after the
+    /// last finished turn is replayed, so no line is captioned twice). Default 5; 0 replays nothing.
+    /// </summary>
+    [Range(0, 60)]
+    public double ReplaySeconds { get; set; } = 5;
+
+    /// <summary>Manual turn detection: seconds of audio per committed turn. Default 3.</summary>
+    [Range(0.5, 60)]
+    public double ManualCommitSeconds { get; set; } = 3;
+
+    /// <summary>Seconds to wait for the server's first event and for the session configuration to be accepted. Default 15.</summary>
+    [Range(1, 120)]
+    public int HandshakeTimeoutSeconds { get; set; } = 15;
+
+    /// <summary>Longest wait between two connection attempts, in seconds (backoff is exponential with jitter up to this). Default 30.</summary>
+    [Range(1, 600)]
+    public int MaxRetryDelaySeconds { get; set; } = 30;
 }

@@ -1,0 +1,52 @@
+namespace CaptionSidecar.Realtime;
+
+/// <summary>The kinds of Realtime session the sidecar opens.</summary>
+public enum RealtimeSessionKind
+{
+    /// <summary><c>?intent=transcription</c>: speech to text in the spoken language.</summary>
+    Transcription,
+}
+
+/// <summary>
+/// Opens WebSocket sessions to a Realtime endpoint. The seam between a track (which decides when to open, replace
+/// or close a session) and the wire (the OpenAI package's client).
+/// </summary>
+internal interface IRealtimeConnector
+{
+    /// <summary>
+    /// Opens a new session. Throws <see cref="RealtimeAuthenticationException"/> when the key is rejected (no retry
+    /// can help) and <see cref="RealtimeConnectException"/> for failures worth retrying.
+    /// </summary>
+    Task<IRealtimeConnection> ConnectAsync(RealtimeSessionKind kind, CancellationToken cancellationToken);
+}
+
+/// <summary>One open Realtime WebSocket: JSON text messages in both directions.</summary>
+internal interface IRealtimeConnection : IAsyncDisposable
+{
+    /// <summary>Sends one client event (a whole JSON message). Only one caller may send at a time.</summary>
+    Task SendAsync(BinaryData message, CancellationToken cancellationToken);
+
+    /// <summary>The server's messages in order until the connection closes (then the sequence ends).</summary>
+    IAsyncEnumerable<BinaryData> ReceiveAsync(CancellationToken cancellationToken);
+
+    /// <summary>Closes the connection normally (close code 1000) if it is still open.</summary>
+    Task CloseAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>A connection attempt failed in a way a later attempt may not (refused, reset, timed out, HTTP 5xx).</summary>
+public sealed class RealtimeConnectException : Exception
+{
+    public RealtimeConnectException()
+    {
+    }
+
+    public RealtimeConnectException(string message)
+        : base(message)
+    {
+    }
+
+    public RealtimeConnectException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

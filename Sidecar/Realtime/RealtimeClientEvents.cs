@@ -1,0 +1,161 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+
+namespace CaptionSidecar.Realtime;
+
+/// <summary>
+/// Writes the client events the sidecar sends, each with its own <c>event_id</c> (the server echoes it in an
+/// <c>error</c>, and <see cref="SentEventLog"/> remembers what it was). GA event names and shapes.
+/// </summary>
+internal sealed class RealtimeClientEvents(string idPrefix)
+{
+    private long _next;
+
+    /// <summary>The <c>session.update</c> of a transcription session (<c>session.type</c> is required in GA).</summary>
+    public (BinaryData Message, string EventId) TranscriptionSessionUpdate(RealtimeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Write("session.update", w =>
+        {
+            w.WriteStartObject("session");
+            w.WriteString("type", "transcription");
+            w.WriteStartObject("audio");
+            w.WriteStartObject("input");
+            w.WriteStartObject("format");
+            w.WriteString("type", "audio/pcm");
+            w.WriteNumber("rate", Audio.AudioChunk.SampleRate);
+            w.WriteEndObject();
+            if (options.NoiseReduction == "none")
+            {
+                w.WriteNull("noise_reduction");
+            }
+            else
+            {
+                w.WriteStartObject("noise_reduction");
+                w.WriteString("type", options.NoiseReduction);
+                w.WriteEndObject();
+            }
+
+            w.WriteStartObject("transcription");
+            w.WriteString("model", options.TranscribeModel);
+            w.WriteString("language", options.Language.Split('-')[0]);
+            if (!string.IsNullOrWhiteSpace(options.Prompt))
+            {
+                w.WriteString("prompt", options.Prompt);
+            }
+
+            w.WriteEndObject();
+            WriteTurnDetection(w, options);
+            w.WriteEndObject(); // input
+            w.WriteEndObject(); // audio
+            w.WriteEndObject(); // session
+        });
+    }
+
+    /// <summary><c>input_audio_buffer.append</c> with the PCM16 bytes as base64.</summary>
+    public (BinaryData Message, string EventId) Append(ReadOnlySpan<byte> pcm16)
+    {
+        // The span cannot enter the lambda: write directly.
+        var id = NextId();
+        var buffer = new ArrayBufferWriter<byte>(pcm16.Length * 4 / 3 + 96);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("type", "input_audio_buffer.append");
+            w.WriteString("event_id", id);
+            w.WriteBase64String("audio", pcm16);
+            w.WriteEndObject();
+        }
+
+        return (new BinaryData(buffer.WrittenMemory), id);
+    }
+
+    /// <summary><c>input_audio_buffer.commit</c>: ends the current turn (manual mode, or the end of input).</summary>
+    public (BinaryData Message, string EventId) Commit() => Write("input_audio_buffer.commit", static _ => { });
+
+    /// <summary><c>input_audio_buffer.clear</c>: drops uncommitted audio; the server answers <c>input_audio_buffer.cleared</c>.</summary>
+    public (BinaryData Message, string EventId) Clear() => Write("input_audio_buffer.clear", static _ => { });
+
+    private static void WriteTurnDetection(Utf8JsonWriter w, RealtimeOptions options)
+    {
+        switch (options.TurnDetection)
+        {
+            case TurnDetectionMode.Manual:
+                w.WriteNull("turn_detection");
+                break;
+            case TurnDetectionMode.ServerVad:
+                w.WriteStartObject("turn_detection");
+                w.WriteString("type", "server_vad");
+                w.WriteNumber("threshold", options.VadThreshold);
+                w.WriteNumber("prefix_padding_ms", 300);
+                w.WriteNumber("silence_duration_ms", options.SilenceDurationMs);
+                w.WriteEndObject();
+                break;
+            default:
+                w.WriteStartObject("turn_detection");
+                w.WriteString("type", "semantic_vad");
+                w.WriteString("eagerness", options.Eagerness);
+                w.WriteEndObject();
+                break;
+        }
+    }
+
+    private string NextId() => string.Create(CultureInfo.InvariantCulture, $"{idPrefix}_{Interlocked.Increment(ref _next)}");
+
+    private (BinaryData, string) Write(string type, Action<Utf8JsonWriter> body)
+    {
+        var id = NextId();
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("type", type);
+            w.WriteString("event_id", id);
+            body(w);
+            w.WriteEndObject();
+        }
+
+        return (new BinaryData(buffer.WrittenMemory), id);
+    }
+}
+
+/// <summary>
+/// What the sidecar sent recently, by <c>event_id</c>, so an <c>error</c> can be logged with the event it refers to.
+/// Bounded: the oldest entries are forgotten (appends go out 50 times a second).
+/// </summary>
+internal sealed class SentEventLog(int capacity = 512)
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, string> _types = new(StringComparer.Ordinal);
+    private readonly Queue<string> _order = new();
+
+    public void Add(string eventId, string type)
+    {
+        lock (_gate)
+        {
+            if (_types.TryAdd(eventId, type))
+            {
+                _order.Enqueue(eventId);
+                if (_order.Count > capacity)
+                {
+                    _types.Remove(_order.Dequeue());
+                }
+            }
+        }
+    }
+
+    /// <summary>The type of the event sent with <paramref name="eventId"/>, or null when unknown or forgotten.</summary>
+    public string? TypeOf(string? eventId)
+    {
+        if (eventId is null)
+        {
+            return null;
+        }
+
+        lock (_gate)
+        {
+            return _types.GetValueOrDefault(eventId);
+        }
+    }
+}

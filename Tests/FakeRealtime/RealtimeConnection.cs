@@ -38,7 +38,7 @@ internal sealed partial class RealtimeConnection
     private readonly Channel<OutboundFrame> _outbound = Channel.CreateBounded<OutboundFrame>(
         new BoundedChannelOptions(OutboundCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _lifetime;
-    private ITimer? _expiryTimer;
+    private readonly ITimer? _expiryTimer;
     private string? _lastItemId;
     private string? _pendingItemId;
     private long _speechStartSample;
@@ -64,6 +64,11 @@ internal sealed partial class RealtimeConnection
         var created = _config.Snapshot();
         session.RecordConfig(created);
         _ = Send(ServerEvents.SessionCreated(created));
+
+        if (options.SessionLifetime is { } sessionLifetime)
+        {
+            _expiryTimer = options.TimeProvider.CreateTimer(_ => _ = ExpireAsync(), null, sessionLifetime, Timeout.InfiniteTimeSpan);
+        }
     }
 
     public FakeSession Session { get; }
@@ -75,10 +80,6 @@ internal sealed partial class RealtimeConnection
     public async Task RunAsync()
     {
         var writer = WriteLoopAsync();
-        if (_options.SessionLifetime is { } lifetime)
-        {
-            _expiryTimer = _options.TimeProvider.CreateTimer(_ => _ = ExpireAsync(), null, lifetime, Timeout.InfiniteTimeSpan);
-        }
 
         var reason = "closed";
         try

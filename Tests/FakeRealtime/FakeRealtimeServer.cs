@@ -68,7 +68,11 @@ public sealed class FakeRealtimeServer : IAsyncDisposable
         options.Validate();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "FakeRealtime", Args = [] });
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, options.Port));
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
         builder.Logging.ClearProviders();
+
+        // Logs go to stderr: stdout carries only the "listening" line of the standalone tool.
+        builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.AddSimpleConsole(console =>
         {
             console.SingleLine = true;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using CaptionSidecar.FakeRealtime;
 
 // Standalone fake Realtime server:
@@ -13,6 +14,11 @@ try
 {
     for (var i = 0; i < args.Length; i++)
     {
+        if (args[i] is not ("--port" or "--script" or "--api-key" or "--lifetime-seconds"))
+        {
+            throw new ArgumentException($"Unknown option '{args[i]}'.");
+        }
+
         var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
         switch (args[i])
         {
@@ -43,12 +49,14 @@ catch (Exception ex) when (ex is ArgumentException or FormatException or Overflo
 }
 
 var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-Console.CancelKeyPress += (_, e) =>
+void Stop(PosixSignalContext context)
 {
-    e.Cancel = true;
+    context.Cancel = true;
     stop.TrySetResult();
-};
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.TrySetResult();
+}
+
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
 await using var server = await FakeRealtimeServer.StartAsync(new FakeRealtimeOptions
 {

@@ -1,3 +1,70 @@
-// Standalone entry point of the fake Realtime server (see FakeRealtimeServer).
-Console.Error.WriteLine("FakeRealtime: not built yet.");
-return 2;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using CaptionSidecar.FakeRealtime;
+
+// Standalone fake Realtime server:
+//   dotnet run --project Tests/FakeRealtime -- --port 8089 --script lines.txt [--api-key KEY] [--lifetime-seconds N]
+const string Usage = "usage: FakeRealtime [--port N] [--script FILE] [--api-key KEY] [--lifetime-seconds N]";
+
+var port = 8089;
+FakeScript script = FakeScript.FromLines([]);
+var apiKey = "test-key";
+TimeSpan? lifetime = TimeSpan.FromMinutes(60);
+try
+{
+    for (var i = 0; i < args.Length; i++)
+    {
+        if (args[i] is not ("--port" or "--script" or "--api-key" or "--lifetime-seconds"))
+        {
+            throw new ArgumentException($"Unknown option '{args[i]}'.");
+        }
+
+        var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
+        switch (args[i])
+        {
+            case "--port":
+                port = int.Parse(value, CultureInfo.InvariantCulture);
+                break;
+            case "--script":
+                script = FakeScript.FromFile(value);
+                break;
+            case "--api-key":
+                apiKey = value;
+                break;
+            case "--lifetime-seconds":
+                lifetime = TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture));
+                break;
+            default:
+                throw new ArgumentException($"Unknown option '{args[i]}'.");
+        }
+
+        i++;
+    }
+}
+catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException or IOException)
+{
+    await Console.Error.WriteLineAsync(ex.Message);
+    await Console.Error.WriteLineAsync(Usage);
+    return 2;
+}
+
+var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.TrySetResult();
+}
+
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+
+await using var server = await FakeRealtimeServer.StartAsync(new FakeRealtimeOptions
+{
+    Port = port,
+    Script = script,
+    ApiKey = apiKey,
+    SessionLifetime = lifetime,
+});
+Console.WriteLine($"FakeRealtime listening on {server.Endpoint}");
+await stop.Task;
+return 0;

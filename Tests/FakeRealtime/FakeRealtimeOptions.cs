@@ -1,0 +1,63 @@
+namespace CaptionSidecar.FakeRealtime;
+
+/// <summary>Settings of a <see cref="FakeRealtimeServer"/>; every default matches the real service where one exists.</summary>
+public sealed class FakeRealtimeOptions
+{
+    /// <summary>Loopback port to listen on; 0 (default) picks a free ephemeral port.</summary>
+    public int Port { get; init; }
+
+    /// <summary>The only API key accepted (as <c>Authorization: Bearer KEY</c> or Azure's <c>api-key: KEY</c>).</summary>
+    public string ApiKey { get; init; } = "test-key";
+
+    /// <summary>Caption lines handed out one per committed turn, shared by all sessions of the server.</summary>
+    public FakeScript Script { get; init; } = FakeScript.FromLines([]);
+
+    /// <summary>
+    /// Maximum session duration; when it passes the session sends <c>session_expired</c> and closes with 1001,
+    /// like the real service (60 minutes). Null disables expiry (and <c>expires_at</c> is then 0).
+    /// </summary>
+    public TimeSpan? SessionLifetime { get; init; } = TimeSpan.FromMinutes(60);
+
+    /// <summary>Pause between two transcription deltas of one turn (default 20 ms).</summary>
+    public TimeSpan WordDelay { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>A 10 ms audio frame whose RMS level is above this (dBFS) counts as voiced (default -40).</summary>
+    public double VadThresholdDbfs { get; init; } = -40;
+
+    /// <summary>When true the server answers every upgrade with HTTP 503 (see <see cref="FakeRealtimeServer.RejectConnections"/>).</summary>
+    public bool RejectConnections { get; init; }
+
+    /// <summary>When set, every Nth committed turn (server-wide) gets <c>transcription.failed</c> instead of text.</summary>
+    public int? TurnFailureEvery { get; init; }
+
+    /// <summary>Clock for session expiry, <c>expires_at</c> and word delays (tests may pass a fake one).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    internal void Validate()
+    {
+        if (Port is < 0 or > 65535)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Port), Port, "Port must be 0 (any free port) or 1-65535.");
+        }
+
+        if (string.IsNullOrEmpty(ApiKey))
+        {
+            throw new ArgumentException("ApiKey must not be empty: the fake server always requires a key.", nameof(ApiKey));
+        }
+
+        if (SessionLifetime is { } lifetime && lifetime <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SessionLifetime), lifetime, "SessionLifetime must be positive (or null for no expiry).");
+        }
+
+        if (WordDelay < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(WordDelay), WordDelay, "WordDelay must not be negative.");
+        }
+
+        if (TurnFailureEvery is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TurnFailureEvery), TurnFailureEvery, "TurnFailureEvery must be at least 1 (or null).");
+        }
+    }
+}

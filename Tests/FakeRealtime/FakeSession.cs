@@ -1,0 +1,151 @@
+using System.Text.Json.Nodes;
+
+namespace CaptionSidecar.FakeRealtime;
+
+/// <summary>Kind of session, from the connection's <c>intent</c> query parameter.</summary>
+public enum FakeSessionType
+{
+    /// <summary>A conversation session (<c>type:"realtime"</c>), any intent other than <c>transcription</c>.</summary>
+    Realtime,
+
+    /// <summary>A transcription-only session (<c>type:"transcription"</c>), <c>intent=transcription</c>.</summary>
+    Transcription,
+}
+
+/// <summary>
+/// What one accepted WebSocket session saw and sent, for assertions. Every list property returns a snapshot;
+/// all members are safe to read while the session runs.
+/// </summary>
+public sealed class FakeSession
+{
+    private readonly Lock _gate = new();
+    private readonly Action _changed;
+    private readonly List<string> _clientEventTypes = [];
+    private readonly List<(TimeSpan Start, TimeSpan End)> _speechSpans = [];
+    private readonly List<string> _completedTranscripts = [];
+    private readonly List<string> _errorsSent = [];
+    private string _sessionConfig = "{}";
+    private long _appendedBytes;
+    private bool _isOpen = true;
+
+    internal FakeSession(string id, FakeSessionType type, string? intent, string? model, string? betaHeader, Action changed)
+    {
+        Id = id;
+        SessionType = type;
+        Intent = intent;
+        Model = model;
+        BetaHeader = betaHeader;
+        _changed = changed;
+    }
+
+    /// <summary>The session id sent in <c>session.created</c> (<c>sess_…</c>).</summary>
+    public string Id { get; }
+
+    /// <summary>The <c>intent</c> query parameter of the upgrade request, if any.</summary>
+    public string? Intent { get; }
+
+    /// <summary>The <c>model</c> query parameter of the upgrade request, if any.</summary>
+    public string? Model { get; }
+
+    /// <summary>The <c>OpenAI-Beta</c> header of the upgrade request, if the client sent one (allowed, not required).</summary>
+    public string? BetaHeader { get; }
+
+    /// <summary>Transcription or conversation session.</summary>
+    public FakeSessionType SessionType { get; }
+
+    /// <summary>True until the connection has ended (closed, dropped or expired).</summary>
+    public bool IsOpen
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _isOpen;
+            }
+        }
+    }
+
+    /// <summary>The current effective session configuration as JSON (what the last session.created/updated carried).</summary>
+    public string SessionConfig
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sessionConfig;
+            }
+        }
+    }
+
+    /// <summary>The <c>type</c> of every client event received, in order (<c>"(invalid)"</c> for a message that was not a JSON event).</summary>
+    public IReadOnlyList<string> ClientEventTypes => Snapshot(_clientEventTypes);
+
+    /// <summary>Total PCM16 bytes accepted through <c>input_audio_buffer.append</c>.</summary>
+    public long AppendedBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _appendedBytes;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One span per VAD-detected turn on the session's audio timeline: the <c>audio_start_ms</c> (prefix padding
+    /// included) and <c>audio_end_ms</c> that were sent to the client.
+    /// </summary>
+    public IReadOnlyList<(TimeSpan Start, TimeSpan End)> SpeechSpans
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _speechSpans];
+            }
+        }
+    }
+
+    /// <summary>Transcripts sent in <c>conversation.item.input_audio_transcription.completed</c>, in sending order.</summary>
+    public IReadOnlyList<string> CompletedTranscripts => Snapshot(_completedTranscripts);
+
+    /// <summary>The <c>error.code</c> of every <c>error</c> event sent, in order.</summary>
+    public IReadOnlyList<string> ErrorsSent => Snapshot(_errorsSent);
+
+    internal void RecordClientEvent(string type) => Update(() => _clientEventTypes.Add(type));
+
+    internal void RecordConfig(JsonObject config)
+    {
+        var json = config.ToJsonString();
+        Update(() => _sessionConfig = json);
+    }
+
+    internal void RecordAppended(int bytes) => Update(() => _appendedBytes += bytes);
+
+    internal void RecordSpeechSpan(TimeSpan start, TimeSpan end) => Update(() => _speechSpans.Add((start, end)));
+
+    internal void RecordCompleted(string transcript) => Update(() => _completedTranscripts.Add(transcript));
+
+    internal void RecordError(string code) => Update(() => _errorsSent.Add(code));
+
+    internal void RecordClosed() => Update(() => _isOpen = false);
+
+    private IReadOnlyList<string> Snapshot(List<string> list)
+    {
+        lock (_gate)
+        {
+            return [.. list];
+        }
+    }
+
+    private void Update(Action change)
+    {
+        lock (_gate)
+        {
+            change();
+        }
+
+        _changed();
+    }
+}

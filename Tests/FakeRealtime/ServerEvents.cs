@@ -1,0 +1,111 @@
+using System.Text.Json.Nodes;
+
+namespace CaptionSidecar.FakeRealtime;
+
+/// <summary>Server events in the GA shapes of the reference (each with a fresh <c>event_…</c> id).</summary>
+internal static class ServerEvents
+{
+    public static JsonObject SessionCreated(JsonObject session) => Event("session.created", new() { ["session"] = session });
+
+    public static JsonObject SessionUpdated(JsonObject session) => Event("session.updated", new() { ["session"] = session });
+
+    public static JsonObject TranscriptionSessionUpdated(JsonObject session) =>
+        Event("transcription_session.updated", new() { ["session"] = session });
+
+    public static JsonObject Error(ProtocolError error, string? clientEventId) => Event("error", new()
+    {
+        ["error"] = new JsonObject
+        {
+            ["type"] = error.Type,
+            ["code"] = error.Code,
+            ["message"] = error.Message,
+            ["param"] = error.Param,
+            ["event_id"] = clientEventId,
+        },
+    });
+
+    public static JsonObject SpeechStarted(long audioStartMs, string itemId) =>
+        Event("input_audio_buffer.speech_started", new() { ["audio_start_ms"] = audioStartMs, ["item_id"] = itemId });
+
+    public static JsonObject SpeechStopped(long audioEndMs, string itemId) =>
+        Event("input_audio_buffer.speech_stopped", new() { ["audio_end_ms"] = audioEndMs, ["item_id"] = itemId });
+
+    public static JsonObject Committed(string? previousItemId, string itemId) =>
+        Event("input_audio_buffer.committed", new() { ["previous_item_id"] = previousItemId, ["item_id"] = itemId });
+
+    public static JsonObject Cleared() => Event("input_audio_buffer.cleared", []);
+
+    public static JsonObject ItemAdded(string? previousItemId, string itemId) => UserAudioItem("conversation.item.added", previousItemId, itemId);
+
+    public static JsonObject ItemDone(string? previousItemId, string itemId) => UserAudioItem("conversation.item.done", previousItemId, itemId);
+
+    public static JsonObject TranscriptionDelta(string itemId, string delta) =>
+        Event("conversation.item.input_audio_transcription.delta", new() { ["item_id"] = itemId, ["content_index"] = 0, ["delta"] = delta });
+
+    public static JsonObject TranscriptionCompleted(string itemId, string transcript, long audioMs)
+    {
+        // Token counts of the order the real service reports (about 10 audio tokens per second, 4 characters per token).
+        var audioTokens = Math.Max(1, audioMs / 100);
+        var outputTokens = Math.Max(1, (transcript.Length + 3) / 4);
+        return Event("conversation.item.input_audio_transcription.completed", new()
+        {
+            ["item_id"] = itemId,
+            ["content_index"] = 0,
+            ["transcript"] = transcript,
+            ["usage"] = new JsonObject
+            {
+                ["type"] = "tokens",
+                ["total_tokens"] = audioTokens + outputTokens,
+                ["input_tokens"] = audioTokens,
+                ["input_token_details"] = new JsonObject { ["text_tokens"] = 0, ["audio_tokens"] = audioTokens },
+                ["output_tokens"] = outputTokens,
+            },
+        });
+    }
+
+    public static JsonObject TranscriptionFailed(string itemId) => Event("conversation.item.input_audio_transcription.failed", new()
+    {
+        ["item_id"] = itemId,
+        ["content_index"] = 0,
+        ["error"] = new JsonObject
+        {
+            ["type"] = "transcription_error",
+            ["code"] = "audio_unintelligible",
+            ["message"] = "The audio could not be transcribed.",
+            ["param"] = null,
+        },
+    });
+
+    public static JsonObject RateLimitsUpdated() => Event("rate_limits.updated", new()
+    {
+        ["rate_limits"] = new JsonArray(
+            new JsonObject { ["name"] = "requests", ["limit"] = 1000, ["remaining"] = 999, ["reset_seconds"] = 60 },
+            new JsonObject { ["name"] = "tokens", ["limit"] = 50000, ["remaining"] = 49950, ["reset_seconds"] = 60 }),
+    });
+
+    private static JsonObject UserAudioItem(string type, string? previousItemId, string itemId) => Event(type, new()
+    {
+        ["previous_item_id"] = previousItemId,
+        ["item"] = new JsonObject
+        {
+            ["id"] = itemId,
+            ["object"] = "realtime.item",
+            ["type"] = "message",
+            ["status"] = "completed",
+            ["role"] = "user",
+            ["content"] = new JsonArray(new JsonObject { ["type"] = "input_audio", ["transcript"] = null }),
+        },
+    });
+
+    private static JsonObject Event(string type, JsonObject fields)
+    {
+        var evt = new JsonObject { ["type"] = type, ["event_id"] = RealtimeIds.Event() };
+        foreach (var (key, value) in fields.ToList())
+        {
+            fields.Remove(key);
+            evt[key] = value;
+        }
+
+        return evt;
+    }
+}

@@ -34,7 +34,6 @@ internal sealed partial class RealtimeTranscriptionSession
     private readonly Dictionary<string, long> _speechStartMs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _speechEndMs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _pendingStartSample = new(StringComparer.Ordinal);
-    private string? _speechItem;
     private long _lastCommitEndMs;
     private long _lastCommitEndSample;
 
@@ -189,39 +188,39 @@ internal sealed partial class RealtimeTranscriptionSession
     }
 
     /// <summary>
-    /// The input ended: close the last turn, make sure the server has heard every byte (its answer to a final commit
-    /// or clear comes after all earlier appends), then wait for the pending transcriptions.
+    /// The input ended: close the last turn (manual mode: commit what is left; VAD modes: append the silence that ends
+    /// a turn, as a pause would), then send <c>input_audio_buffer.clear</c>. The server handles events in order, so
+    /// its <c>cleared</c> answer means it has heard every byte and made every commit it will make; then wait for the
+    /// pending transcriptions. The clear drops only trailing silence, so no silence is committed and billed.
     /// </summary>
     private async Task DrainAsync(CancellationToken lost)
     {
         _track.UpdateStatus(s => s with { State = TrackSessionState.Draining });
-        var deadline = TimeSpan.FromSeconds(_options.DrainTimeoutSeconds);
         using var drain = CancellationTokenSource.CreateLinkedTokenSource(lost);
-        drain.CancelAfter(deadline);
+        drain.CancelAfter(TimeSpan.FromSeconds(_options.DrainTimeoutSeconds));
         try
         {
-            if (_options.TurnDetection != TurnDetectionMode.Manual)
+            if (_options.TurnDetection == TurnDetectionMode.Manual)
             {
-                // Silence long enough for the server's detector to end a turn still open, as a pause would.
+                if (_uncommittedSamples >= MinCommitSamples)
+                {
+                    await CommitAsync(drain.Token);
+                }
+            }
+            else
+            {
                 await AppendSilenceAsync(EndOfInputSilence(), drain.Token);
             }
 
-            bool speaking;
-            lock (_gate)
-            {
-                speaking = _speechItem is not null;
-            }
-
             var ack = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var closeTurn = _options.TurnDetection == TurnDetectionMode.Manual ? _uncommittedSamples >= MinCommitSamples : speaking;
-            var (message, id) = closeTurn ? _events.Commit() : _events.Clear();
+            var (message, id) = _events.Clear();
             lock (_gate)
             {
                 _bufferAck = ack;
                 _bufferAckEventId = id;
             }
 
-            await SendAsync(message, id, closeTurn ? "input_audio_buffer.commit" : "input_audio_buffer.clear", drain.Token);
+            await SendAsync(message, id, "input_audio_buffer.clear", drain.Token);
             await ack.Task.WaitAsync(drain.Token);
             Task pending;
             lock (_gate)
@@ -365,7 +364,7 @@ internal sealed partial class RealtimeTranscriptionSession
                 OnCommitted(e);
                 break;
             case "input_audio_buffer.cleared":
-                CompleteBufferAck(null);
+                CompleteBufferAck(Str(e, "event_id"), fromClearedEvent: true);
                 break;
             case "conversation.item.input_audio_transcription.delta":
                 if (Str(e, "item_id") is { } deltaItem && Str(e, "delta") is { Length: > 0 } delta)
@@ -417,7 +416,6 @@ internal sealed partial class RealtimeTranscriptionSession
             if (item is not null)
             {
                 _speechStartMs[item] = ms;
-                _speechItem = item;
             }
 
             at = _timeline.ToPipeline(ms);
@@ -438,7 +436,6 @@ internal sealed partial class RealtimeTranscriptionSession
                 _speechEndMs[item] = ms;
             }
 
-            _speechItem = null;
             at = _timeline.ToPipeline(ms);
         }
 
@@ -458,11 +455,6 @@ internal sealed partial class RealtimeTranscriptionSession
         {
             var startMs = _speechStartMs.Remove(item, out var s) ? s : _lastCommitEndMs;
             var endMs = _speechEndMs.Remove(item, out var en) ? en : _timeline.SessionSamples * 1000 / AudioChunk.SampleRate;
-            if (_speechItem == item)
-            {
-                _speechItem = null;
-            }
-
             start = _timeline.ToPipeline(startMs);
             end = _timeline.ToPipeline(Math.Max(startMs, endMs));
             _lastCommitEndMs = endMs;
@@ -476,7 +468,6 @@ internal sealed partial class RealtimeTranscriptionSession
         }
 
         _captions.TurnCommitted(item, previous, start, end);
-        CompleteBufferAck(null);
     }
 
     private void OnCompleted(JsonElement e)
@@ -574,21 +565,22 @@ internal sealed partial class RealtimeTranscriptionSession
         }
         else if (clientEventId is not null && clientEventId == ackId)
         {
-            CompleteBufferAck(clientEventId);
+            CompleteBufferAck(clientEventId, fromClearedEvent: false);
         }
     }
 
-    private void CompleteBufferAck(string? eventId)
+    /// <summary>The final clear was answered: by <c>input_audio_buffer.cleared</c>, or by an error about it.</summary>
+    private void CompleteBufferAck(string? eventId, bool fromClearedEvent)
     {
         TaskCompletionSource? ack;
         lock (_gate)
         {
-            ack = _bufferAck;
-            if (eventId is not null && eventId != _bufferAckEventId)
+            if (!fromClearedEvent && eventId != _bufferAckEventId)
             {
                 return;
             }
 
+            ack = _bufferAck;
             _bufferAck = null;
         }
 

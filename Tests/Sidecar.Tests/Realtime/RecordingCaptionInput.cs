@@ -19,6 +19,13 @@ internal sealed class RecordingCaptionInput : ICaptionInput
 
     public IReadOnlyList<string> Failed => [.. _calls.Where(c => c.StartsWith("failed ", StringComparison.Ordinal))];
 
+    /// <summary>The completed texts in the order their turns were committed (completions may arrive out of order).</summary>
+    public IReadOnlyList<string> CompletedInTurnOrder()
+    {
+        var texts = _completed.ToDictionary(c => c.ItemId, c => c.Text, StringComparer.Ordinal);
+        return [.. _commits.Where(c => texts.ContainsKey(c.ItemId)).Select(c => texts[c.ItemId])];
+    }
+
     public string DeltasOf(string itemId) => _deltas.GetValueOrDefault(itemId, string.Empty);
 
     public void SpeechStarted(TimeSpan at) => _calls.Enqueue($"started {at.TotalMilliseconds}");

@@ -45,7 +45,7 @@ internal sealed partial class RealtimeConnection
     private long _droppedFrames;
     private volatile bool _ended;
     private int _expired;
-    private bool _closeSent;
+    private volatile bool _closeSent;
 
     public RealtimeConnection(FakeSession session, WebSocket socket, HttpContext http, FakeRealtimeOptions options, ILogger logger, CancellationToken shutdown)
     {

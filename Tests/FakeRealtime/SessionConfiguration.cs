@@ -199,8 +199,8 @@ internal sealed class SessionConfiguration
     }
 
     private ProtocolError? ValidateModel(JsonObject update) =>
-        Type == FakeSessionType.Realtime && update["model"] is { } model && model.ToString() != _current["model"]?.ToString()
-            ? new ProtocolError("invalid_value", $"Invalid value: '{model}'. The model of a session cannot be changed.", "session.model")
+        Type == FakeSessionType.Realtime && update["model"] is { } model && StringOf(model) != StringOf(_current["model"])
+            ? new ProtocolError("invalid_value", $"Invalid value: '{StringOf(model)}'. The model of a session cannot be changed.", "session.model")
             : null;
 
     private ProtocolError? ValidateAudio(JsonNode? audio)

@@ -350,6 +350,94 @@ public sealed class FakeRealtimeServerTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 30000)]
+    public async Task TurnFailureEvery_Two_SecondTurnGetsTranscriptionFailed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeRealtimeServer.StartAsync(new FakeRealtimeOptions { TurnFailureEvery = 2, WordDelay = TimeSpan.Zero }, ct);
+        await using var client = await RealtimeTestClient.ConnectAsync(server, ct);
+        await client.ReceiveEventAsync(ct);
+        await client.SendAsync(TranscriptionUpdate(turnDetection: null), ct);
+        var outcomes = new List<JsonObject>();
+        for (var turn = 0; turn < 2; turn++)
+        {
+            await client.AppendAudioAsync(Pcm16.Tone(100), ct);
+            await client.SendAsync(new JsonObject { ["type"] = "input_audio_buffer.commit" }, ct);
+            var events = await client.ReceiveUntilAsync("conversation.item.done", ct);
+            var itemId = events[^1]["item"]!["id"]!.GetValue<string>();
+            JsonObject outcome;
+            do
+            {
+                outcome = await client.ReceiveEventAsync(ct);
+            }
+            while (RealtimeTestClient.Type(outcome) == "conversation.item.input_audio_transcription.delta");
+
+            Assert.Equal(itemId, outcome["item_id"]!.GetValue<string>());
+            outcomes.Add(outcome);
+        }
+
+        Assert.Equal("conversation.item.input_audio_transcription.completed", RealtimeTestClient.Type(outcomes[0]));
+        Assert.Equal("conversation.item.input_audio_transcription.failed", RealtimeTestClient.Type(outcomes[1]));
+        Assert.Equal("transcription_error", outcomes[1]["error"]!["type"]!.GetValue<string>());
+        Assert.Equal(["(unscripted turn 1)"], server.Sessions[0].CompletedTranscripts);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Connect_ModelQuery_RealtimeSessionRejectsTranscriptionShapes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var client = await RealtimeTestClient.ConnectAsync(_server, ct, query: "model=gpt-realtime");
+        var created = await client.ReceiveEventAsync(ct);
+        await client.SendAsync(new JsonObject
+        {
+            ["type"] = "session.update",
+            ["session"] = new JsonObject { ["type"] = "realtime", ["output_modalities"] = new JsonArray("text"), ["instructions"] = "Translate into German." },
+        }, ct);
+        var updated = await client.ReceiveEventAsync(ct);
+        await client.SendAsync(Update("cfg-t", new JsonObject { ["type"] = "transcription" }), ct);
+        var wrongType = await client.ReceiveEventAsync(ct);
+        await client.SendAsync(new JsonObject { ["type"] = "transcription_session.update", ["event_id"] = "beta-1", ["session"] = new JsonObject() }, ct);
+        var beta = await client.ReceiveEventAsync(ct);
+
+        Assert.Equal("realtime", created["session"]!["type"]!.GetValue<string>());
+        Assert.Equal("gpt-realtime", created["session"]!["model"]!.GetValue<string>());
+        Assert.Equal("session.updated", RealtimeTestClient.Type(updated));
+        Assert.Equal("text", updated["session"]!["output_modalities"]![0]!.GetValue<string>());
+        Assert.Equal("Translate into German.", updated["session"]!["instructions"]!.GetValue<string>());
+        AssertError(wrongType, "invalid_value", "session.type", "cfg-t");
+        AssertError(beta, "invalid_value", "type", "beta-1");
+        var session = Assert.Single(_server.Sessions);
+        Assert.Equal(FakeSessionType.Realtime, session.SessionType);
+        Assert.Equal("gpt-realtime", session.Model);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task TranscriptionSessionUpdate_BetaShape_RepliesTranscriptionSessionUpdated()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var client = await RealtimeTestClient.ConnectAsync(_server, ct);
+        await client.ReceiveEventAsync(ct);
+
+        await client.SendAsync(new JsonObject
+        {
+            ["type"] = "transcription_session.update",
+            ["session"] = new JsonObject
+            {
+                ["input_audio_format"] = "pcm16",
+                ["input_audio_transcription"] = new JsonObject { ["model"] = "gpt-4o-transcribe", ["language"] = "en" },
+                ["turn_detection"] = null,
+            },
+        }, ct);
+        var updated = await client.ReceiveEventAsync(ct);
+
+        Assert.Equal("transcription_session.updated", RealtimeTestClient.Type(updated));
+        Assert.Equal("gpt-4o-transcribe", updated["session"]!["input_audio_transcription"]!["model"]!.GetValue<string>());
+        Assert.Null(updated["session"]!["turn_detection"]);
+        var effective = JsonNode.Parse(_server.Sessions[0].SessionConfig)!["audio"]!["input"]!;
+        Assert.Equal("gpt-4o-transcribe", effective["transcription"]!["model"]!.GetValue<string>());
+        Assert.Null(effective["turn_detection"]);
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task OfficialClient_StartTranscriptionSession_ReceivesSessionCreated()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -59,6 +59,13 @@ internal sealed partial class TestPatternTrack : ILanguageTrack
     internal static TimeSpan LongPauseFor(double clearAfterSeconds) =>
         clearAfterSeconds is > 0 and <= 28 ? TimeSpan.FromSeconds(clearAfterSeconds + 2) : TimeSpan.FromSeconds(7);
 
+    /// <summary>The pause after the <paramref name="turn"/>-th sentence (1-based): every fifth is the long one.</summary>
+    internal TimeSpan PauseAfter(long turn)
+    {
+        var place = (int)(turn % (ShortPauses.Length + 1));
+        return place == 0 ? _longPause : ShortPauses[place - 1];
+    }
+
     /// <summary>
     /// The text deltas of <paramref name="sentence"/>: word by word (each word with the space before it), or runs of
     /// a few characters for a language written without spaces. They concatenate to the sentence exactly.
@@ -133,8 +140,7 @@ internal sealed partial class TestPatternTrack : ILanguageTrack
                 turns++;
                 _status = _status with { TurnsCompleted = turns };
 
-                var pause = turns % (ShortPauses.Length + 1) == 0 ? _longPause : ShortPauses[(int)(turns % (ShortPauses.Length + 1)) - 1];
-                await Task.Delay(pause, _time, cancellationToken);
+                await Task.Delay(PauseAfter(turns), _time, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -107,11 +107,42 @@ internal sealed class ConsoleCaptionSink : ICaptionSink
             return "";
         }
 
-        var label = $"[{code} …] ";
+        var label = $"[{code} ...] ";
         var room = _width - 1 - label.Length;
-        // The end of the text is what is being said now; keep it.
-        return label + (text.Length <= room ? text : "…" + text[^(room - 1)..]);
+        if (Columns(text) <= room)
+        {
+            return label + text;
+        }
+
+        // The end of the text is what is being said now: keep it, and mark the cut.
+        var runes = text.EnumerateRunes().ToList();
+        var kept = 0;
+        var used = 3;
+        while (kept < runes.Count && used + Columns(runes[^(kept + 1)]) <= room)
+        {
+            used += Columns(runes[^(kept + 1)]);
+            kept++;
+        }
+
+        return label + "..." + string.Concat(runes.Skip(runes.Count - kept));
     }
+
+    /// <summary>Terminal columns <paramref name="text"/> takes: East Asian wide characters take two.</summary>
+    internal static int Columns(string text) => text.EnumerateRunes().Sum(Columns);
+
+    private static int Columns(Rune rune) => rune.Value switch
+    {
+        >= 0x1100 and <= 0x115F => 2, // Hangul Jamo
+        >= 0x2E80 and <= 0xA4CF => 2, // CJK radicals, kana, CJK ideographs, Yi
+        >= 0xAC00 and <= 0xD7A3 => 2, // Hangul syllables
+        >= 0xF900 and <= 0xFAFF => 2, // CJK compatibility ideographs
+        >= 0xFE30 and <= 0xFE4F => 2, // CJK compatibility forms
+        >= 0xFF00 and <= 0xFF60 => 2, // full-width forms
+        >= 0xFFE0 and <= 0xFFE6 => 2,
+        >= 0x1F300 and <= 0x1FAFF => 2, // emoji
+        >= 0x20000 and <= 0x3FFFD => 2, // CJK extensions
+        _ => 1,
+    };
 
     private static int TerminalWidth()
     {

@@ -17,7 +17,7 @@ namespace CaptionSidecar.Captions;
 /// the folder (the dispatcher logs it); its later lines are counted and reported when the language closes, and
 /// the other languages go on.</para>
 /// </remarks>
-internal sealed partial class TranscriptWriter : ICaptionSink, IAsyncDisposable
+internal sealed partial class TranscriptWriter : ICaptionSink, IAsyncDisposable, IDisposable
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
@@ -94,6 +94,27 @@ internal sealed partial class TranscriptWriter : ICaptionSink, IAsyncDisposable
             foreach (var (language, state) in _languages)
             {
                 await CloseAsync(language, state);
+            }
+
+            _languages.Clear();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Closes every open transcript; for a container disposed synchronously.</summary>
+    public void Dispose()
+    {
+        _gate.Wait();
+        try
+        {
+            foreach (var (language, state) in _languages)
+            {
+                state.Files?.Dispose();
+                state.Files = null;
+                LogClosed(language, state.Cues);
             }
 
             _languages.Clear();
@@ -219,7 +240,7 @@ internal sealed partial class TranscriptWriter : ICaptionSink, IAsyncDisposable
         public TimeSpan PreviousStart { get; set; }
     }
 
-    private sealed class LanguageFiles(FileStream srt, FileStream vtt, FileStream jsonl) : IAsyncDisposable
+    private sealed class LanguageFiles(FileStream srt, FileStream vtt, FileStream jsonl) : IAsyncDisposable, IDisposable
     {
         public FileStream Srt { get; } = srt;
 
@@ -257,6 +278,13 @@ internal sealed partial class TranscriptWriter : ICaptionSink, IAsyncDisposable
 
                 throw;
             }
+        }
+
+        public void Dispose()
+        {
+            Srt.Dispose();
+            Vtt.Dispose();
+            Jsonl.Dispose();
         }
 
         public async ValueTask DisposeAsync()

@@ -40,7 +40,7 @@ public sealed class ConsoleCaptionSinkTests
         await sink.WriteAsync(new CaptionUpdate("en", 5, CaptionUpdateKind.Cleared, [], [], Wall), ct);
 
         Assert.Equal(
-            $"{Erase}[en …] Hel{Erase}[en …] Hello wor{Erase}[en 00:00:03.2] Hello world.\n[en …] Next{Erase}",
+            $"{Erase}[en ...] Hel{Erase}[en ...] Hello wor{Erase}[en 00:00:03.2] Hello world.\n[en ...] Next{Erase}",
             output.ToString());
     }
 
@@ -55,8 +55,22 @@ public sealed class ConsoleCaptionSinkTests
 
         var live = output.ToString()[Erase.Length..];
         Assert.Equal(29, live.Length);
-        Assert.StartsWith("[en …] …", live, StringComparison.Ordinal);
+        Assert.StartsWith("[en ...] ...", live, StringComparison.Ordinal);
         Assert.EndsWith("six seven eight", live, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task WriteAsync_TerminalWithWideCharacters_CutsByColumnsSoTheLineNeverWraps()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var output = new StringWriter();
+        var sink = new ConsoleCaptionSink(output, isTerminal: true, width: 30);
+
+        await sink.WriteAsync(Tentative("ja", 1, "これは字幕のサンプルです。位置とスタイルを調整してください。"), ct);
+
+        var live = output.ToString()[Erase.Length..];
+        Assert.InRange(ConsoleCaptionSink.Columns(live), 28, 29);
+        Assert.EndsWith("してください。", live, StringComparison.Ordinal);
     }
 
     [Fact(Timeout = 30000)]
@@ -71,7 +85,7 @@ public sealed class ConsoleCaptionSinkTests
         await sink.CloseLanguageAsync("en", ct);
         await sink.CloseLanguageAsync("es", ct);
 
-        Assert.Equal($"{Erase}[es …] Hola{Erase}[en …] Hello{Erase}[es …] Hola{Erase}", output.ToString());
+        Assert.Equal($"{Erase}[es ...] Hola{Erase}[en ...] Hello{Erase}[es ...] Hola{Erase}", output.ToString());
     }
 
     private static CaptionItem Item(string language, string text, double start) =>

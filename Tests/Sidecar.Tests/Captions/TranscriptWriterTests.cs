@@ -1,5 +1,8 @@
 using System.Text.Json;
 using CaptionSidecar.Captions;
+using CaptionSidecar.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -157,6 +160,26 @@ public sealed class TranscriptWriterTests : IDisposable
         await writer.WriteAsync(Final(Item("es", 1, "Hola.", 1, 2)), ct);
 
         Assert.Contains("Hola.", Read($"{Prefix}-es.srt"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddCaptionOutputs_WithATranscriptFolder_ResolvesTheConsoleAndTranscriptSinks()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Captions:TranscriptDirectory"] = _dir })
+            .Build();
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton<TimeProvider>(_time)
+            .AddSidecarOptions(configuration)
+            .AddCaptionOutputs(configuration);
+        using var provider = services.BuildServiceProvider();
+
+        var sinks = provider.GetServices<ICaptionSink>().ToList();
+
+        Assert.Equal(["console", "transcripts"], sinks.Select(s => s.Name));
+        Assert.IsType<ConsoleCaptionSink>(sinks[0]);
+        Assert.IsType<TranscriptWriter>(sinks[1]);
     }
 
     private TranscriptWriter Writer(int maxCharactersPerLine = 42, string? directory = null) =>

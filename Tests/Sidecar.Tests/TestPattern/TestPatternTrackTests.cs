@@ -1,6 +1,9 @@
 using System.Threading.Channels;
 using CaptionSidecar.Audio;
 using CaptionSidecar.Captions;
+using CaptionSidecar.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using CaptionSidecar.TestPattern;
 using CaptionSidecar.Tracks;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -164,6 +167,22 @@ public sealed class TestPatternTrackTests
         Assert.False(factory.UsesAudio);
         Assert.Equal("fr", track.Language.Code);
         Assert.IsType<TestPatternTrack>(track);
+    }
+
+    [Fact]
+    public void AddCaptionEngines_TestPatternFactory_IsResolvedFromTheContainer()
+    {
+        var configuration = new ConfigurationBuilder().Build();
+        using var provider = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton<TimeProvider>(_time)
+            .AddSidecarOptions(configuration)
+            .AddCaptionEngines()
+            .BuildServiceProvider();
+
+        var factory = provider.GetRequiredService<TestPatternTrackFactory>();
+
+        Assert.Equal("ja", factory.Create(new CaptionLanguage("ja", IsSource: true)).Language.Code);
     }
 
     private TestPatternTrack Track(string language, double clearAfterSeconds = 5) =>

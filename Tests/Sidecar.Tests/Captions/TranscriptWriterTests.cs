@@ -162,6 +162,27 @@ public sealed class TranscriptWriterTests : IDisposable
         Assert.Contains("Hola.", Read($"{Prefix}-es.srt"), StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task CloseLanguageAsync_LanguageTurnedOnAgain_ContinuesInNewFilesWithoutTouchingTheClosedOnes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var writer = Writer();
+        await writer.WriteAsync(Final(Item("en", 1, "Before.", 1, 2)), ct);
+        await writer.WriteAsync(Final(Item("en", 2, "  \n ", 2, 3)), ct); // nothing said: no empty cue
+        await writer.CloseLanguageAsync("en", ct);
+
+        // Closed: the file can now be opened for writing elsewhere, and the writer starts afresh.
+        await using (new FileStream(Path.Combine(_dir, $"{Prefix}-en.srt"), FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        {
+        }
+
+        await writer.WriteAsync(Final(Item("en", 3, "After.", 5, 6)), ct);
+
+        Assert.Equal("1\n00:00:01,000 --> 00:00:02,000\nBefore.\n\n", Read($"{Prefix}-en.srt"));
+        Assert.Equal("1\n00:00:05,000 --> 00:00:06,000\nAfter.\n\n", Read($"{Prefix}-2-en.srt"));
+        Assert.Single(Read($"{Prefix}-en.jsonl").Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
     [Fact]
     public void AddCaptionOutputs_WithATranscriptFolder_ResolvesTheConsoleAndTranscriptSinks()
     {

@@ -33,6 +33,9 @@ public sealed class FakeRealtimeOptions
     /// <summary>Clock for session expiry, <c>expires_at</c> and word delays (tests may pass a fake one).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>Least severe log level written to stderr. Default Warning (quiet inside test runs); the standalone tool uses Information.</summary>
+    public LogLevel MinimumLogLevel { get; init; } = LogLevel.Warning;
+
     internal void Validate()
     {
         if (Port is < 0 or > 65535)

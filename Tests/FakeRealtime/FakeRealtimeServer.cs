@@ -79,6 +79,7 @@ public sealed class FakeRealtimeServer : IAsyncDisposable
             console.TimestampFormat = "HH:mm:ss.fff ";
         });
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
         var app = builder.Build();
         var server = new FakeRealtimeServer(options, app);
         app.UseWebSockets();

@@ -64,6 +64,7 @@ await using var server = await FakeRealtimeServer.StartAsync(new FakeRealtimeOpt
     Script = script,
     ApiKey = apiKey,
     SessionLifetime = lifetime,
+    MinimumLogLevel = LogLevel.Information,
 });
 Console.WriteLine($"FakeRealtime listening on {server.Endpoint}");
 await stop.Task;

@@ -57,6 +57,30 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
         _timer = time.CreateTimer(static state => ((CaptionTrack)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>Turns not yet final or dropped (for tests of bounded memory).</summary>
+    internal int HeldTurns
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _turns.Count;
+            }
+        }
+    }
+
+    /// <summary>Ids of finished turns remembered to ignore their late events (for tests of bounded memory).</summary>
+    internal int RememberedIds
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _retired.Count;
+            }
+        }
+    }
+
     /// <inheritdoc />
     public void SpeechStarted(TimeSpan at)
     {

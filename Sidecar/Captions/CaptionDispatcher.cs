@@ -27,7 +27,7 @@ public sealed partial class CaptionDispatcher : BackgroundService, ICaptionPubli
         ArgumentNullException.ThrowIfNull(sinks);
         ArgumentNullException.ThrowIfNull(logger);
         ArgumentNullException.ThrowIfNull(time);
-        _queues = [.. sinks.Select(s => new SinkQueue(s, time.GetTimestamp()))];
+        _queues = [.. sinks.Select(s => new SinkQueue(s))];
         _logger = logger;
         _time = time;
     }
@@ -157,11 +157,15 @@ public sealed partial class CaptionDispatcher : BackgroundService, ICaptionPubli
     }
 
     /// <summary>Starts one consumer per sink; they end when stopping has drained their queues.</summary>
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
+        // Started here, not in ExecuteAsync (which runs on the thread pool), so a stop right after start drains them.
         _consumers = [.. _queues.Select(q => Task.Run(() => ConsumeAsync(q), CancellationToken.None))];
-        return Task.WhenAll(_consumers);
+        return base.StartAsync(cancellationToken);
     }
+
+    /// <inheritdoc />
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(_consumers);
 
     private async Task ConsumeAsync(SinkQueue queue)
     {
@@ -249,7 +253,7 @@ public sealed partial class CaptionDispatcher : BackgroundService, ICaptionPubli
     private sealed record Entry(CaptionUpdate? Update, string? CloseLanguage, TaskCompletionSource? Closed);
 
     /// <summary>One sink's queue: bounded for updates that finalize nothing, never drops the others.</summary>
-    private sealed class SinkQueue(ICaptionSink sink, long createdAt)
+    private sealed class SinkQueue(ICaptionSink sink)
     {
         private readonly Lock _gate = new();
         private readonly LinkedList<Entry> _entries = new();
@@ -262,7 +266,8 @@ public sealed partial class CaptionDispatcher : BackgroundService, ICaptionPubli
         private long _dropped;
         private long _failed;
         private long _droppedReported;
-        private long _lastDropReport = createdAt;
+        private long _lastDropReport;
+        private bool _dropsReported;
 
         public ICaptionSink Sink { get; } = sink;
 
@@ -287,7 +292,8 @@ public sealed partial class CaptionDispatcher : BackgroundService, ICaptionPubli
                     return;
                 }
 
-                if (_entries.Count >= QueueCapacity)
+                // A close is never what makes room: it would cost an update that was queued before it.
+                if (entry.Update is not null && _entries.Count >= QueueCapacity)
                 {
                     DropOldestDisplayOnly();
                 }
@@ -348,12 +354,12 @@ public sealed partial class CaptionDispatcher : BackgroundService, ICaptionPubli
 
         public void CountFailed() => Interlocked.Increment(ref _failed);
 
-        /// <summary>Drops not yet reported, when at least <paramref name="interval"/> passed since the last report.</summary>
+        /// <summary>Drops not yet reported: the first at once, later ones when <paramref name="interval"/> passed since the last report.</summary>
         public (long Recent, long Total)? TakeDropsToReport(TimeProvider time, TimeSpan interval)
         {
             lock (_gate)
             {
-                if (_dropped == _droppedReported || time.GetElapsedTime(_lastDropReport) < interval)
+                if (_dropped == _droppedReported || (_dropsReported && time.GetElapsedTime(_lastDropReport) < interval))
                 {
                     return null;
                 }
@@ -361,6 +367,7 @@ public sealed partial class CaptionDispatcher : BackgroundService, ICaptionPubli
                 var recent = _dropped - _droppedReported;
                 _droppedReported = _dropped;
                 _lastDropReport = time.GetTimestamp();
+                _dropsReported = true;
                 return (recent, _dropped);
             }
         }

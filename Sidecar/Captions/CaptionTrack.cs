@@ -179,7 +179,11 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
             turn.Tentative.Clear();
             turn.CompletedAt = _speechStoppedAt is { } stopped && stopped >= turn.FallbackStart ? stopped : now;
             _lastTextAt = now;
-            GiveUpPredecessorsLater(turn, now);
+            if (!turn.Failed)
+            {
+                GiveUpPredecessorsLater(turn, now);
+            }
+
             Update(mayShrink: true);
         }
     }
@@ -203,8 +207,8 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
                 return;
             }
 
+            // Nothing waits for earlier turns here, so they get no give-up deadline.
             turn.Failed = true;
-            GiveUpPredecessorsLater(turn, Now());
             Update(mayShrink: true);
         }
     }
@@ -276,9 +280,10 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
         return _turns.FindLastIndex(t => t.Committed) + 1;
     }
 
-    private void GiveUpPredecessorsLater(Turn resolved, TimeSpan now)
+    /// <summary>Earlier turns still pending now hold back <paramref name="completed"/>: they get 15 s more at most.</summary>
+    private void GiveUpPredecessorsLater(Turn completed, TimeSpan now)
     {
-        foreach (var turn in _turns.TakeWhile(t => t != resolved))
+        foreach (var turn in _turns.TakeWhile(t => t != completed))
         {
             if (turn.FinalText is null && !turn.Failed)
             {

@@ -126,6 +126,23 @@ public sealed class CaptionTrackTests
     }
 
     [Fact]
+    public void TurnFailed_LaterTurnFailsOrIsEmpty_PendingPredecessorIsNotGivenUp()
+    {
+        using var track = Track(clearAfterSeconds: 0);
+        track.TurnCommitted("A", null, S(0), S(1));
+        track.TurnCommitted("B", "A", S(1), S(2));
+        track.TurnCommitted("C", "B", S(2), S(3));
+        track.TextDelta("A", "a long turn");
+        track.TurnFailed("B", "cancelled");
+        track.TextCompleted("C", " ");
+
+        _time.Advance(S(60));
+        track.TextCompleted("A", "A long turn.");
+
+        Assert.Equal([new CaptionItem("en", 1, "A", "A long turn.", S(0), S(1))], _published.Finalized);
+    }
+
+    [Fact]
     public void Timer_SilenceAfterFinalText_ClearsAtConfiguredTime()
     {
         using var track = Track(clearAfterSeconds: 5);

@@ -1,0 +1,283 @@
+using CaptionSidecar.Captions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CaptionSidecar.Tests.Captions;
+
+public sealed class CaptionDispatcherTests
+{
+    private readonly ListLogger<CaptionDispatcher> _logger = new();
+    private readonly FakeTimeProvider _time = new();
+
+    private static CaptionUpdate Update(string language, long sequence, bool finalizes = false) => new(
+        language,
+        sequence,
+        CaptionUpdateKind.Text,
+        [new CaptionLine($"line {sequence}", "")],
+        finalizes ? [new CaptionItem(language, (int)sequence, $"item{sequence}", $"line {sequence}", TimeSpan.Zero, TimeSpan.Zero)] : [],
+        DateTimeOffset.UnixEpoch);
+
+    private static async Task<CaptionDispatcher> StartedAsync(CaptionDispatcher dispatcher, CancellationToken cancellationToken)
+    {
+        await dispatcher.StartAsync(cancellationToken);
+        return dispatcher;
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Publish_TwoSinks_EachGetsEveryUpdateInOrder()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var a = new RecordingSink("a");
+        var b = new RecordingSink("b");
+        using var dispatcher = await StartedAsync(new CaptionDispatcher([a, b], _logger, _time), ct);
+
+        for (var i = 1; i <= 100; i++)
+        {
+            dispatcher.Publish(Update("en", i));
+            dispatcher.Publish(Update("es", i));
+        }
+
+        await dispatcher.StopAsync(ct);
+
+        foreach (var sink in new[] { a, b })
+        {
+            Assert.Equal(Enumerable.Range(1, 100).Select(n => (long)n), sink.Updates.Where(u => u.Language == "en").Select(u => u.Sequence));
+            Assert.Equal(Enumerable.Range(1, 100).Select(n => (long)n), sink.Updates.Where(u => u.Language == "es").Select(u => u.Sequence));
+        }
+
+        Assert.All(dispatcher.SinkStats, s => Assert.Equal((200L, 0L, 0L, 0), (s.Delivered, s.Dropped, s.Failed, s.Queued)));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Publish_SinkNeverCompletes_OtherSinkStillGetsEverything()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var stuck = new RecordingSink("stuck") { BeforeWrite = (_, _) => new TaskCompletionSource().Task };
+        var healthy = new RecordingSink("healthy");
+        using var dispatcher = await StartedAsync(new CaptionDispatcher([stuck, healthy], _logger, _time), ct);
+
+        for (var i = 1; i <= 50; i++)
+        {
+            dispatcher.Publish(Update("en", i, finalizes: i % 10 == 0));
+        }
+
+        await healthy.WaitForUpdatesAsync(50, ct);
+
+        Assert.Equal(Enumerable.Range(1, 50).Select(n => (long)n), healthy.Updates.Select(u => u.Sequence));
+        Assert.Empty(stuck.Updates);
+
+        // Shutdown time runs out: stopping returns anyway and says how much was not delivered.
+        using var shutdown = new CancellationTokenSource();
+        var stopping = dispatcher.StopAsync(shutdown.Token);
+        await shutdown.CancelAsync();
+        await stopping;
+        Assert.Contains(_logger.Entries, e => e.Message.Contains("Shutdown time ran out", StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Publish_SinkThrows_LoggedWithExceptionAndNextUpdateProceeds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var failure = new InvalidOperationException("disk full");
+        var throwing = new RecordingSink("throwing") { BeforeWrite = (u, _) => u.Sequence == 2 ? Task.FromException(failure) : Task.CompletedTask };
+        var other = new RecordingSink("other");
+        using var dispatcher = await StartedAsync(new CaptionDispatcher([throwing, other], _logger, _time), ct);
+
+        for (var i = 1; i <= 3; i++)
+        {
+            dispatcher.Publish(Update("en", i));
+        }
+
+        await dispatcher.StopAsync(ct);
+
+        Assert.Equal([1L, 3L], throwing.Updates.Select(u => u.Sequence));
+        Assert.Equal([1L, 2L, 3L], other.Updates.Select(u => u.Sequence));
+        var logged = Assert.Single(_logger.Entries, e => e.Exception is not null);
+        Assert.Same(failure, logged.Exception);
+        Assert.Equal(LogLevel.Warning, logged.Level);
+        Assert.Contains("throwing", logged.Message, StringComparison.Ordinal);
+        Assert.Equal((2L, 1L), (dispatcher.SinkStats[0].Delivered, dispatcher.SinkStats[0].Failed));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Publish_QueueFull_DropsOldestDisplayOnlyUpdatesAndKeepsFinalizingOnes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var release = new TaskCompletionSource();
+        var entered = new TaskCompletionSource();
+        var slow = new RecordingSink("slow")
+        {
+            BeforeWrite = (_, _) =>
+            {
+                entered.TrySetResult();
+                return release.Task;
+            },
+        };
+        using var dispatcher = await StartedAsync(new CaptionDispatcher([slow], _logger, _time), ct);
+
+        dispatcher.Publish(Update("en", 1));
+        await entered.Task.WaitAsync(ct);
+        const int Published = 400;
+        for (var i = 2; i <= Published; i++)
+        {
+            dispatcher.Publish(Update("en", i, finalizes: i % 5 == 0));
+        }
+
+        Assert.Equal(CaptionDispatcher.QueueCapacity, dispatcher.SinkStats[0].Queued);
+        release.SetResult();
+        await dispatcher.StopAsync(ct);
+
+        var received = slow.Updates.Select(u => u.Sequence).ToList();
+        var dropped = Published - 1 - CaptionDispatcher.QueueCapacity;
+        Assert.Equal(received.Order(), received);
+        Assert.Equal(Published - dropped, received.Count);
+        Assert.All(Enumerable.Range(1, Published / 5).Select(n => n * 5L), s => Assert.Contains(s, received));
+
+        // The oldest display-only updates went first: the newest ones all arrived.
+        Assert.Equal(Enumerable.Range(Published - 100, 101).Select(n => (long)n), received.TakeLast(101));
+        Assert.Equal(dropped, dispatcher.SinkStats[0].Dropped);
+        Assert.Contains(_logger.Entries, e => e.Message.Contains($"({dropped} in all)", StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Publish_DropsContinue_LoggedAtMostEveryTenSeconds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var release = new TaskCompletionSource();
+        var entered = new TaskCompletionSource();
+        var slow = new RecordingSink("slow")
+        {
+            BeforeWrite = (_, _) =>
+            {
+                entered.TrySetResult();
+                return release.Task;
+            },
+        };
+        using var dispatcher = await StartedAsync(new CaptionDispatcher([slow], _logger, _time), ct);
+        var sequence = 1;
+        dispatcher.Publish(Update("en", sequence));
+        await entered.Task.WaitAsync(ct);
+
+        // One in the sink, a full queue, then one more: the first drop is logged at once.
+        for (var i = 0; i < CaptionDispatcher.QueueCapacity + 1; i++)
+        {
+            dispatcher.Publish(Update("en", ++sequence));
+        }
+
+        var dropsLogged = () => _logger.Entries.Where(e => e.Message.Contains("dropped", StringComparison.Ordinal)).Select(e => e.Message).ToList();
+        Assert.Single(dropsLogged());
+        for (var i = 0; i < 5; i++)
+        {
+            dispatcher.Publish(Update("en", ++sequence));
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(9.9));
+        dispatcher.Publish(Update("en", ++sequence));
+        Assert.Single(dropsLogged());
+
+        _time.Advance(TimeSpan.FromSeconds(0.1));
+        dispatcher.Publish(Update("en", ++sequence));
+        Assert.Equal(2, dropsLogged().Count);
+        Assert.EndsWith("dropped 7 display updates (8 in all); finalized lines are kept", dropsLogged()[1], StringComparison.Ordinal);
+
+        release.SetResult();
+        await dispatcher.StopAsync(ct);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Publish_QueueFullOfFinalizingUpdates_GrowsPastCapacityAndDropsNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var release = new TaskCompletionSource();
+        var slow = new RecordingSink("slow") { BeforeWrite = (_, _) => release.Task };
+        using var dispatcher = await StartedAsync(new CaptionDispatcher([slow], _logger, _time), ct);
+
+        for (var i = 1; i <= 300; i++)
+        {
+            dispatcher.Publish(Update("en", i, finalizes: true));
+        }
+
+        release.SetResult();
+        await dispatcher.StopAsync(ct);
+
+        Assert.Equal(Enumerable.Range(1, 300).Select(n => (long)n), slow.Updates.Select(u => u.Sequence));
+        Assert.Equal(0, dispatcher.SinkStats[0].Dropped);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task CloseLanguageAsync_UpdatesQueuedBefore_DeliveredFirstThenEachSinkClosesOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var release = new TaskCompletionSource();
+        var slow = new RecordingSink("slow") { BeforeWrite = (_, _) => release.Task };
+        var fast = new RecordingSink("fast");
+        using var dispatcher = await StartedAsync(new CaptionDispatcher([slow, fast], _logger, _time), ct);
+
+        for (var i = 1; i <= 5; i++)
+        {
+            dispatcher.Publish(Update("en", i, finalizes: true));
+            dispatcher.Publish(Update("es", i));
+        }
+
+        var closing = dispatcher.CloseLanguageAsync("en", ct);
+        Assert.False(closing.IsCompleted);
+        release.SetResult();
+        await closing;
+
+        foreach (var sink in new[] { slow, fast })
+        {
+            var events = sink.Events;
+            Assert.Equal(["write en 1", "write en 2", "write en 3", "write en 4", "write en 5", "close en"], events.Where(e => e.Contains("en", StringComparison.Ordinal)));
+            Assert.Equal(events.Count(e => e.StartsWith("write", StringComparison.Ordinal)), events.ToList().IndexOf("close en"));
+        }
+
+        await dispatcher.StopAsync(ct);
+
+        // Stopping closes only what is still open.
+        Assert.All(new[] { slow, fast }, s => Assert.Equal(["close en", "close es"], s.Events.Where(e => e.StartsWith("close", StringComparison.Ordinal))));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task CloseLanguageAsync_SinkCloseThrows_LoggedAndOthersStillClosed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var failure = new IOException("cannot flush");
+        var throwing = new RecordingSink("throwing") { BeforeClose = _ => Task.FromException(failure) };
+        var other = new RecordingSink("other");
+        using var dispatcher = await StartedAsync(new CaptionDispatcher([throwing, other], _logger, _time), ct);
+        dispatcher.Publish(Update("en", 1));
+
+        await dispatcher.CloseLanguageAsync("en", ct);
+
+        Assert.Equal(["write en 1", "close en"], other.Events);
+        Assert.Same(failure, Assert.Single(_logger.Entries, e => e.Exception is not null).Exception);
+        await dispatcher.StopAsync(ct);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task StopAsync_UpdatesQueued_DrainsEveryQueueThenClosesEveryLanguageSeen()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var release = new TaskCompletionSource();
+        var slow = new RecordingSink("slow") { BeforeWrite = (_, _) => release.Task };
+        var fast = new RecordingSink("fast");
+        using var dispatcher = await StartedAsync(new CaptionDispatcher([slow, fast], _logger, _time), ct);
+        for (var i = 1; i <= 20; i++)
+        {
+            dispatcher.Publish(Update("en", i, finalizes: i % 4 == 0));
+            dispatcher.Publish(Update("es", i));
+        }
+
+        var stopping = dispatcher.StopAsync(ct);
+        Assert.False(stopping.IsCompleted);
+        dispatcher.Publish(Update("fr", 1));
+        release.SetResult();
+        await stopping;
+
+        foreach (var sink in new[] { slow, fast })
+        {
+            Assert.Equal(40, sink.Updates.Count);
+            Assert.Equal(["close en", "close es"], sink.Events.Skip(40).Order());
+        }
+    }
+}

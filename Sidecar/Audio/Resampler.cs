@@ -215,29 +215,39 @@ internal sealed class Resampler
         }
     }
 
-    /// <summary>The SIMD dot product every output sample comes from.</summary>
+    /// <summary>The SIMD dot product every output sample comes from (<paramref name="samples"/> at least as long as the coefficients).</summary>
     internal static float Dot(ReadOnlySpan<float> samples, ReadOnlySpan<float> coefficients)
     {
+        if (samples.Length < coefficients.Length)
+        {
+            throw new ArgumentException("Fewer samples than coefficients.", nameof(samples));
+        }
+
+        ref var x = ref MemoryMarshal.GetReference(samples);
+        ref var h = ref MemoryMarshal.GetReference(coefficients);
         var lanes = Vector<float>.Count;
-        var vectors = coefficients.Length / lanes;
-        var x = MemoryMarshal.Cast<float, Vector<float>>(samples[..(vectors * lanes)]);
-        var h = MemoryMarshal.Cast<float, Vector<float>>(coefficients[..(vectors * lanes)]);
+        var n = coefficients.Length;
         var sum0 = Vector<float>.Zero;
         var sum1 = Vector<float>.Zero;
-        var i = 0;
-        for (; i + 1 < vectors; i += 2)
+        var sum2 = Vector<float>.Zero;
+        var sum3 = Vector<float>.Zero;
+        var k = 0;
+        // Four independent sums keep the multiply-add units busy instead of waiting on one running total.
+        for (; k <= n - (4 * lanes); k += 4 * lanes)
         {
-            sum0 += x[i] * h[i];
-            sum1 += x[i + 1] * h[i + 1];
+            sum0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref x, (nuint)k), Vector.LoadUnsafe(ref h, (nuint)k), sum0);
+            sum1 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref x, (nuint)(k + lanes)), Vector.LoadUnsafe(ref h, (nuint)(k + lanes)), sum1);
+            sum2 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref x, (nuint)(k + (2 * lanes))), Vector.LoadUnsafe(ref h, (nuint)(k + (2 * lanes))), sum2);
+            sum3 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref x, (nuint)(k + (3 * lanes))), Vector.LoadUnsafe(ref h, (nuint)(k + (3 * lanes))), sum3);
         }
 
-        if (i < vectors)
+        for (; k <= n - lanes; k += lanes)
         {
-            sum0 += x[i] * h[i];
+            sum0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref x, (nuint)k), Vector.LoadUnsafe(ref h, (nuint)k), sum0);
         }
 
-        var total = Vector.Sum(sum0 + sum1);
-        for (var k = vectors * lanes; k < coefficients.Length; k++)
+        var total = Vector.Sum((sum0 + sum1) + (sum2 + sum3));
+        for (; k < n; k++)
         {
             total += samples[k] * coefficients[k];
         }

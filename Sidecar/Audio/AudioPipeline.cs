@@ -1,4 +1,3 @@
-// PLACEHOLDER (contract only): the audio helper replaces this file.
 using System.Threading.Channels;
 
 namespace CaptionSidecar.Audio;
@@ -10,20 +9,200 @@ namespace CaptionSidecar.Audio;
 /// <param name="PeakDbfs">Peak level of the last second, dBFS (negative infinity for digital silence).</param>
 public sealed record AudioPipelineStats(long ChunksProduced, long ChunksDropped, TimeSpan AudioDuration, double PeakDbfs);
 
-/// <summary>Source -> downmix -> resample to 24 kHz -> fixed chunks -> bounded queue.</summary>
-public sealed class AudioPipeline
+/// <summary>
+/// Source -> downmix -> resample to 24 kHz -> fixed chunks -> bounded queue. For a live source a full queue drops its
+/// oldest chunk (counted, logged at most every 10 s); otherwise the pipeline waits for the reader. A source that can
+/// outrun real time (a file) is paced to real time unless <see cref="AudioOptions.NoPacing"/> is set.
+/// </summary>
+public sealed partial class AudioPipeline
 {
+    private static readonly TimeSpan DropLogInterval = TimeSpan.FromSeconds(10);
+
+    private readonly IAudioSource _source;
+    private readonly AudioOptions _options;
+    private readonly ILogger<AudioPipeline> _logger;
+    private readonly TimeProvider _time;
+    private readonly Channel<AudioChunk> _output;
+    private readonly Lock _statsGate = new();
+    private readonly float[] _chunkPeaks; // peak of each of the last second's chunks, a ring
+    private long _produced;
+    private long _dropped;
+    private int _started;
+
+    /// <summary>Creates the pipeline for <paramref name="source"/>; <see cref="RunAsync"/> starts it.</summary>
     public AudioPipeline(IAudioSource source, AudioOptions options, ILogger<AudioPipeline> logger, TimeProvider time)
     {
-        throw new NotImplementedException();
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(options);
+        _source = source;
+        _options = options;
+        _logger = logger;
+        _time = time;
+        _output = Channel.CreateBounded<AudioChunk>(
+            new BoundedChannelOptions(options.QueueCapacity)
+            {
+                FullMode = source.IsLive ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
+                SingleWriter = true,
+            },
+            _ => Interlocked.Increment(ref _dropped));
+        _chunkPeaks = new float[Math.Max(1, 1000 / options.ChunkMilliseconds)];
     }
 
-    /// <summary>The chunks, completed when the source ends.</summary>
-    public ChannelReader<AudioChunk> Output => throw new NotImplementedException();
+    /// <summary>The chunks, completed when the source ends (with the source's exception when it fails).</summary>
+    public ChannelReader<AudioChunk> Output => _output.Reader;
 
     /// <summary>Counters.</summary>
-    public AudioPipelineStats Stats => throw new NotImplementedException();
+    public AudioPipelineStats Stats
+    {
+        get
+        {
+            lock (_statsGate)
+            {
+                var peak = _chunkPeaks.Max();
+                var samples = _produced * AudioChunk.SampleRate * _options.ChunkMilliseconds / 1000;
+                return new AudioPipelineStats(
+                    _produced,
+                    Interlocked.Read(ref _dropped),
+                    TimeSpan.FromTicks(samples * TimeSpan.TicksPerSecond / AudioChunk.SampleRate),
+                    peak > 0 ? 20 * Math.Log10(peak) : double.NegativeInfinity);
+            }
+        }
+    }
 
     /// <summary>Reads the source until it ends (then completes <see cref="Output"/>) or cancellation.</summary>
-    public Task RunAsync(CancellationToken cancellationToken) => throw new NotImplementedException();
+    /// <exception cref="AudioFormatException">The source holds damaged data (<see cref="Output"/> completes with it).</exception>
+    /// <exception cref="IOException">The source failed (<see cref="Output"/> completes with it).</exception>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("The audio pipeline runs only once.");
+        }
+
+        var format = _source.Format;
+        var pace = _source.CanOutrunRealTime && !_options.NoPacing;
+        var chunker = new AudioChunker(_options.ChunkMilliseconds);
+        var resampler = new Resampler(format.SampleRate);
+        var readFrames = Math.Max(64, format.SampleRate / 100); // 10 ms a read
+        var interleaved = new float[readFrames * format.Channels];
+        var mono = new float[readFrames];
+        var ready = new List<AudioChunk>();
+        var writer = new ChunkWriter(this, pace, _time.GetTimestamp(), cancellationToken);
+        LogStarted(_source.Description, resampler.Taps, pace);
+
+        try
+        {
+            while (true)
+            {
+                var read = await _source.ReadAsync(interleaved, cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                var frames = Downmix.ToMono(interleaved.AsSpan(0, read), format.Channels, mono);
+                chunker.Append(resampler.Process(mono.AsSpan(0, frames)), ready);
+                await writer.WriteAsync(ready);
+            }
+
+            chunker.Append(resampler.Flush(), ready);
+            if (chunker.Flush() is { } last)
+            {
+                ready.Add(last);
+            }
+
+            await writer.WriteAsync(ready);
+            _output.Writer.TryComplete();
+            LogEnded(_source.Description, Stats.AudioDuration, Stats.ChunksDropped);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _output.Writer.TryComplete();
+            throw;
+        }
+        catch (Exception ex)
+        {
+            _output.Writer.TryComplete(ex);
+            throw;
+        }
+    }
+
+    private void Record(AudioChunk chunk)
+    {
+        var peak = 0;
+        var pcm = chunk.Pcm16.Span;
+        for (var i = 0; i + 1 < pcm.Length; i += 2)
+        {
+            peak = Math.Max(peak, Math.Abs((int)(short)(pcm[i] | (pcm[i + 1] << 8))));
+        }
+
+        lock (_statsGate)
+        {
+            _chunkPeaks[chunk.Sequence % _chunkPeaks.Length] = peak / 32768f;
+            _produced++;
+        }
+    }
+
+    /// <summary>Writes chunks to the output with pacing, the full policy and drop logging.</summary>
+    private sealed class ChunkWriter(AudioPipeline pipeline, bool pace, long startTimestamp, CancellationToken cancellationToken)
+    {
+        private readonly TimeSpan _chunkDuration = TimeSpan.FromMilliseconds(pipeline._options.ChunkMilliseconds);
+        private long _droppedLogged;
+        private long _lastDropLog = long.MinValue;
+
+        public async ValueTask WriteAsync(List<AudioChunk> chunks)
+        {
+            foreach (var chunk in chunks)
+            {
+                if (pace)
+                {
+                    // Audio sent must not run ahead of the wall clock: chunk n may go once (n + 1) chunks of time passed.
+                    var due = _chunkDuration * (chunk.Sequence + 1);
+                    var elapsed = pipeline._time.GetElapsedTime(startTimestamp);
+                    if (due > elapsed)
+                    {
+                        await Task.Delay(due - elapsed, pipeline._time, cancellationToken);
+                    }
+                }
+
+                pipeline.Record(chunk);
+                if (!pipeline._output.Writer.TryWrite(chunk))
+                {
+                    await pipeline._output.Writer.WriteAsync(chunk, cancellationToken);
+                }
+
+                LogDropsNow();
+            }
+
+            chunks.Clear();
+        }
+
+        private void LogDropsNow()
+        {
+            var dropped = Interlocked.Read(ref pipeline._dropped);
+            if (dropped == _droppedLogged)
+            {
+                return;
+            }
+
+            var now = pipeline._time.GetTimestamp();
+            if (_lastDropLog != long.MinValue && pipeline._time.GetElapsedTime(_lastDropLog, now) < DropLogInterval)
+            {
+                return;
+            }
+
+            pipeline.LogDropped(dropped - _droppedLogged, dropped, pipeline._options.QueueCapacity);
+            _droppedLogged = dropped;
+            _lastDropLog = now;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Audio pipeline reading {Source}; resampler taps {Taps}, paced {Paced}")]
+    private partial void LogStarted(string source, int taps, bool paced);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Audio input {Source} ended after {Duration}; {Dropped} chunks dropped in all")]
+    private partial void LogEnded(string source, TimeSpan duration, long dropped);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The audio queue was full ({Capacity} chunks): dropped the oldest {Count} chunks ({Total} in all); the network or a track is too slow")]
+    private partial void LogDropped(long count, long total, int capacity);
 }

@@ -1,7 +1,58 @@
-// PLACEHOLDER (contract only): the audio helper replaces this file.
 namespace CaptionSidecar.Audio;
 
-internal sealed class AudioSourceFactory : IAudioSourceFactory
+/// <summary>Opens the source that <see cref="AudioOptions.Input"/> names and logs what it opened.</summary>
+internal sealed partial class AudioSourceFactory(ILoggerFactory loggers) : IAudioSourceFactory
 {
-    public IAudioSource Create(AudioOptions options) => throw new NotImplementedException();
+    /// <summary>Rate requested from an OS capture device; the device or its server converts when it differs.</summary>
+    internal const int DeviceSampleRate = 48_000;
+
+    private readonly ILogger<AudioSourceFactory> _logger = loggers.CreateLogger<AudioSourceFactory>();
+
+    /// <inheritdoc/>
+    public IAudioSource Create(AudioOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var spec = AudioInputSpec.Parse(options.Input);
+        var raw = new AudioFormat(options.InputRate, options.InputChannels);
+        IAudioSource source = spec.Kind switch
+        {
+            AudioInputKind.File => new WavFileSource(spec.Value, loggers.CreateLogger<WavFileSource>()),
+            AudioInputKind.Stdin => RawPcmSource.StandardInput(raw),
+            AudioInputKind.Command => new CommandSource(spec.Value, raw, loggers.CreateLogger<CommandSource>()),
+            _ => OpenDevice(spec.Kind == AudioInputKind.Device ? spec.Value : null),
+        };
+        LogOpened(source.Description, source.Format.ToString());
+        return source;
+    }
+
+    private IAudioSource OpenDevice(string? name)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            return new PulseAudioCapture(name, DeviceSampleRate, channels: 1, loggers.CreateLogger<PulseAudioCapture>());
+        }
+
+        var device = name is null ? "the default device" : $"device '{name}'";
+        if (OperatingSystem.IsWindows())
+        {
+            throw new NotSupportedException(
+                $"Capturing {device} on Windows is not built yet (WASAPI comes later). Capture with ffmpeg instead: " +
+                "--input cmd:\"ffmpeg -loglevel error -f dshow -i audio=\\\"Microphone (NAME)\\\" -f s16le -ac 1 -ar 48000 -\" --input-rate 48000 " +
+                "(list devices with: ffmpeg -list_devices true -f dshow -i dummy).");
+        }
+
+        if (OperatingSystem.IsMacOS())
+        {
+            throw new NotSupportedException(
+                $"Capturing {device} on macOS is not built yet. Capture with ffmpeg instead: " +
+                "--input 'cmd:ffmpeg -loglevel error -f avfoundation -i \":0\" -f s16le -ac 1 -ar 48000 -' --input-rate 48000 " +
+                "(list devices with: ffmpeg -f avfoundation -list_devices true -i \"\").");
+        }
+
+        throw new NotSupportedException(
+            $"Capturing {device} is not supported on this operating system; use --input cmd:\"COMMAND\" with a command writing raw s16le (such as ffmpeg).");
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Audio input opened: {Source}, {Format}")]
+    private partial void LogOpened(string source, string format);
 }

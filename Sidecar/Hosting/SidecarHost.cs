@@ -29,6 +29,8 @@ public static class SidecarHost
 
         using (host)
         {
+            // Resolved before the run: RunAsync disposes the host's services when it ends.
+            var outcome = host.Services.GetRequiredService<ProcessOutcome>();
             try
             {
                 await host.RunAsync(cancellationToken);
@@ -48,7 +50,7 @@ public static class SidecarHost
                 await Log.CloseAndFlushAsync();
             }
 
-            return host.Services.GetRequiredService<ProcessOutcome>().ExitCode;
+            return outcome.ExitCode;
         }
     }
 

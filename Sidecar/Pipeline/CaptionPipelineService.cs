@@ -91,9 +91,9 @@ internal sealed partial class CaptionPipelineService : BackgroundService
         using var audioStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         AudioFanOut? fanOut = null;
         Task audioTask = Task.CompletedTask;
+        IAudioSource? source = null;
         if (_engine.UsesAudio)
         {
-            IAudioSource source;
             try
             {
                 source = _audioSources.Create(_audioOptions);
@@ -106,11 +106,14 @@ internal sealed partial class CaptionPipelineService : BackgroundService
 
             _audio = new AudioPipeline(source, _audioOptions, _loggers.CreateLogger<AudioPipeline>(), _time);
             fanOut = new AudioFanOut(_audio.Output, source.IsLive, _audioOptions.QueueCapacity);
-            audioTask = RunAudioAsync(_audio, fanOut, source, audioStop.Token);
         }
 
-        var source_ = new CaptionLanguage(_realtimeOptions.Language, IsSource: true);
-        StartTrack(source_, fanOut, stoppingToken);
+        // The tracks subscribe before audio flows: a file is never read ahead of the track that must hear it.
+        StartTrack(new CaptionLanguage(_realtimeOptions.Language, IsSource: true), fanOut, stoppingToken);
+        if (_audio is not null && fanOut is not null && source is not null)
+        {
+            audioTask = RunAudioAsync(_audio, fanOut, source, audioStop.Token);
+        }
 
         Task[] trackTasks;
         lock (_gate)

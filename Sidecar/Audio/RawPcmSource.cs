@@ -35,8 +35,12 @@ internal sealed class RawPcmSource : IAudioSource
     public bool CanOutrunRealTime => false;
 
     /// <inheritdoc/>
-    public ValueTask<int> ReadAsync(Memory<float> buffer, CancellationToken cancellationToken) =>
-        _reader.ReadAsync(buffer, cancellationToken);
+    /// <remarks>
+    /// Console streams read on a blocked thread and ignore the token, so a silent producer would hold up shutdown:
+    /// cancellation abandons the pending read (the source is not read again after that).
+    /// </remarks>
+    public async ValueTask<int> ReadAsync(Memory<float> buffer, CancellationToken cancellationToken) =>
+        await _reader.ReadAsync(buffer, cancellationToken).AsTask().WaitAsync(cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask DisposeAsync() => _stream.DisposeAsync();

@@ -92,7 +92,7 @@ internal static class WavReader
             {
                 if (size < 16 || size > 1024)
                 {
-                    throw Fail(name, $"a 'fmt ' chunk of {size} bytes (16 to 40 expected)", Supported);
+                    throw Fail(name, $"a 'fmt ' chunk of {size} bytes, which is no valid format header (16 to 1024 bytes expected)", "the header is damaged; " + Supported);
                 }
 
                 var body = new byte[size + (size & 1)];

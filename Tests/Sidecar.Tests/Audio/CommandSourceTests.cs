@@ -92,4 +92,17 @@ public sealed class CommandSourceTests
         Assert.False(Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal));
         File.Delete(pidFile);
     }
+
+    [Fact(Timeout = 30000)]
+    public async Task ReadAsync_SilentCommandCancelled_StopsWaiting()
+    {
+        RequireShell();
+        await using var source = new CommandSource("sleep 60", new AudioFormat(48_000, 1), NullLogger<CommandSource>.Instance);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+        var read = source.ReadAsync(new float[480], cts.Token).AsTask();
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
+    }
 }

@@ -48,4 +48,17 @@ public sealed class RawPcmSourceTests
         Assert.Equal(0, await source.ReadAsync(buffer, TestContext.Current.CancellationToken));
         Assert.Equal([1 / 32_768f, 2 / 32_768f, 3 / 32_768f, 4 / 32_768f], buffer[..4]);
     }
+
+    [Fact(Timeout = 30000)]
+    public async Task ReadAsync_ProducerSilentAndCancelled_StopsWaiting()
+    {
+        var pipe = new System.IO.Pipelines.Pipe();
+        await using var source = new RawPcmSource(pipe.Reader.AsStream(), new AudioFormat(48_000, 1), "test");
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+        var read = source.ReadAsync(new float[480], cts.Token).AsTask();
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
+    }
 }

@@ -229,15 +229,15 @@ public sealed partial class ObsClient : IAsyncDisposable
                     var authError = string.IsNullOrEmpty(_options.Password)
                         ? "OBS requires a password (close 4009 Authentication failed): set the OBS WebSocket password."
                         : "OBS rejected the password (close 4009 Authentication failed): check the OBS WebSocket password.";
-                    SetState(ObsConnectionState.AuthenticationFailed, authError);
                     LogRejected(_options.Url, ObsCloseCode.AuthenticationFailed, authError, _options.RejectedRetryDelay.TotalSeconds);
+                    SetState(ObsConnectionState.AuthenticationFailed, authError);
                     delay = _options.RejectedRetryDelay;
                     failures = 0;
                     break;
                 case ObsCloseCode.UnsupportedRpcVersion:
                     const string rpcError = "OBS does not support obs-websocket rpc version 1 (close 4010): OBS 28 or newer is required.";
-                    SetState(ObsConnectionState.UnsupportedRpcVersion, rpcError);
                     LogRejected(_options.Url, ObsCloseCode.UnsupportedRpcVersion, rpcError, _options.RejectedRetryDelay.TotalSeconds);
+                    SetState(ObsConnectionState.UnsupportedRpcVersion, rpcError);
                     delay = _options.RejectedRetryDelay;
                     failures = 0;
                     break;

@@ -33,6 +33,9 @@ public sealed class FakeObsServer : IAsyncDisposable
     /// <summary>When false, requests are received but never answered.</summary>
     public bool AnswerRequests { get; set; } = true;
 
+    /// <summary>When true, WebSocket upgrades are refused with 503 (OBS is down).</summary>
+    public bool Down { get; set; }
+
     /// <summary>Delay before each response.</summary>
     public TimeSpan ResponseDelay { get; set; }
 
@@ -116,9 +119,9 @@ public sealed class FakeObsServer : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
-        if (!context.WebSockets.IsWebSocketRequest)
+        if (!context.WebSockets.IsWebSocketRequest || Down)
         {
-            context.Response.StatusCode = 400;
+            context.Response.StatusCode = Down ? 503 : 400;
             return;
         }
 

@@ -22,8 +22,9 @@ public sealed class ObsClientOptions
     /// <summary>First reconnect delay (before jitter). Default 250 ms.</summary>
     public TimeSpan ReconnectInitialDelay { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Largest reconnect delay after plain connection failures. Default 3 s.</summary>
-    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(3);
+    /// <summary>Largest reconnect delay after plain connection failures. Default 1.5 s, so captions are back within
+    /// about 2 s of OBS accepting connections again (a refused connect to a local port costs next to nothing).</summary>
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(1.5);
 
     /// <summary>Delay between attempts after OBS rejected the password (4009) or the rpc version (4010). Default 12 s.</summary>
     public TimeSpan RejectedRetryDelay { get; set; } = TimeSpan.FromSeconds(12);

@@ -396,6 +396,12 @@ public sealed partial class ObsClient : IAsyncDisposable
         }
 
         LogConnected(_options.Url, _obsVersion, _obsWebSocketVersion);
+        if (_obsVersion is null)
+        {
+            // obs-websocket before 5.3 has no obsStudioVersion in Hello; GetVersion has it.
+            _ = Task.Run(() => ReadObsVersionAsync(stopping), CancellationToken.None);
+        }
+
         await _dispatch.Writer.WriteAsync(new DispatchItem(null), stopping).ConfigureAwait(false);
 
         string? error = null;
@@ -435,6 +441,27 @@ public sealed partial class ObsClient : IAsyncDisposable
         }
 
         return outcome ?? new SessionOutcome(true, null, $"Connection to OBS lost: {error}");
+    }
+
+    private async Task ReadObsVersionAsync(CancellationToken ct)
+    {
+        try
+        {
+            var version = await SendRequestAsync("GetVersion", null, ct).ConfigureAwait(false);
+            if (version.IsSuccess && version.Data.TryGetProperty("obsVersion", out var v))
+            {
+                lock (_gate)
+                {
+                    _obsVersion = v.GetString();
+                }
+
+                LogObsVersion(_obsVersion);
+            }
+        }
+        catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException or OperationCanceledException)
+        {
+            LogStillUnreachable(_options.Url, ex.Message);
+        }
     }
 
     private void EndSession(Session session, CancellationTokenSource lifetime)
@@ -628,6 +655,9 @@ public sealed partial class ObsClient : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "OBS connected at {Url} (OBS {ObsVersion}, obs-websocket {ObsWebSocketVersion})")]
     private partial void LogConnected(Uri url, string? obsVersion, string? obsWebSocketVersion);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "OBS version {ObsVersion}")]
+    private partial void LogObsVersion(string? obsVersion);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "OBS not reachable at {Url}; retrying in the background")]
     private partial void LogUnreachable(Uri url, Exception exception);

@@ -107,12 +107,21 @@ public sealed class ObsRealTests(ITestOutputHelper output)
         Assert.Equal("text_ft2_source_v2", settings.GetProperty("inputKind").GetString());
         Assert.Equal(48, settings.GetProperty("inputSettings").GetProperty("font").GetProperty("size").GetInt32());
 
-        var shot = (await client.SendRequestAsync("GetSourceScreenshot", new JsonObject
+        // A just-created text source has no size until OBS has rendered a frame with it: 702 until then.
+        ObsResponse screenshot;
+        var attempts = 0;
+        do
         {
-            ["sourceName"] = "Captions (en)",
-            ["imageFormat"] = "png",
-            ["imageWidth"] = 800,
-        }, ct)).EnsureSuccess().Data.GetProperty("imageData").GetString()!;
+            await Task.Delay(attempts++ == 0 ? 0 : 100, ct);
+            screenshot = await client.SendRequestAsync("GetSourceScreenshot", new JsonObject
+            {
+                ["sourceName"] = "Captions (en)",
+                ["imageFormat"] = "png",
+                ["imageWidth"] = 800,
+            }, ct);
+        }
+        while (screenshot.Code == 702 && attempts < 50);
+        var shot = screenshot.EnsureSuccess().Data.GetProperty("imageData").GetString()!;
         const string prefix = "data:image/png;base64,";
         Assert.StartsWith(prefix, shot, StringComparison.Ordinal);
         var png = Convert.FromBase64String(shot[prefix.Length..]);
@@ -143,32 +152,53 @@ public sealed class ObsRealTests(ITestOutputHelper output)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var client = await ConnectAsync(ct);
-        await RemoveIfPresentAsync(client, "Captions (de)", ct);
+        // A fresh language per run: OBS frees a removed source's name only once nothing references it any more.
+        var language = "de-" + Guid.NewGuid().ToString("N")[..8];
+        var name = $"Captions ({language})";
         var scene = (await client.SendRequestAsync("GetCurrentProgramScene", null, ct)).EnsureSuccess().Data
             .GetProperty("currentProgramSceneName").GetString()!;
         var font = new JsonObject { ["face"] = "DejaVu Serif", ["size"] = 72, ["style"] = "Bold", ["flags"] = 1 };
         (await client.SendRequestAsync("CreateInput", new JsonObject
         {
             ["sceneName"] = scene,
-            ["inputName"] = "Captions (de)",
+            ["inputName"] = name,
             ["inputKind"] = "text_ft2_source_v2",
             ["inputSettings"] = new JsonObject { ["text"] = "styled", ["font"] = font, ["color1"] = 4278255615L, ["color2"] = 4278255615L },
         }, ct)).EnsureSuccess();
-        var before = (await client.SendRequestAsync("GetInputSettings", new JsonObject { ["inputName"] = "Captions (de)" }, ct))
+        var before = (await client.SendRequestAsync("GetInputSettings", new JsonObject { ["inputName"] = name }, ct))
             .EnsureSuccess().Data.GetProperty("inputSettings").Clone();
         await using var captions = NewOutput(client);
         captions.Start();
 
-        captions.SetCaption("de", "Hallo zusammen, schön dass ihr da seid", isFinal: true);
+        captions.SetCaption(language, "Hallo zusammen, schön dass ihr da seid", isFinal: true);
 
-        await UntilTextAsync(client, "Captions (de)", "Hallo zusammen, schön dass ihr da seid", ct);
-        var after = (await client.SendRequestAsync("GetInputSettings", new JsonObject { ["inputName"] = "Captions (de)" }, ct))
+        await UntilTextAsync(client, name, "Hallo zusammen, schön dass ihr da seid", ct);
+        var after = (await client.SendRequestAsync("GetInputSettings", new JsonObject { ["inputName"] = name }, ct))
             .EnsureSuccess().Data.GetProperty("inputSettings");
         Assert.Equal(before.GetProperty("font").GetRawText(), after.GetProperty("font").GetRawText());
         Assert.Equal(before.GetProperty("color1").GetInt64(), after.GetProperty("color1").GetInt64());
         Assert.Equal(before.GetProperty("color2").GetInt64(), after.GetProperty("color2").GetInt64());
         Assert.False(after.TryGetProperty("outline", out _));
         Assert.Equal(0, captions.Statistics.SourcesCreated);
+        await RemoveIfPresentAsync(client, name, ct);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Client_RealObs_VersionsBatchAndStreamCaptionWhileNotStreaming()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var client = await ConnectAsync(ct);
+
+        var results = await client.SendBatchAsync(
+            [new ObsRequest("GetVersion"), new ObsRequest("GetStreamStatus"), new ObsRequest("NoSuchRequest")], cancellationToken: ct);
+        var caption = await client.SendRequestAsync("SendStreamCaption", new JsonObject { ["captionText"] = "Hello" }, ct);
+
+        await Fakes.Poll.UntilAsync(() => client.Status.ObsVersion is not null, "the OBS version is known", ct);
+        Assert.StartsWith("5.", client.Status.ObsWebSocketVersion, StringComparison.Ordinal);
+        Assert.True(results[0].IsSuccess);
+        Assert.False(results[1].Data.GetProperty("outputActive").GetBoolean());
+        Assert.Equal(ObsStatusCode.UnknownRequestType, results[2].Code);
+        Assert.Equal(ObsStatusCode.OutputNotRunning, caption.Code);
     }
 
     [Fact(Timeout = 120000)]

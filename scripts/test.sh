@@ -54,6 +54,12 @@ if [ "$install" -eq 1 ]; then
   install_packages
 fi
 
+# Real peer for the ObsBridge tests: a headless OBS with its own config, display and password (installs OBS when
+# missing; left running for the next run, stop it with scripts/obs-headless.sh stop).
+if ! scripts/obs-headless.sh start >/dev/null; then
+  log "headless OBS did not start: the real-OBS tests skip locally and fail under CI"
+fi
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 mkdir -p artifacts

@@ -1,0 +1,199 @@
+using System.Text.Json.Nodes;
+using CaptionSidecar.ObsBridge.Tests.Fakes;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CaptionSidecar.ObsBridge.Tests;
+
+/// <summary>The caption output against the fake obs-websocket server.</summary>
+public sealed class ObsCaptionOutputTests
+{
+    private static ObsCaptionOutput NewOutput(ObsClient client, TimeProvider? time = null, Action<ObsCaptionOutputOptions>? configure = null)
+    {
+        var options = new ObsCaptionOutputOptions();
+        configure?.Invoke(options);
+        return new ObsCaptionOutput(client, Options.Create(options), new RecordingLogger<ObsCaptionOutput>(), time ?? TimeProvider.System);
+    }
+
+    private static string? TextOf(FakeObsServer server, string name) =>
+        server.Inputs.TryGetValue(name, out var input) ? input.Settings["text"]?.GetValue<string>() : null;
+
+    private static List<string> SentTexts(FakeObsServer server) => server.Requests
+        .Where(r => r.Type is "SetInputSettings" or "CreateInput")
+        .Select(r => r.Data!["inputSettings"]!["text"]!.GetValue<string>())
+        .ToList();
+
+    [Theory(Timeout = 30000)]
+    [InlineData(new[] { "text_ft2_source_v2", "image_source" }, "text_ft2_source_v2")]
+    [InlineData(new[] { "text_gdiplus_v3", "text_ft2_source_v2" }, "text_gdiplus_v3")]
+    [InlineData(new[] { "text_gdiplus_v2", "text_ft2_source_v2" }, "text_gdiplus_v2")]
+    public async Task SetCaption_MissingSource_CreatesOfferedTextKindInCurrentScene(string[] kinds, string expectedKind)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        server.InputKinds.Clear();
+        server.InputKinds.AddRange(kinds);
+        server.CurrentScene = "Live";
+        await using var client = ObsClientTests.NewClient(server.Url, null);
+        await using var output = NewOutput(client);
+        output.Start();
+        await client.WaitUntilConnectedAsync(ct);
+
+        output.SetCaption("en", "Hello there", isFinal: true);
+
+        await Poll.UntilAsync(() => TextOf(server, "Captions (en)") == "Hello there", "the source shows the text", ct);
+        var input = server.Inputs["Captions (en)"];
+        Assert.Equal(expectedKind, input.Kind);
+        Assert.Equal("Live", input.Scene);
+        Assert.Equal(48, input.Settings["font"]!["size"]!.GetValue<int>());
+        Assert.True(input.Settings["outline"]!.GetValue<bool>());
+        Assert.Equal(1, output.Statistics.SourcesCreated);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task SetCaption_ConfiguredSceneAndTemplate_CreatesThere()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        await using var client = ObsClientTests.NewClient(server.Url, null);
+        await using var output = NewOutput(client, configure: o =>
+        {
+            o.SceneName = "Overlay";
+            o.SourceNameTemplate = "CC {lang}";
+        });
+        output.Start();
+
+        output.SetCaption("de", "Hallo", isFinal: true);
+
+        await Poll.UntilAsync(() => TextOf(server, "CC de") == "Hallo", "the source shows the text", ct);
+        Assert.Equal("Overlay", server.Inputs["CC de"].Scene);
+        Assert.DoesNotContain(server.Requests, r => r.Type == "GetCurrentProgramScene");
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task SetCaption_ExistingSource_OnlyTextIsSet()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        server.Inputs["Captions (en)"] = ("text_ft2_source_v2",
+            new JsonObject { ["font"] = new JsonObject { ["face"] = "Comic", ["size"] = 99 }, ["color1"] = 123 }, "Scene");
+        await using var client = ObsClientTests.NewClient(server.Url, null);
+        await using var output = NewOutput(client);
+        output.Start();
+
+        output.SetCaption("en", "styled by the streamer", isFinal: true);
+
+        await Poll.UntilAsync(() => TextOf(server, "Captions (en)") == "styled by the streamer", "the text arrived", ct);
+        var settings = server.Inputs["Captions (en)"].Settings;
+        Assert.Equal(99, settings["font"]!["size"]!.GetValue<int>());
+        Assert.Equal(123, settings["color1"]!.GetValue<int>());
+        Assert.DoesNotContain(server.Requests, r => r.Type == "CreateInput");
+        var set = Assert.Single(server.Requests, r => r.Type == "SetInputSettings").Data!;
+        Assert.True(set["overlay"]!.GetValue<bool>());
+        Assert.Equal(["text"], set["inputSettings"]!.AsObject().Select(kv => kv.Key));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task SetCaption_BurstOfPartials_CoalescedLatestWinsAndFinalDelivered()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        var time = new FakeTimeProvider();
+        await using var client = ObsClientTests.NewClient(server.Url, null, time);
+        await using var output = NewOutput(client, time);
+        output.Start();
+        await client.WaitUntilConnectedAsync(ct);
+        output.SetCaption("en", "p0");
+        await Poll.UntilAsync(() => TextOf(server, "Captions (en)") == "p0", "the first partial arrived", ct);
+
+        for (var i = 1; i <= 50; i++)
+        {
+            output.SetCaption("en", $"p{i}");
+        }
+
+        output.SetCaption("en", "the final line", isFinal: true);
+        output.SetCaption("en", "next");
+
+        // Fake time moves in small steps: at most one update per 1/15 s may go out.
+        await Poll.UntilAsync(() =>
+        {
+            time.Advance(TimeSpan.FromMilliseconds(20));
+            return SentTexts(server).Count >= 3;
+        }, "the final and the latest partial arrived", ct);
+        await Task.Delay(100, ct);
+        time.Advance(TimeSpan.FromSeconds(1));
+        await Task.Delay(100, ct);
+
+        Assert.Equal(["p0", "the final line", "next"], SentTexts(server));
+        Assert.Equal(50, output.Statistics.Coalesced);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task SetCaption_ObsDown_DroppedThenCurrentCaptionResentOnReconnect()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        await using var client = ObsClientTests.NewClient(server.Url, null);
+        await using var output = NewOutput(client);
+        output.Start();
+        output.SetCaption("en", "one", isFinal: true);
+        await Poll.UntilAsync(() => TextOf(server, "Captions (en)") == "one", "the first line arrived", ct);
+
+        server.Down = true;
+        server.AbortAll();
+        server.Inputs.Clear(); // OBS restarted without the source
+        await Poll.UntilAsync(() => !client.IsConnected, "the client saw the drop", ct);
+        output.SetCaption("en", "two", isFinal: true);
+        output.SetCaption("en", "three");
+        await Poll.UntilAsync(() => output.Statistics.Dropped >= 2, "updates were dropped", ct);
+
+        server.Down = false;
+
+        await Poll.UntilAsync(() => TextOf(server, "Captions (en)") == "three", "the current caption is back", ct);
+        Assert.Equal(2, output.Statistics.SourcesCreated);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task SetCaption_NativeLanguageWhileStreaming_SendsCea608SafeFinalFrames()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        server.Streaming = true;
+        await using var client = ObsClientTests.NewClient(server.Url, null);
+        await using var output = NewOutput(client, configure: o =>
+        {
+            o.NativeCaptionLanguage = "en";
+            o.NativeCaptionMinDisplay = TimeSpan.FromMilliseconds(10);
+            o.NativeCaptionMaxDisplay = TimeSpan.FromMilliseconds(20);
+        });
+        output.Start();
+        await Poll.UntilAsync(() => output.IsStreaming, "the stream state was read at connect", ct);
+
+        output.SetCaption("en", "a partial that must not go into the stream");
+        output.SetCaption("de", "Deutsch geht nicht in den Stream", isFinal: true);
+        output.SetCaption("en", "“Welcome” to the stream 👋, this sentence is longer than thirty-two columns.", isFinal: true);
+
+        static List<string> Captions(FakeObsServer s) =>
+            s.Requests.Where(r => r.Type == "SendStreamCaption").Select(r => r.Data!["captionText"]!.GetValue<string>()).ToList();
+        await Poll.UntilAsync(() => Captions(server).Count == 2, "two caption frames arrived", ct);
+        Assert.Equal(["\"Welcome\" to the stream , this sentence is longer than", "thirty-two columns."], Captions(server));
+        Assert.Equal(2, output.Statistics.StreamCaptionsSent);
+
+        await server.EmitAsync("StreamStateChanged", 64, new JsonObject { ["outputActive"] = false, ["outputState"] = "OBS_WEBSOCKET_OUTPUT_STOPPED" });
+        await Poll.UntilAsync(() => !output.IsStreaming, "the stream stopped", ct);
+        output.SetCaption("en", "after the stream", isFinal: true);
+        await Poll.UntilAsync(() => TextOf(server, "Captions (en)") == "after the stream", "the text source still updates", ct);
+        Assert.Equal(2, Captions(server).Count);
+    }
+
+    [Fact]
+    public void DisplayTime_ShortAndLongFrames_ClampedToConfiguredRange()
+    {
+        var output = NewOutput(ObsClientTests.NewClient(new Uri("ws://127.0.0.1:1"), null));
+
+        Assert.Equal(TimeSpan.FromSeconds(1.5), output.DisplayTime("Hi", waiting: 0));
+        Assert.Equal(TimeSpan.FromSeconds(3), output.DisplayTime(new string('x', 64), waiting: 0));
+        Assert.Equal(TimeSpan.FromSeconds(2), output.DisplayTime(new string('x', 34), waiting: 0));
+        Assert.Equal(TimeSpan.FromSeconds(1.5), output.DisplayTime(new string('x', 64), waiting: 2));
+    }
+}

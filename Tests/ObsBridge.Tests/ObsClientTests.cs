@@ -1,0 +1,280 @@
+using System.Text.Json.Nodes;
+using CaptionSidecar.ObsBridge.Tests.Fakes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CaptionSidecar.ObsBridge.Tests;
+
+/// <summary>The client against the protocol-exact fake obs-websocket server.</summary>
+public sealed class ObsClientTests
+{
+    internal static ObsClient NewClient(Uri url, string? password, TimeProvider? time = null, RecordingLogger<ObsClient>? logger = null,
+        Action<ObsClientOptions>? configure = null)
+    {
+        var options = new ObsClientOptions { Url = url, Password = password };
+        configure?.Invoke(options);
+        return new ObsClient(Options.Create(options), logger ?? new RecordingLogger<ObsClient>(), time ?? TimeProvider.System);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task SendRequestAsync_HelloWithoutAuth_ConnectsAndAnswers()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        server.Password = null;
+        await using var client = NewClient(server.Url, password: null);
+        client.Start();
+        await client.WaitUntilConnectedAsync(ct);
+
+        var response = await client.SendRequestAsync("GetVersion", cancellationToken: ct);
+
+        Assert.True(response.IsSuccess);
+        Assert.Equal("5.5.2", response.Data.GetProperty("obsWebSocketVersion").GetString());
+        Assert.Equal(ObsConnectionState.Connected, client.Status.State);
+        Assert.Equal("30.2.2", client.Status.ObsVersion);
+        Assert.NotNull(client.Status.ConnectedSince);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task SendRequestAsync_CorrectPassword_Identifies()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        server.Password = "s3cret-pw";
+        await using var client = NewClient(server.Url, "s3cret-pw");
+        client.Start();
+        await client.WaitUntilConnectedAsync(ct);
+
+        var response = await client.SendRequestAsync("GetCurrentProgramScene", cancellationToken: ct);
+
+        Assert.Equal("Scene", response.EnsureSuccess().Data.GetProperty("currentProgramSceneName").GetString());
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task SendRequestAsync_UnknownRequestType_ReturnsStatus204()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        await using var client = NewClient(server.Url, null);
+        client.Start();
+        await client.WaitUntilConnectedAsync(ct);
+
+        var response = await client.SendRequestAsync("MakeCoffee", new JsonObject { ["sugar"] = 2 }, ct);
+
+        Assert.False(response.IsSuccess);
+        Assert.Equal(ObsStatusCode.UnknownRequestType, response.Code);
+        Assert.Equal("MakeCoffee", response.RequestType);
+        Assert.Equal("Your request type is not valid.", response.Comment);
+        Assert.Throws<ObsRequestFailedException>(() => response.EnsureSuccess());
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task SendRequestAsync_NotConnected_FailsAtOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var client = NewClient(new Uri("ws://127.0.0.1:1"), null);
+
+        await Assert.ThrowsAsync<ObsConnectionLostException>(() => client.SendRequestAsync("GetVersion", cancellationToken: ct));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task SendRequestAsync_NoResponse_TimesOutWhenFakeTimeAdvances()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        server.AnswerRequests = false;
+        var time = new FakeTimeProvider();
+        var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.RequestReceived += _ => received.TrySetResult();
+        await using var client = NewClient(server.Url, null, time);
+        client.Start();
+        await client.WaitUntilConnectedAsync(ct);
+
+        var request = client.SendRequestAsync("GetVersion", cancellationToken: ct);
+        await received.Task.WaitAsync(ct);
+        Assert.False(request.IsCompleted);
+
+        time.Advance(TimeSpan.FromSeconds(5.001));
+
+        var ex = await Assert.ThrowsAsync<TimeoutException>(() => request);
+        Assert.Contains("GetVersion", ex.Message, StringComparison.Ordinal);
+        Assert.True(client.IsConnected); // a timeout does not drop the connection
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task SendRequestAsync_SlowResponsesOutOfOrder_EachMatchedById()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        server.ResponseDelay = TimeSpan.FromMilliseconds(200);
+        await using var client = NewClient(server.Url, null);
+        client.Start();
+        await client.WaitUntilConnectedAsync(ct);
+
+        var types = Enumerable.Range(0, 40).Select(i => i % 2 == 0 ? "GetVersion" : "GetCurrentProgramScene").ToList();
+        var responses = await Task.WhenAll(types.Select(t => client.SendRequestAsync(t, cancellationToken: ct)));
+
+        Assert.Equal(types, responses.Select(r => r.RequestType));
+        Assert.All(responses, r => Assert.True(r.IsSuccess));
+        Assert.Equal(40, responses.Select(r => r.RequestId).Distinct().Count());
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task SendBatchAsync_TwoRequests_ResultsInOrder()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        await using var client = NewClient(server.Url, null);
+        client.Start();
+        await client.WaitUntilConnectedAsync(ct);
+
+        var results = await client.SendBatchAsync([new ObsRequest("GetVersion"), new ObsRequest("Nope")], cancellationToken: ct);
+
+        Assert.Equal(2, results.Count);
+        Assert.True(results[0].IsSuccess);
+        Assert.Equal(ObsStatusCode.UnknownRequestType, results[1].Code);
+    }
+
+    [Theory(Timeout = 30000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SendRequestAsync_ServerGoesAwayMidRequest_FailsFastAndReconnects(bool abortWithoutClose)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        server.AnswerRequests = false;
+        var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.RequestReceived += _ => received.TrySetResult();
+        // A long request timeout: the request must fail because the connection dropped, not because of the timeout.
+        await using var client = NewClient(server.Url, null, configure: o => o.RequestTimeout = TimeSpan.FromMinutes(5));
+        var connections = 0;
+        client.Connected += (_, _) => Interlocked.Increment(ref connections);
+        client.Start();
+        await client.WaitUntilConnectedAsync(ct);
+
+        var pending = client.SendRequestAsync("GetVersion", cancellationToken: ct);
+        await received.Task.WaitAsync(ct);
+        if (abortWithoutClose)
+        {
+            server.AbortAll();
+        }
+        else
+        {
+            await server.CloseAllAsync(1001, "Server stopping.");
+        }
+
+        await Assert.ThrowsAsync<ObsConnectionLostException>(() => pending);
+        server.AnswerRequests = true;
+        await Poll.UntilAsync(() => Volatile.Read(ref connections) == 2, "the client reconnected", ct);
+        await client.WaitUntilConnectedAsync(ct);
+        var after = await client.SendRequestAsync("GetVersion", cancellationToken: ct);
+        Assert.True(after.IsSuccess);
+        Assert.Equal(2, client.Status.Connections);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Start_WrongPassword_ReportsAuthenticationFailedAndRetriesOnlySlowly()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        server.Password = "right";
+        var time = new FakeTimeProvider();
+        var logger = new RecordingLogger<ObsClient>();
+        await using var client = NewClient(server.Url, "wrong", time, logger);
+        client.Start();
+
+        await Poll.UntilAsync(() => client.Status.State == ObsConnectionState.AuthenticationFailed, "4009 is reported", ct);
+        Assert.Contains("4009", client.Status.LastError, StringComparison.Ordinal);
+        Assert.Contains("password", client.Status.LastError, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(logger.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("4009", StringComparison.Ordinal));
+        Assert.DoesNotContain("wrong", logger.All, StringComparison.Ordinal); // the password is never logged
+        Assert.Equal(1, server.ConnectionAttempts);
+
+        // 11 s of fake time (the retry delay is 12 s): no new attempt, so no tight loop.
+        await Task.Delay(100, ct);
+        for (var i = 0; i < 11; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(20, ct);
+        }
+
+        Assert.Equal(1, server.ConnectionAttempts);
+
+        // The password gets fixed (here: on the server side); the next slow retry connects.
+        server.Password = "wrong";
+        time.Advance(TimeSpan.FromSeconds(2));
+        await client.WaitUntilConnectedAsync(ct);
+        Assert.Equal(2, server.ConnectionAttempts);
+        Assert.Equal(ObsConnectionState.Connected, client.Status.State);
+        Assert.Null(client.Status.LastError);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task EventReceived_ManyEvents_DeliveredInOrder()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        await using var client = NewClient(server.Url, null);
+        var seen = new List<int>();
+        client.EventReceived += (_, e) =>
+        {
+            lock (seen)
+            {
+                seen.Add(e.EventData!.Value.GetProperty("n").GetInt32());
+            }
+        };
+        client.Start();
+        await client.WaitUntilConnectedAsync(ct);
+
+        for (var i = 0; i < 300; i++)
+        {
+            await server.EmitAsync("CustomEvent", 1, new JsonObject { ["n"] = i });
+        }
+
+        await Poll.UntilAsync(() => { lock (seen) { return seen.Count == 300; } }, "300 events arrived", ct);
+        Assert.Equal(Enumerable.Range(0, 300), seen);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task EventReceived_NotSubscribedIntent_NotDelivered()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        await using var client = NewClient(server.Url, null, configure: o => o.EventSubscriptions = ObsEventSubscription.Outputs);
+        var types = new List<string>();
+        client.EventReceived += (_, e) => { lock (types) { types.Add(e.EventType); } };
+        client.Start();
+        await client.WaitUntilConnectedAsync(ct);
+
+        await server.EmitAsync("InputCreated", 8, new JsonObject());
+        await server.EmitAsync("StreamStateChanged", 64, new JsonObject { ["outputActive"] = true });
+
+        await Poll.UntilAsync(() => { lock (types) { return types.Count >= 1; } }, "an event arrived", ct);
+        Assert.Equal(["StreamStateChanged"], types);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task EventReceived_SlowSubscriber_DoesNotBlockResponses()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        await using var client = NewClient(server.Url, null);
+        using var release = new ManualResetEventSlim();
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.EventReceived += (_, _) =>
+        {
+            entered.TrySetResult();
+            release.Wait(ct);
+        };
+        client.Start();
+        await client.WaitUntilConnectedAsync(ct);
+
+        await server.EmitAsync("CustomEvent", 1, new JsonObject());
+        await entered.Task.WaitAsync(ct);
+        var response = await client.SendRequestAsync("GetVersion", cancellationToken: ct);
+        release.Set();
+
+        Assert.True(response.IsSuccess);
+    }
+}

@@ -49,6 +49,7 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
     private long _created;
     private long _streamSent;
     private long _streamDropped;
+    private int _disposed;
 
     /// <summary>Creates the output over a client (which this output starts if it is not yet started).</summary>
     public ObsCaptionOutput(ObsClient client, IOptions<ObsCaptionOutputOptions> options, ILogger<ObsCaptionOutput> logger,
@@ -99,8 +100,8 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sets the caption text of a language. Partial texts are coalesced (latest wins); a final text is always
-    /// delivered, and for the native caption language it also goes into the stream as 608 captions.
+    /// Sets the caption text of a language's source. Partial texts are coalesced (latest wins); a final text is
+    /// always delivered. Native stream captions take finished lines through <see cref="AddStreamCaption"/>.
     /// </summary>
     public void SetCaption(string language, string text, bool isFinal = false)
     {
@@ -142,9 +143,19 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
         }
 
         _wake.Writer.TryWrite(true);
-        if (isFinal && string.Equals(language, _options.NativeCaptionLanguage, StringComparison.Ordinal))
+    }
+
+    /// <summary>
+    /// A finished line of <paramref name="language"/>: when it is the native caption language and OBS is streaming,
+    /// it goes into the stream as CEA-608 captions (made 608-safe and paced; see docs/obs-captions.md).
+    /// </summary>
+    public void AddStreamCaption(string language, string finishedLine)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(language);
+        ArgumentNullException.ThrowIfNull(finishedLine);
+        if (string.Equals(language, _options.NativeCaptionLanguage, StringComparison.Ordinal))
         {
-            EnqueueStreamCaption(text);
+            EnqueueStreamCaption(finishedLine);
         }
     }
 
@@ -154,6 +165,11 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
     /// <summary>Stops the loops and unsubscribes (the client is not disposed: its owner does that).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _client.Connected -= OnConnected;
         _client.EventReceived -= OnEvent;
         await _stopping.CancelAsync().ConfigureAwait(false);

@@ -26,7 +26,7 @@ sox "$work/unit.wav" -r 48000 -c 2 "$work/short.wav"
 audio_s="$(soxi -D "$work/long.wav")"
 short_s="$(soxi -D "$work/short.wav")"
 
-yes "A caption line from the fake server." | head -n 100000 > "$work/script.txt"
+awk 'BEGIN { for (i = 0; i < 100000; i++) print "A caption line from the fake server." }' > "$work/script.txt"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 dotnet Tests/FakeRealtime/bin/Release/net10.0/FakeRealtime.dll --port "$port" --script "$work/script.txt" > "$work/fake.log" 2>&1 &
 fake_pid=$!

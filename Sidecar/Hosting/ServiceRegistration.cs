@@ -1,5 +1,7 @@
 using CaptionSidecar.Audio;
 using CaptionSidecar.Captions;
+using CaptionSidecar.ObsBridge;
+using CaptionSidecar.Outputs;
 using CaptionSidecar.Realtime;
 using CaptionSidecar.TestPattern;
 using CaptionSidecar.Tracks;
@@ -32,10 +34,41 @@ public static class ServiceRegistration
             services.AddSingleton<ICaptionSink, TranscriptWriter>();
         }
 
+        services.AddOptions<ObsOptions>().Bind(configuration.GetSection(ObsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        if (configuration.GetValue($"{ObsOptions.Section}:{nameof(ObsOptions.Enabled)}", defaultValue: true))
+        {
+            services.AddObsOutput();
+        }
+
         services.AddSingleton<CaptionDispatcher>();
         services.AddSingleton<ICaptionPublisher>(sp => sp.GetRequiredService<CaptionDispatcher>());
         // Registered before the pipeline so it stops after it: the pipeline finishes, then the outputs drain.
         services.AddHostedService(sp => sp.GetRequiredService<CaptionDispatcher>());
+        return services;
+    }
+
+    /// <summary>
+    /// The OBS client and caption output (ObsBridge) configured from <see cref="ObsOptions"/>, the sink that adapts
+    /// caption updates to it, and its connection's lifetime. Registered before the dispatcher so that it stops after
+    /// the dispatcher has delivered the last updates.
+    /// </summary>
+    public static IServiceCollection AddObsOutput(this IServiceCollection services)
+    {
+        services.AddOptions<ObsClientOptions>().Configure<IOptions<ObsOptions>>((client, obs) =>
+        {
+            client.Url = obs.Value.Url;
+            client.Password = obs.Value.Password;
+        });
+        services.AddOptions<ObsCaptionOutputOptions>().Configure<IOptions<ObsOptions>>((output, obs) =>
+        {
+            output.SourceNameTemplate = obs.Value.SourceTemplate;
+            output.SceneName = string.IsNullOrWhiteSpace(obs.Value.Scene) ? null : obs.Value.Scene;
+            output.NativeCaptionLanguage = string.IsNullOrWhiteSpace(obs.Value.NativeCaptions) ? null : obs.Value.NativeCaptions;
+        });
+        services.AddSingleton<ObsClient>();
+        services.AddSingleton<ObsCaptionOutput>();
+        services.AddSingleton<ICaptionSink, ObsCaptionSink>();
+        services.AddHostedService<ObsConnection>();
         return services;
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CaptionSidecar.Outputs;
 
 namespace CaptionSidecar.Hosting;
 
@@ -38,11 +39,31 @@ public static class SidecarCommandLine
         var run = new Command("run", "Run the sidecar (the default command).");
         root.Add(run);
 
+        var obsCheck = new Command("obs-check", "Connect to OBS once, print its versions, current scene, text input kinds and caption sources, and exit (0 = OBS answered).");
+        obsCheck.SetAction((parse, ct) => RunObsCheckAsync(ToConfiguration(parse, settings), parse.GetValue(configFile)?.FullName, ct));
+        root.Add(obsCheck);
+
         Func<ParseResult, CancellationToken, Task<int>> runAction = (parse, ct) =>
             SidecarHost.RunAsync(ToConfiguration(parse, settings), parse.GetValue(configFile)?.FullName, ct);
         root.SetAction(runAction);
         run.SetAction(runAction);
         return root;
+    }
+
+    private static async Task<int> RunObsCheckAsync(Dictionary<string, string?> commandLine, string? configFile, CancellationToken cancellationToken)
+    {
+        ObsOptions obs;
+        try
+        {
+            obs = SidecarHost.BuildConfiguration(commandLine, configFile).GetSection(ObsOptions.Section).Get<ObsOptions>() ?? new ObsOptions();
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FileNotFoundException or FormatException or InvalidOperationException)
+        {
+            await Console.Error.WriteLineAsync($"Invalid configuration: {ex.Message}");
+            return ExitInvalidConfiguration;
+        }
+
+        return await ObsCheck.RunAsync(obs, Console.Out, Console.Error, cancellationToken);
     }
 
     /// <summary>The configuration key/value pairs that the options given on the command line stand for.</summary>
@@ -99,6 +120,12 @@ public static class SidecarCommandLine
             new(Text("--max-lines", "Caption lines at most. Default 2.", "N"), "Captions:MaxLines"),
             new(Text("--max-chars", "Characters per caption line at most. Default 42.", "N"), "Captions:MaxCharactersPerLine"),
             new(Text("--clear-after", "Seconds of silence after which captions clear (0 = never). Default 5.", "SECONDS"), "Captions:ClearAfterSeconds"),
+            new(Text("--obs-url", "obs-websocket server. Default ws://127.0.0.1:4455.", "URL"), "Obs:Url"),
+            new(Text("--obs-password", "obs-websocket password (prefer the OBS_WEBSOCKET_PASSWORD environment variable).", "PASSWORD"), "Obs:Password"),
+            new(Text("--obs-scene", "Scene in which missing caption sources are created. Default: the current program scene.", "SCENE"), "Obs:Scene"),
+            new(Text("--obs-source-template", "Name of the caption text source per language; {lang} is the language code. Default 'Captions ({lang})'.", "TEMPLATE"), "Obs:SourceTemplate"),
+            new(Text("--obs-native-captions", "Language whose finished lines also go into the stream as native (CEA-608) captions.", "LANG"), "Obs:NativeCaptions"),
+            new(Flag("--no-obs", "Do not connect to OBS."), "Obs:Enabled", v => v == "true" ? "false" : "true"),
             new(Text("--log-level", "Minimum log level: Verbose | Debug | Information (default) | Warning | Error.", "LEVEL"), "Serilog:MinimumLevel:Default"),
         ];
     }

@@ -81,6 +81,14 @@ public static class SidecarHost
         return builder.Build();
     }
 
+    /// <summary>The configuration alone (settings file, environment, command line), for commands that run no host.</summary>
+    public static IConfiguration BuildConfiguration(IReadOnlyDictionary<string, string?> commandLine, string? configFile)
+    {
+        var configuration = new ConfigurationManager();
+        AddConfiguration(configuration, commandLine, configFile);
+        return configuration;
+    }
+
     private static void AddConfiguration(ConfigurationManager configuration, IReadOnlyDictionary<string, string?> commandLine, string? configFile)
     {
         configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);
@@ -99,6 +107,11 @@ public static class SidecarHost
         if (Environment.GetEnvironmentVariable("OPENAI_API_KEY") is { Length: > 0 } key)
         {
             wellKnown[$"{RealtimeOptions.Section}:{nameof(RealtimeOptions.ApiKey)}"] = key;
+        }
+
+        if (Environment.GetEnvironmentVariable("OBS_WEBSOCKET_PASSWORD") is { Length: > 0 } obsPassword)
+        {
+            wellKnown["Obs:Password"] = obsPassword;
         }
 
         configuration.AddInMemoryCollection(wellKnown);

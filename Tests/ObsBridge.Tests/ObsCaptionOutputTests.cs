@@ -170,8 +170,9 @@ public sealed class ObsCaptionOutputTests
         await Poll.UntilAsync(() => output.IsStreaming, "the stream state was read at connect", ct);
 
         output.SetCaption("en", "a partial that must not go into the stream");
-        output.SetCaption("de", "Deutsch geht nicht in den Stream", isFinal: true);
-        output.SetCaption("en", "“Welcome” to the stream 👋, this sentence is longer than thirty-two columns.", isFinal: true);
+        output.SetCaption("en", "a final display text is not a stream caption either", isFinal: true);
+        output.AddStreamCaption("de", "Deutsch geht nicht in den Stream");
+        output.AddStreamCaption("en", "“Welcome” to the stream 👋, this sentence is longer than thirty-two columns.");
 
         static List<string> Captions(FakeObsServer s) =>
             s.Requests.Where(r => r.Type == "SendStreamCaption").Select(r => r.Data!["captionText"]!.GetValue<string>()).ToList();
@@ -182,6 +183,7 @@ public sealed class ObsCaptionOutputTests
         await server.EmitAsync("StreamStateChanged", 64, new JsonObject { ["outputActive"] = false, ["outputState"] = "OBS_WEBSOCKET_OUTPUT_STOPPED" });
         await Poll.UntilAsync(() => !output.IsStreaming, "the stream stopped", ct);
         output.SetCaption("en", "after the stream", isFinal: true);
+        output.AddStreamCaption("en", "after the stream");
         await Poll.UntilAsync(() => TextOf(server, "Captions (en)") == "after the stream", "the text source still updates", ct);
         Assert.Equal(2, Captions(server).Count);
     }

@@ -34,7 +34,7 @@ public sealed class EndToEndTests : IAsyncLifetime
     [
         "--input", input, "--engine", "openai", "--api-key", "test-key",
         "--realtime-endpoint", _server.Endpoint.ToString(), "--transcript-dir", TranscriptDir,
-        "--data-dir", Path.Combine(_dir, "data"), "--exit-at-end", .. more,
+        "--data-dir", Path.Combine(_dir, "data"), "--exit-at-end", "--no-obs", .. more,
     ];
 
     private void AssertTranscriptHoldsTheThreeSentences()
@@ -146,7 +146,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         await using var sidecar = SidecarProcess.Start(
         [
             "--input", $"file:{wav}", "--engine", "openai", "--api-key", "test-key",
-            "--realtime-endpoint", $"http://127.0.0.1:{closedPort}/v1", "--data-dir", Path.Combine(_dir, "data"),
+            "--realtime-endpoint", $"http://127.0.0.1:{closedPort}/v1", "--data-dir", Path.Combine(_dir, "data"), "--no-obs",
         ]);
 
         await sidecar.WaitForStderrAsync("retry", 3, TimeSpan.FromSeconds(60));
@@ -159,7 +159,7 @@ public sealed class EndToEndTests : IAsyncLifetime
     [Fact(Timeout = 120000)]
     public async Task Run_TestPatternWithoutKey_PrintsLabelledSampleCaptionsAndStopsCleanly()
     {
-        await using var sidecar = SidecarProcess.Start(["--data-dir", Path.Combine(_dir, "data"), "--transcript-dir", TranscriptDir]);
+        await using var sidecar = SidecarProcess.Start(["--data-dir", Path.Combine(_dir, "data"), "--transcript-dir", TranscriptDir, "--no-obs"]);
 
         await sidecar.WaitForStderrAsync("OPENAI_API_KEY", 1, TimeSpan.FromSeconds(30));
         await sidecar.WaitForStdoutAsync("[TEST]", TimeSpan.FromSeconds(60));

@@ -1,0 +1,30 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace CaptionSidecar.Outputs;
+
+/// <summary>How the sidecar reaches OBS and names its caption sources. Bound from the <c>Obs</c> section.</summary>
+public sealed class ObsOptions
+{
+    public const string Section = "Obs";
+
+    /// <summary>Send captions to OBS. Default true; <c>--no-obs</c> turns it off.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The obs-websocket server. Default <c>ws://127.0.0.1:4455</c>.</summary>
+    [Required]
+    public Uri Url { get; set; } = new("ws://127.0.0.1:4455");
+
+    /// <summary>The obs-websocket password (Tools > WebSocket Server Settings); prefer <c>OBS_WEBSOCKET_PASSWORD</c>. Never logged.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>Scene in which missing caption sources are created. Default: the current program scene.</summary>
+    public string? Scene { get; set; }
+
+    /// <summary>Name of the text source per language; <c>{lang}</c> becomes the language code. Default <c>Captions ({lang})</c>.</summary>
+    [Required, RegularExpression(@".*\{lang\}.*", ErrorMessage = "Obs:SourceTemplate must contain {lang}, e.g. 'Captions ({lang})'.")]
+    public string SourceTemplate { get; set; } = "Captions ({lang})";
+
+    /// <summary>Language whose finished lines also go into the stream as native CEA-608 captions; none by default.</summary>
+    [RegularExpression("^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", ErrorMessage = "Obs:NativeCaptions must be a language code such as 'en'.")]
+    public string? NativeCaptions { get; set; }
+}

@@ -1,0 +1,150 @@
+using System.Text.Json.Nodes;
+using CaptionSidecar.ObsBridge;
+using CaptionSidecar.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace CaptionSidecar.Tests.EndToEnd;
+
+/// <summary>
+/// The sidecar process against the real headless OBS that scripts/obs-headless.sh starts (its port and password are in
+/// .test-peers/obs or OBS_PORT/OBS_PASSWORD). The ObsBridge tests restart that OBS while they run, so these tests poll
+/// with generous deadlines: the sidecar itself must ride out an OBS restart.
+/// </summary>
+public sealed class ObsEndToEndTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("caption-obs-e2e-").FullName;
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync()
+    {
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static (Uri Url, string Password) Obs()
+    {
+        var peer = Path.Combine(SidecarProcess.RepoRoot, ".test-peers", "obs");
+        var port = Environment.GetEnvironmentVariable("OBS_PORT") ?? ReadOrNull(Path.Combine(peer, "port"));
+        var password = Environment.GetEnvironmentVariable("OBS_PASSWORD") ?? ReadOrNull(Path.Combine(peer, "password"));
+        if (port is null || password is null)
+        {
+            Peers.Missing("headless OBS (no .test-peers/obs/port and password): start it with scripts/obs-headless.sh start");
+        }
+
+        return (new Uri($"ws://127.0.0.1:{port}"), password!);
+    }
+
+    private static string? ReadOrNull(string path) => File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+
+    [Fact(Timeout = 120000)]
+    public async Task ObsCheck_RealObs_PrintsVersionsSceneAndTextKinds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (url, password) = Obs();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            await using var check = SidecarProcess.Start(["obs-check", "--obs-url", url.ToString(), "--obs-password", password]);
+            var exit = await check.WaitForExitAsync(TimeSpan.FromSeconds(30), ct);
+            if (exit == 0)
+            {
+                Assert.Matches(@"OBS:\s+\d+\.\d+", check.Stdout);
+                Assert.Matches(@"obs-websocket:\s+5\.", check.Stdout);
+                Assert.Contains("current scene:", check.Stdout, StringComparison.Ordinal);
+                Assert.Contains("text_ft2_source_v2", check.Stdout, StringComparison.Ordinal);
+                Assert.DoesNotContain(password, check.Stdout + check.Stderr, StringComparison.Ordinal);
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Peers.Missing($"OBS at {url} did not answer obs-check: {check.Stderr}");
+            }
+
+            await Task.Delay(1000, ct); // OBS may be restarting under another test
+        }
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task ObsCheck_WrongPassword_ExitsNonZeroWithOneLineReason()
+    {
+        var (url, _) = Obs();
+        await using var check = SidecarProcess.Start(["obs-check", "--obs-url", url.ToString(), "--obs-password", "not-the-password"]);
+        var exit = await check.WaitForExitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, exit);
+        var line = Assert.Single(check.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.True(line.Contains("password", StringComparison.Ordinal) || line.Contains("not reachable", StringComparison.Ordinal), line);
+        Assert.DoesNotContain("not-the-password", line, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task ObsCheck_NothingListening_ExitsNonZeroSayingUnreachable()
+    {
+        await using var check = SidecarProcess.Start(["obs-check", "--obs-url", "ws://127.0.0.1:9/"]);
+        var exit = await check.WaitForExitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("not reachable", check.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 180000)]
+    public async Task Run_TestPatternWithObs_CaptionsReachTheObsTextSource()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (url, password) = Obs();
+        var template = $"Sidecar e2e {Guid.NewGuid():N} ({{lang}})";
+        var source = template.Replace("{lang}", "en", StringComparison.Ordinal);
+        await using var sidecar = SidecarProcess.Start(
+            ["--engine", "test-pattern", "--data-dir", Path.Combine(_dir, "data"), "--obs-url", url.ToString(), "--obs-source-template", template],
+            environment: new Dictionary<string, string> { ["OBS_WEBSOCKET_PASSWORD"] = password });
+
+        await using var obs = new ObsClient(Options.Create(new ObsClientOptions { Url = url, Password = password }), NullLogger<ObsClient>.Instance, TimeProvider.System);
+        obs.Start();
+        string? seen = null;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        while (seen is null || !seen.Contains("[TEST]", StringComparison.Ordinal))
+        {
+            Assert.False(sidecar.HasExited, sidecar.Stderr);
+            Assert.True(DateTime.UtcNow < deadline, $"OBS source '{source}' never showed test captions (last text: '{seen}').\n{sidecar.Stderr}");
+            await Task.Delay(250, ct);
+            if (!obs.IsConnected)
+            {
+                continue;
+            }
+
+            try
+            {
+                var response = await obs.SendRequestAsync("GetInputSettings", new JsonObject { ["inputName"] = source }, ct);
+                if (response.IsSuccess && response.Data.TryGetProperty("inputSettings", out var settings) && settings.TryGetProperty("text", out var text))
+                {
+                    seen = text.GetString();
+                }
+            }
+            catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException)
+            {
+                // OBS restarting under another test: the sidecar must come back by itself, so keep polling.
+            }
+        }
+
+        sidecar.Interrupt();
+        Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), ct));
+        Assert.DoesNotContain(password, sidecar.Stderr, StringComparison.Ordinal);
+        try
+        {
+            await obs.SendRequestAsync("RemoveInput", new JsonObject { ["inputName"] = source }, ct);
+        }
+        catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException)
+        {
+        }
+    }
+}

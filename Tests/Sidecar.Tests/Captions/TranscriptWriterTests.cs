@@ -183,22 +183,24 @@ public sealed class TranscriptWriterTests : IDisposable
         Assert.Single(Read($"{Prefix}-en.jsonl").Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
-    [Fact]
-    public void AddCaptionOutputs_WithATranscriptFolder_ResolvesTheConsoleAndTranscriptSinks()
+    [Theory]
+    [InlineData("false", new[] { "console", "transcripts" })]
+    [InlineData("true", new[] { "console", "transcripts", "obs" })]
+    public async Task AddCaptionOutputs_WithATranscriptFolder_ResolvesTheConsoleTranscriptAndObsSinks(string obsEnabled, string[] expected)
     {
         var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Captions:TranscriptDirectory"] = _dir })
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Captions:TranscriptDirectory"] = _dir, ["Obs:Enabled"] = obsEnabled })
             .Build();
         var services = new ServiceCollection()
             .AddLogging()
             .AddSingleton<TimeProvider>(_time)
             .AddSidecarOptions(configuration)
             .AddCaptionOutputs(configuration);
-        using var provider = services.BuildServiceProvider();
+        await using var provider = services.BuildServiceProvider();
 
         var sinks = provider.GetServices<ICaptionSink>().ToList();
 
-        Assert.Equal(["console", "transcripts"], sinks.Select(s => s.Name));
+        Assert.Equal(expected, sinks.Select(s => s.Name));
         Assert.IsType<ConsoleCaptionSink>(sinks[0]);
         Assert.IsType<TranscriptWriter>(sinks[1]);
     }

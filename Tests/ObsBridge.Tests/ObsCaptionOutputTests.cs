@@ -47,7 +47,8 @@ public sealed class ObsCaptionOutputTests
         Assert.Equal("Live", input.Scene);
         Assert.Equal(48, input.Settings["font"]!["size"]!.GetValue<int>());
         Assert.True(input.Settings["outline"]!.GetValue<bool>());
-        Assert.Equal(1, output.Statistics.SourcesCreated);
+        // The fake shows the text when CreateInput arrives; the output counts the source when OBS has answered.
+        await Poll.UntilAsync(() => output.Statistics.SourcesCreated == 1, "the created source was counted", ct);
     }
 
     [Fact(Timeout = 30000)]

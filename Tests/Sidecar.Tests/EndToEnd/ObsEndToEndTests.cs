@@ -43,6 +43,84 @@ public sealed class ObsEndToEndTests : IAsyncLifetime
         return (new Uri($"ws://127.0.0.1:{port}"), password!);
     }
 
+    [Fact(Timeout = 240000)]
+    public async Task Run_ObsKilledAndRestarted_SidecarSurvivesAndCaptionsComeBack()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (url, password) = Obs();
+        var pidFile = Path.Combine(SidecarProcess.RepoRoot, ".test-peers", "obs", "obs.pid");
+        if (!File.Exists(pidFile) || Environment.GetEnvironmentVariable("OBS_PORT") is not null)
+        {
+            Peers.Missing("this test restarts OBS and needs the OBS started by scripts/obs-headless.sh (no OBS_PORT override)");
+        }
+
+        var template = $"Sidecar restart {Guid.NewGuid():N} ({{lang}})";
+        var source = template.Replace("{lang}", "en", StringComparison.Ordinal);
+        await using var sidecar = SidecarProcess.Start(
+            ["--engine", "test-pattern", "--data-dir", Path.Combine(_dir, "data"), "--obs-url", url.ToString(), "--obs-source-template", template,
+             "--transcript-dir", Path.Combine(_dir, "transcripts")],
+            environment: new Dictionary<string, string> { ["OBS_WEBSOCKET_PASSWORD"] = password });
+        await using var obs = new ObsClient(Options.Create(new ObsClientOptions { Url = url, Password = password }), NullLogger<ObsClient>.Instance, TimeProvider.System);
+        obs.Start();
+        var first = await WaitForTextAsync(obs, source, _ => true, sidecar, ct);
+
+        using (var process = System.Diagnostics.Process.GetProcessById(int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture)))
+        {
+            process.Kill(); // SIGKILL: OBS vanishes without a close frame
+            await process.WaitForExitAsync(ct);
+        }
+
+        var linesBefore = CountFinalLines(sidecar.Stdout);
+        await sidecar.WaitForStderrAsync("OBS at", 1, TimeSpan.FromSeconds(30)); // the loss is logged
+        var (code, stdout, stderr) = await Peers.RunAsync(Path.Combine(SidecarProcess.RepoRoot, "scripts", "obs-headless.sh"), ["start"], TimeSpan.FromSeconds(120), ct);
+        Assert.True(code == 0, $"obs-headless.sh start failed: {stdout} {stderr}");
+        var accepting = System.Diagnostics.Stopwatch.StartNew();
+
+        // The source is gone with OBS's unsaved scene: the sidecar makes it again and shows the current caption.
+        var after = await WaitForTextAsync(obs, source, t => t != first, sidecar, ct);
+        TestContext.Current.SendDiagnosticMessage($"caption back in OBS {accepting.ElapsedMilliseconds} ms after the socket accepted again");
+        Assert.False(sidecar.HasExited, sidecar.Stderr);
+        Assert.Contains("[TEST]", first, StringComparison.Ordinal);
+        Assert.Contains("[TEST]", after, StringComparison.Ordinal);
+        // Nothing else stalled: the console kept printing finished lines while OBS was away.
+        Assert.True(CountFinalLines(sidecar.Stdout) > linesBefore, "no caption line was printed while OBS restarted");
+        sidecar.Interrupt();
+        Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), ct));
+    }
+
+    private static int CountFinalLines(string stdout) =>
+        stdout.Split('\n').Count(l => l.StartsWith("[en ", StringComparison.Ordinal));
+
+    /// <summary>Polls the OBS text source until its text satisfies <paramref name="accept"/> and shows a test caption.</summary>
+    private static async Task<string> WaitForTextAsync(ObsClient obs, string source, Func<string, bool> accept, SidecarProcess sidecar, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        while (true)
+        {
+            Assert.False(sidecar.HasExited, sidecar.Stderr);
+            Assert.True(DateTime.UtcNow < deadline, $"OBS source '{source}' never showed a test caption.\n{sidecar.Stderr}");
+            await Task.Delay(100, ct);
+            if (!obs.IsConnected)
+            {
+                continue;
+            }
+
+            try
+            {
+                var response = await obs.SendRequestAsync("GetInputSettings", new JsonObject { ["inputName"] = source }, ct);
+                if (response.IsSuccess && response.Data.TryGetProperty("inputSettings", out var settings)
+                    && settings.TryGetProperty("text", out var text) && text.GetString() is { } value
+                    && value.Contains("[TEST]", StringComparison.Ordinal) && accept(value))
+                {
+                    return value;
+                }
+            }
+            catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException)
+            {
+            }
+        }
+    }
+
     private static string? ReadOrNull(string path) => File.Exists(path) ? File.ReadAllText(path).Trim() : null;
 
     [Fact(Timeout = 120000)]

@@ -39,6 +39,9 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
 
     private Task? _updateLoop;
+    private string? _lastFailure;
+    private int _loopFailures;
+    private int _sendFailures;
     private Task? _streamLoop;
     private volatile bool _resync;
     private volatile bool _streaming;
@@ -263,9 +266,17 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
             catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException or ObsRequestFailedException
                                            or InvalidOperationException or KeyNotFoundException)
             {
-                LogUpdateFailed(ex);
-                wait = TimeSpan.FromMilliseconds(500);
+                // Loud once, quiet while it persists; retry with a growing pause (0.5 s up to 10 s).
+                if (_loopFailures++ == 0)
+                {
+                    LogUpdateFailed(ex);
+                }
+
+                wait = TimeSpan.FromMilliseconds(Math.Min(500 * Math.Pow(2, Math.Min(_loopFailures - 1, 5)), 10_000));
+                continue;
             }
+
+            _loopFailures = 0;
         }
     }
 
@@ -341,8 +352,12 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
 
             if (!await SendTextAsync(language, state, text, stopping).ConfigureAwait(false))
             {
-                return TimeSpan.FromMilliseconds(500);
+                // A refusing OBS is retried with a growing pause (0.5 s up to 10 s), not hammered.
+                _sendFailures++;
+                return TimeSpan.FromMilliseconds(Math.Min(500 * Math.Pow(2, Math.Min(_sendFailures - 1, 5)), 10_000));
             }
+
+            _sendFailures = 0;
 
             lock (_gate)
             {
@@ -392,9 +407,11 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
 
             response.EnsureSuccess();
             Interlocked.Increment(ref _sent);
+            _lastFailure = null;
             return true;
         }
-        catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException or ObsRequestFailedException)
+        catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException or ObsRequestFailedException
+                                       or InvalidOperationException or KeyNotFoundException)
         {
             Interlocked.Increment(ref _dropped);
             lock (_gate)
@@ -402,7 +419,18 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
                 state.ResendCurrent = true;
             }
 
-            LogSendFailed(name, ex.Message);
+            // OBS refusing (wrong scene name, missing text plugin ...) is worth a warning, once per distinct reason;
+            // a dropped connection is already reported by the client.
+            if (ex is not (ObsConnectionLostException or TimeoutException) && ex.Message != _lastFailure)
+            {
+                _lastFailure = ex.Message;
+                LogSourceRefused(name, ex.Message);
+            }
+            else
+            {
+                LogSendFailed(name, ex.Message);
+            }
+
             return false;
         }
     }
@@ -653,6 +681,9 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "OBS caption update for {Target} not delivered: {Reason}")]
     private partial void LogSendFailed(string target, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "OBS refused the caption update for {SourceName}: {Reason}. Retrying.")]
+    private partial void LogSourceRefused(string sourceName, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "OBS caption update loop failed; retrying")]
     private partial void LogUpdateFailed(Exception exception);

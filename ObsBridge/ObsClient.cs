@@ -31,9 +31,10 @@ public sealed partial class ObsClient : IAsyncDisposable
 
     private Task? _run;
     private Task? _dispatchLoop;
-    private Session? _session;
+    private volatile Session? _session;
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _nextRequestId;
+    private int _disposed;
     private long _droppedEvents;
     private long _connections;
     private ObsConnectionState _state = ObsConnectionState.Stopped;
@@ -143,6 +144,11 @@ public sealed partial class ObsClient : IAsyncDisposable
     /// <summary>Stops the connection loop, closes the socket and stops event dispatch.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         Task? run;
         lock (_gate)
         {
@@ -282,7 +288,7 @@ public sealed partial class ObsClient : IAsyncDisposable
         using var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol(ObsProtocol.SubProtocol);
         socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(10);
-        var buffer = new MemoryStream();
+        var buffer = new ReceiveBuffer();
         try
         {
             using (var handshake = new CancellationTokenSource(_options.ConnectTimeout, _time))
@@ -332,7 +338,7 @@ public sealed partial class ObsClient : IAsyncDisposable
     }
 
     /// <summary>Hello → Identify → Identified. Returns an outcome when OBS closed the socket instead, null when identified.</summary>
-    private async Task<SessionOutcome?> HandshakeAsync(ClientWebSocket socket, MemoryStream buffer, CancellationToken ct)
+    private async Task<SessionOutcome?> HandshakeAsync(ClientWebSocket socket, ReceiveBuffer buffer, CancellationToken ct)
     {
         var hello = await ReceiveAsync(socket, buffer, ct).ConfigureAwait(false);
         if (hello is null)
@@ -374,7 +380,7 @@ public sealed partial class ObsClient : IAsyncDisposable
             : throw new InvalidOperationException($"OBS answered Identify with op {(int)replyOp} instead of Identified.");
     }
 
-    private async Task<SessionOutcome> RunIdentifiedSessionAsync(ClientWebSocket socket, MemoryStream buffer, CancellationToken stopping)
+    private async Task<SessionOutcome> RunIdentifiedSessionAsync(ClientWebSocket socket, ReceiveBuffer buffer, CancellationToken stopping)
     {
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var session = new Session(Channel.CreateBounded<byte[]>(new BoundedChannelOptions(OutboundCapacity)
@@ -581,28 +587,27 @@ public sealed partial class ObsClient : IAsyncDisposable
         }
     }
 
-    private static async Task<byte[]?> ReceiveAsync(ClientWebSocket socket, MemoryStream buffer, CancellationToken ct)
+    private static async Task<byte[]?> ReceiveAsync(ClientWebSocket socket, ReceiveBuffer buffer, CancellationToken ct)
     {
-        buffer.SetLength(0);
-        var chunk = new byte[16 * 1024];
+        buffer.Message.SetLength(0);
         while (true)
         {
-            var result = await socket.ReceiveAsync(chunk.AsMemory(), ct).ConfigureAwait(false);
+            var result = await socket.ReceiveAsync(buffer.Chunk.AsMemory(), ct).ConfigureAwait(false);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 await CloseQuietlyAsync(socket).ConfigureAwait(false);
                 return null;
             }
 
-            buffer.Write(chunk, 0, result.Count);
-            if (buffer.Length > MaxMessageBytes)
+            buffer.Message.Write(buffer.Chunk, 0, result.Count);
+            if (buffer.Message.Length > MaxMessageBytes)
             {
                 throw new InvalidOperationException($"OBS sent a message larger than {MaxMessageBytes} bytes.");
             }
 
             if (result.EndOfMessage)
             {
-                return buffer.ToArray();
+                return buffer.Message.ToArray();
             }
         }
     }
@@ -636,6 +641,15 @@ public sealed partial class ObsClient : IAsyncDisposable
                 _lastError = error;
             }
         }
+    }
+
+    /// <summary>Reused per connection: one receive chunk and one message accumulator, no per-message allocation
+    /// besides the message itself.</summary>
+    private sealed class ReceiveBuffer
+    {
+        public byte[] Chunk { get; } = new byte[16 * 1024];
+
+        public MemoryStream Message { get; } = new();
     }
 
     private readonly record struct SessionOutcome(bool WasIdentified, int? CloseCode, string? Error);

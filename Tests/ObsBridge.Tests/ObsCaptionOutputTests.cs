@@ -199,4 +199,42 @@ public sealed class ObsCaptionOutputTests
         Assert.Equal(TimeSpan.FromSeconds(2), output.DisplayTime(new string('x', 34), waiting: 0));
         Assert.Equal(TimeSpan.FromSeconds(1.5), output.DisplayTime(new string('x', 64), waiting: 2));
     }
+
+    [Fact(Timeout = 30000)]
+    public async Task SetCaption_NoTextInputKind_WarnsOnceAndKeepsRetrying()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        server.InputKinds.Clear(); // this OBS has no text plugin
+        server.InputKinds.Add("image_source");
+        await using var client = ObsClientTests.NewClient(server.Url, null);
+        var logger = new RecordingLogger<ObsCaptionOutput>();
+        await using var output = new ObsCaptionOutput(client, Options.Create(new ObsCaptionOutputOptions()), logger, TimeProvider.System);
+        output.Start();
+
+        output.SetCaption("en", "nowhere to show this", isFinal: true);
+
+        await Poll.UntilAsync(() => server.Requests.Count(r => r.Type == "GetInputKindList") >= 2, "the output retried", ct);
+        var warnings = logger.Entries.Where(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning).ToList();
+        var warning = Assert.Single(warnings);
+        Assert.Contains("no text input kind", warning.Message, StringComparison.Ordinal);
+        Assert.Empty(server.Inputs);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task AddObsBridge_ServiceProvider_ResolvesClientAndOutput()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        Microsoft.Extensions.DependencyInjection.LoggingServiceCollectionExtensions.AddLogging(services);
+        services.AddObsBridge(c => c.Url = new Uri("ws://127.0.0.1:4466"), o => o.NativeCaptionLanguage = "en");
+        var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
+
+        var output = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<ObsCaptionOutput>(provider);
+        var client = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<ObsClient>(provider);
+
+        Assert.Equal("Captions (fr)", output.SourceName("fr"));
+        Assert.Equal(ObsConnectionState.Stopped, client.Status.State);
+        await provider.DisposeAsync().AsTask().WaitAsync(ct);
+    }
 }

@@ -29,8 +29,10 @@ internal sealed partial class CaptionSocket(CaptionFeed feed, ILogger logger)
         using var clientLeft = new CancellationTokenSource();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(
             context.RequestAborted, stopping, subscription.Dropped, clientLeft.Token);
+        // The reader outlives the writer so it can take the client's answer to our close frame.
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
 
-        var reading = WatchForCloseAsync(socket, clientLeft, stop.Token);
+        var reading = WatchForCloseAsync(socket, clientLeft, stopReading.Token);
         try
         {
             await foreach (var message in subscription.Updates.ReadAllAsync(stop.Token))
@@ -67,7 +69,15 @@ internal sealed partial class CaptionSocket(CaptionFeed feed, ILogger logger)
             }
         }
 
-        await reading;
+        try
+        {
+            await reading.WaitAsync(CloseTimeout, CancellationToken.None);
+        }
+        catch (TimeoutException)
+        {
+            await stopReading.CancelAsync();
+            await reading;
+        }
     }
 
     /// <summary>Parses <c>?lang=en,es</c>; empty means every language.</summary>

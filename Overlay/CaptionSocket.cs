@@ -1,0 +1,118 @@
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace CaptionSidecar.Overlay;
+
+/// <summary>
+/// Serves one <c>/ws/captions</c> client: one writer drains the client's queue to the socket, one reader only
+/// watches for the close (the feed is read-only; anything the client sends is discarded).
+/// </summary>
+internal sealed partial class CaptionSocket(CaptionFeed feed, ILogger logger)
+{
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
+
+    public async Task ServeAsync(HttpContext context, CancellationToken stopping)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync(
+                "/ws/captions is a WebSocket endpoint; open /overlay in a browser instead.", context.RequestAborted);
+            return;
+        }
+
+        var languages = ParseLanguages(context.Request.Query["lang"].ToString());
+        var client = $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}";
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        using var subscription = feed.Subscribe(languages, client);
+        using var clientLeft = new CancellationTokenSource();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(
+            context.RequestAborted, stopping, subscription.Dropped, clientLeft.Token);
+        // The reader outlives the writer so it can take the client's answer to our close frame.
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+
+        var reading = WatchForCloseAsync(socket, clientLeft, stopReading.Token);
+        try
+        {
+            await foreach (var message in subscription.Updates.ReadAllAsync(stop.Token))
+            {
+                await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, stop.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The client left, was dropped for being slow, or the server is stopping; handled below.
+        }
+        catch (WebSocketException ex)
+        {
+            LogSendFailed(ex, client);
+        }
+
+        if (subscription.Dropped.IsCancellationRequested)
+        {
+            // Its queue is full because it does not read: a close handshake would wait on it too.
+            socket.Abort();
+        }
+        else if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            var status = stopping.IsCancellationRequested ? WebSocketCloseStatus.EndpointUnavailable : WebSocketCloseStatus.NormalClosure;
+            using var timeout = new CancellationTokenSource(CloseTimeout);
+            try
+            {
+                await socket.CloseOutputAsync(status, stopping.IsCancellationRequested ? "server stopping" : null, timeout.Token);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            {
+                LogSendFailed(ex, client);
+                socket.Abort();
+            }
+        }
+
+        try
+        {
+            await reading.WaitAsync(CloseTimeout, CancellationToken.None);
+        }
+        catch (TimeoutException)
+        {
+            await stopReading.CancelAsync();
+            await reading;
+        }
+    }
+
+    /// <summary>Parses <c>?lang=en,es</c>; empty means every language.</summary>
+    internal static string[] ParseLanguages(string value) =>
+        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private async Task WatchForCloseAsync(WebSocket socket, CancellationTokenSource clientLeft, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[512];
+        try
+        {
+            while (true)
+            {
+                var received = await socket.ReceiveAsync(buffer.AsMemory(), cancellationToken);
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The writer side ended first.
+        }
+        catch (WebSocketException ex)
+        {
+            LogReceiveFailed(ex);
+        }
+
+        await clientLeft.CancelAsync();
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Overlay client {Client} went away while sending")]
+    private partial void LogSendFailed(Exception exception, string client);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Overlay client connection ended without a close handshake")]
+    private partial void LogReceiveFailed(Exception exception);
+}

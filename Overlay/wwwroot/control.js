@@ -1,0 +1,139 @@
+// Control page for moderators (fits a 300 px OBS dock). Uses the HttpOnly cookie set by /control?token=...
+(function () {
+  'use strict';
+
+  var message = document.getElementById('message');
+
+  function show(text) {
+    message.textContent = text;
+    message.hidden = !text;
+  }
+
+  function text(id, value) {
+    var element = document.getElementById(id);
+    if (element.textContent !== value) { element.textContent = value; }
+  }
+
+  function explain(response) {
+    if (response.status === 401) {
+      return 'Not signed in: open the control URL (with its token) that the sidecar printed at start.';
+    }
+    return response.json().then(function (body) { return body.error || ('Request failed: ' + response.status); },
+      function () { return 'Request failed: ' + response.status; });
+  }
+
+  function send(method, url, body) {
+    var init = { method: method, credentials: 'same-origin', headers: {} };
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    return fetch(url, init).then(function (response) {
+      if (response.ok) { show(''); return response; }
+      return Promise.resolve(explain(response)).then(function (why) { show(why); throw new Error(why); });
+    });
+  }
+
+  function renderLanguages(list) {
+    var ul = document.getElementById('languages');
+    list.forEach(function (language) {
+      var box = ul.querySelector('input[data-code="' + CSS.escape(language.code) + '"]');
+      if (!box) {
+        var li = document.createElement('li');
+        var label = document.createElement('label');
+        box = document.createElement('input');
+        box.type = 'checkbox';
+        box.setAttribute('data-code', language.code);
+        box.addEventListener('change', function (event) { toggle(event.target); });
+        var name = document.createElement('span');
+        name.textContent = language.name + ' (' + language.code + ')';
+        label.appendChild(box);
+        label.appendChild(name);
+        li.appendChild(label);
+        ul.appendChild(li);
+      }
+      if (!box.disabled) { box.checked = language.enabled; }
+    });
+  }
+
+  function loadLanguages() {
+    return fetch('/api/languages', { credentials: 'same-origin' })
+      .then(function (r) { return r.json(); })
+      .then(renderLanguages)
+      .catch(function () { show('The sidecar does not answer.'); });
+  }
+
+  function toggle(box) {
+    var wanted = box.checked;
+    box.disabled = true;
+    send('PUT', '/api/languages/' + encodeURIComponent(box.getAttribute('data-code')), { enabled: wanted })
+      .catch(function () { box.checked = !wanted; })
+      .then(function () { box.disabled = false; return loadLanguages(); });
+  }
+
+  function uptime(seconds) {
+    var s = Math.floor(seconds);
+    var h = Math.floor(s / 3600);
+    var m = Math.floor((s % 3600) / 60);
+    return h + 'h ' + (m < 10 ? '0' : '') + m + 'm ' + ((s % 60) < 10 ? '0' : '') + (s % 60) + 's';
+  }
+
+  function fillList(id, items) {
+    var ul = document.getElementById(id);
+    while (ul.firstChild) { ul.removeChild(ul.firstChild); }
+    items.forEach(function (item) {
+      var li = document.createElement('li');
+      li.textContent = item;
+      ul.appendChild(li);
+    });
+  }
+
+  function renderStatus(status) {
+    text('status-engine', status.engine);
+    text('status-uptime', uptime(status.uptimeSeconds));
+    text('status-obs', status.obsState);
+    var level = status.audioLevelDbfs;
+    text('status-audio', level === null || level === undefined ? 'no audio' : level.toFixed(1) + ' dBFS');
+    document.getElementById('status-audio-meter').value = level === null || level === undefined ? -60 : Math.max(-60, level);
+    text('status-cpm', status.captionsPerMinute.toFixed(1));
+    text('status-dropped', String(status.droppedAudioChunks));
+    text('status-rates', status.rateLimits.length === 0 ? '–' : status.rateLimits.map(function (r) {
+      return r.name + ' ' + r.remaining + '/' + r.limit;
+    }).join(', '));
+    fillList('tracks', status.tracks.map(function (t) {
+      return t.language + ': ' + t.sessionState + (t.lastError ? ' (' + t.lastError + ')' : '');
+    }));
+    fillList('errors', status.recentErrors);
+    document.body.setAttribute('data-status-loaded', 'true');
+  }
+
+  function pollStatus() {
+    fetch('/api/status', { credentials: 'same-origin' })
+      .then(function (r) { return r.json(); })
+      .then(renderStatus)
+      .catch(function () { show('The sidecar does not answer.'); })
+      .then(function () { setTimeout(pollStatus, 2000); });
+  }
+
+  document.getElementById('clear').addEventListener('click', function () {
+    send('POST', '/api/captions/clear').catch(function () { });
+  });
+  document.getElementById('test').addEventListener('click', function () {
+    send('POST', '/api/captions/test').catch(function () { });
+  });
+
+  var overlayUrl = document.getElementById('overlay-url');
+  overlayUrl.value = window.location.origin + '/overlay';
+  document.getElementById('copy').addEventListener('click', function () {
+    overlayUrl.select();
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(overlayUrl.value).catch(function () { document.execCommand('copy'); });
+    } else {
+      document.execCommand('copy');
+    }
+  });
+
+  loadLanguages();
+  setInterval(loadLanguages, 5000);
+  pollStatus();
+})();

@@ -1,0 +1,78 @@
+using System.Text.Json;
+using CaptionSidecar.Overlay.Tests.Fakes;
+using static Microsoft.Playwright.Assertions;
+
+namespace CaptionSidecar.Overlay.Tests.Browser;
+
+[Collection(ChromiumCollection.Name)]
+public sealed class ControlPageTests(ChromiumFixture chromium)
+{
+    [Fact(Timeout = 30000)]
+    public async Task ControlPage_AfterTokenLogin_TogglesLanguageThroughTheApi()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var browser = chromium.RequireBrowser();
+        await using var server = await OverlayTestServer.StartAsync(ct);
+        await using var pages = new BrowserPages(browser);
+        var page = await pages.OpenAsync($"{server.BaseAddress}control?token={server.Token.Value}", 300, 700);
+
+        Assert.Equal($"{server.BaseAddress}control", page.Url);
+        var spanish = page.Locator("input[data-code=es]");
+        await Expect(spanish).Not.ToBeCheckedAsync();
+        await spanish.ClickAsync();
+
+        await Poll.UntilAsync(() => server.Surface.CallsSnapshot().Contains("set es True"), "the host saw the toggle", ct);
+        await Expect(spanish).ToBeCheckedAsync();
+        using var client = server.CreateClient();
+        using var languages = JsonDocument.Parse(await client.GetStringAsync("/api/languages", ct));
+        Assert.True(languages.RootElement.EnumerateArray().Single(l => l.GetProperty("code").GetString() == "es").GetProperty("enabled").GetBoolean());
+        await Expect(page.Locator("#message")).ToBeHiddenAsync();
+
+        await page.Locator("#test").ClickAsync();
+        await Poll.UntilAsync(() => server.Surface.CallsSnapshot().Contains("test"), "the host saw the test button", ct);
+        await page.Locator("#clear").ClickAsync();
+        await Poll.UntilAsync(() => server.Surface.CallsSnapshot().Contains("clear"), "the host saw the clear button", ct);
+        Assert.Empty(pages.UnexpectedErrors());
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task ControlPage_RendersStatusAndFitsA300PixelDock()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var browser = chromium.RequireBrowser();
+        await using var server = await OverlayTestServer.StartAsync(ct);
+        await using var pages = new BrowserPages(browser);
+        var page = await pages.OpenAsync($"{server.BaseAddress}control", 300, 700);
+
+        await Expect(page.Locator("#status-engine")).ToHaveTextAsync("test-pattern");
+        await Expect(page.Locator("#status-uptime")).ToHaveTextAsync("1h 02m 05s");
+        await Expect(page.Locator("#status-obs")).ToHaveTextAsync("connected");
+        await Expect(page.Locator("#status-audio")).ToHaveTextAsync("-18.5 dBFS");
+        await Expect(page.Locator("#status-rates")).ToHaveTextAsync("requests 90/100");
+        await Expect(page.Locator("#tracks li")).ToHaveTextAsync(["en: connected", "es: reconnecting (socket closed)"]);
+        await Expect(page.Locator("#errors li")).ToHaveTextAsync(["es session closed by server"]);
+        await Expect(page.Locator("#overlay-url")).ToHaveValueAsync($"{server.BaseAddress}overlay");
+
+        server.Surface.Status = server.Surface.Status with { ObsState = "disconnected" };
+        await Expect(page.Locator("#status-obs")).ToHaveTextAsync("disconnected");
+        Assert.True(await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth") <= 300, "the control page is wider than a 300 px dock");
+        Assert.Empty(pages.UnexpectedErrors());
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task ControlPage_WithoutLogin_ToggleIsRefusedAndExplained()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var browser = chromium.RequireBrowser();
+        await using var server = await OverlayTestServer.StartAsync(ct);
+        await using var pages = new BrowserPages(browser);
+        var page = await pages.OpenAsync($"{server.BaseAddress}control", 300, 700);
+
+        var spanish = page.Locator("input[data-code=es]");
+        await spanish.ClickAsync();
+
+        await Expect(page.Locator("#message")).ToContainTextAsync("Not signed in");
+        await Expect(spanish).Not.ToBeCheckedAsync();
+        Assert.DoesNotContain("set es True", server.Surface.CallsSnapshot());
+    }
+}

@@ -1,0 +1,155 @@
+using System.Net.WebSockets;
+using CaptionSidecar.Overlay.Tests.Fakes;
+
+namespace CaptionSidecar.Overlay.Tests;
+
+public sealed class CaptionFeedTests
+{
+    [Fact(Timeout = 30000)]
+    public async Task Publish_200Clients_EachReceivesEveryUpdateInOrder()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OverlayTestServer.StartAsync(ct);
+        var sockets = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => server.ConnectAsync(ct)));
+        await Poll.UntilAsync(() => server.Feed.ClientCount == 200, "200 clients subscribed", ct);
+        const int updates = 50;
+
+        var receiving = sockets.Select(async socket =>
+        {
+            var sequences = new List<long>();
+            while (sequences.Count < updates)
+            {
+                var update = await CaptionReader.ReadAsync(socket, ct);
+                Assert.NotNull(update);
+                Assert.Equal($"line {update.Sequence}", update.Lines[0].Final);
+                sequences.Add(update.Sequence);
+            }
+
+            return sequences;
+        }).ToArray();
+        for (var i = 1; i <= updates; i++)
+        {
+            server.Feed.Publish(OverlayTestServer.Caption("en", i, ($"line {i}", "tail")));
+        }
+
+        var expected = Enumerable.Range(1, updates).Select(i => (long)i).ToList();
+        foreach (var received in await Task.WhenAll(receiving))
+        {
+            Assert.Equal(expected, received);
+        }
+
+        Assert.Equal(0, server.Feed.SlowClientsDropped);
+        foreach (var socket in sockets)
+        {
+            socket.Dispose();
+        }
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Publish_ClientStopsReading_OthersKeepReceivingAndItIsDisconnected()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OverlayTestServer.StartAsync(ct, queueCapacity: 4);
+        using var stalled = await server.ConnectAsync(ct);
+        var readers = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => server.ConnectAsync(ct)));
+        await Poll.UntilAsync(() => server.Feed.ClientCount == 6, "6 clients subscribed", ct);
+        var big = new string('x', 64 * 1024);
+
+        // Each update is read by every healthy client before the next is published: the stalled client's
+        // full socket buffers and then its full queue never hold them up. Bounded so a broken hub fails.
+        long sequence = 0;
+        while (server.Feed.SlowClientsDropped == 0)
+        {
+            Assert.True(sequence < 2000, "the stalled client was never disconnected");
+            sequence++;
+            server.Feed.Publish(OverlayTestServer.Caption("en", sequence, (big, sequence.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+            foreach (var reader in readers)
+            {
+                var update = await CaptionReader.ReadAsync(reader, ct);
+                Assert.Equal(sequence, update?.Sequence);
+            }
+        }
+
+        Assert.Equal(1, server.Feed.SlowClientsDropped);
+        Assert.Equal(5, server.Feed.ClientCount);
+        Assert.True(sequence > 4, "the stalled client was dropped before its queue could fill");
+
+        // The stalled client finds its connection gone once it reads again (after what its buffers held).
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            while (await CaptionReader.ReadAsync(stalled, ct) is not null)
+            {
+            }
+
+            throw new WebSocketException("closed");
+        });
+        foreach (var reader in readers)
+        {
+            Assert.Equal(WebSocketState.Open, reader.State);
+            reader.Dispose();
+        }
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Subscribe_NewClient_GetsCurrentStateOfEachLanguageAtOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OverlayTestServer.StartAsync(ct);
+        server.Feed.Publish(OverlayTestServer.Caption("en", 1, ("old", "")));
+        server.Feed.Publish(OverlayTestServer.Caption("en", 2, ("Hello world", "and")));
+        server.Feed.Publish(OverlayTestServer.Caption("es", 7, ("Hola mundo", "")));
+
+        using var socket = await server.ConnectAsync(ct);
+        var first = await CaptionReader.ReadAsync(socket, ct);
+        var second = await CaptionReader.ReadAsync(socket, ct);
+
+        var byLanguage = new[] { first!, second! }.ToDictionary(u => u.Language);
+        Assert.Equal(2, byLanguage["en"].Sequence);
+        Assert.Equal(new OverlayCaptionLine("Hello world", "and"), byLanguage["en"].Lines.Single());
+        Assert.Equal(7, byLanguage["es"].Sequence);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Subscribe_LanguageFilter_ReceivesOnlyThoseLanguages()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OverlayTestServer.StartAsync(ct);
+        using var socket = await server.ConnectAsync(ct, languages: "es");
+        await Poll.UntilAsync(() => server.Feed.ClientCount == 1, "client subscribed", ct);
+
+        server.Feed.Publish(OverlayTestServer.Caption("en", 1, ("english", "")));
+        server.Feed.Publish(OverlayTestServer.Caption("es", 1, ("español", "")));
+        var update = await CaptionReader.ReadAsync(socket, ct);
+
+        Assert.Equal("es", update?.Language);
+        Assert.Equal("español", update?.Lines[0].Final);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Publish_ClearedUpdate_ReplacesStateForNewClients()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OverlayTestServer.StartAsync(ct);
+        server.Feed.Publish(OverlayTestServer.Caption("en", 1, ("text", "")));
+        server.Feed.Publish(new OverlayCaption("en", 2, [], Cleared: true, DateTimeOffset.UnixEpoch));
+
+        using var socket = await server.ConnectAsync(ct);
+        var update = await CaptionReader.ReadAsync(socket, ct);
+
+        Assert.True(update?.Cleared);
+        Assert.Empty(update!.Lines);
+        Assert.Equal(2, server.Feed.CurrentState().Single().Sequence);
+    }
+
+    [Fact]
+    public void Publish_NoLanguage_ThrowsNamingTheField()
+    {
+        var feed = new CaptionFeed(
+            Microsoft.Extensions.Options.Options.Create(new OverlayServerOptions()),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<CaptionFeed>.Instance);
+
+        var ex = Assert.Throws<ArgumentException>(() => feed.Publish(OverlayTestServer.Caption(" ", 1, ("x", ""))));
+
+        Assert.Contains("OverlayCaption.Language", ex.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using CaptionSidecar.Overlay.Tests.Fakes;
+
+namespace CaptionSidecar.Overlay.Tests;
+
+public sealed class ControlApiTests
+{
+    [Fact(Timeout = 30000)]
+    public async Task GetStatus_ReturnsHostStatusAsCamelCaseJson()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OverlayTestServer.StartAsync(ct);
+        using var client = server.CreateClient();
+
+        using var json = JsonDocument.Parse(await client.GetStringAsync("/api/status", ct));
+
+        var root = json.RootElement;
+        Assert.Equal("test-pattern", root.GetProperty("engine").GetString());
+        Assert.Equal(3725, root.GetProperty("uptimeSeconds").GetDouble());
+        Assert.Equal("reconnecting", root.GetProperty("tracks")[1].GetProperty("sessionState").GetString());
+        Assert.Equal(-18.5, root.GetProperty("audioLevelDbfs").GetDouble());
+        Assert.Equal(90, root.GetProperty("rateLimits")[0].GetProperty("remaining").GetInt64());
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task PutLanguage_WithToken_ChangesLanguagesList()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OverlayTestServer.StartAsync(ct);
+        using var client = server.CreateClient(withToken: true);
+
+        using var put = await client.PutAsync("/api/languages/es", Json("{\"enabled\":true}"), ct);
+        using var list = JsonDocument.Parse(await client.GetStringAsync("/api/languages", ct));
+
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var es = list.RootElement.EnumerateArray().Single(l => l.GetProperty("code").GetString() == "es");
+        Assert.True(es.GetProperty("enabled").GetBoolean());
+        Assert.Equal("Spanish", es.GetProperty("name").GetString());
+    }
+
+    [Theory(Timeout = 30000)]
+    [InlineData("{}")]
+    [InlineData("{\"enabled\":\"yes\"}")]
+    [InlineData("not json")]
+    public async Task PutLanguage_BadBody_Is400NamingTheExpectedBody(string body)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OverlayTestServer.StartAsync(ct);
+        using var client = server.CreateClient(withToken: true);
+
+        using var response = await client.PutAsync("/api/languages/es", Json(body), ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("{\"enabled\": true}", await ErrorOf(response, ct), StringComparison.Ordinal);
+        Assert.Empty(server.Surface.CallsSnapshot());
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task PutLanguage_UnknownCode_Is404()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OverlayTestServer.StartAsync(ct);
+        using var client = server.CreateClient(withToken: true);
+
+        using var response = await client.PutAsync("/api/languages/xx", Json("{\"enabled\":true}"), ct);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("Unknown language 'xx'", await ErrorOf(response, ct), StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Overlay_IsServedFromEmbeddedAssetsWithRestrictivePolicy()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await OverlayTestServer.StartAsync(ct);
+        using var client = server.CreateClient();
+
+        using var page = await client.GetAsync("/overlay", ct);
+        var html = await page.Content.ReadAsStringAsync(ct);
+
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("/overlay.js", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
+        Assert.Contains("default-src 'none'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+    }
+
+    private static async Task<string> ErrorOf(HttpResponseMessage response, CancellationToken ct)
+    {
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+        return json.RootElement.GetProperty("error").GetString()!;
+    }
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+}

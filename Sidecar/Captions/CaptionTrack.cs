@@ -217,6 +217,51 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
     /// Publishes the completed turns still held back by a pending predecessor (a pending turn's text never became
     /// final, so it is dropped) and stops the timer. Later calls are ignored.
     /// </summary>
+    /// <summary>
+    /// A moderator cleared the captions: the screen empties now (speech still being recognised shows again as it
+    /// grows). Transcripts are not touched.
+    /// </summary>
+    public void Clear()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _layout.Clear();
+            _shownLines = [];
+            _shownTentative = "";
+            Publish(CaptionUpdateKind.Cleared, [], []);
+            ScheduleTimer();
+        }
+    }
+
+    /// <summary>
+    /// Shows <paramref name="text"/> alone on a clean screen, as a line still being spoken (so transcripts do not
+    /// record it), to check the outputs' layout; it clears after the usual silence like any caption.
+    /// </summary>
+    public void ShowTestLine(string text)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(text);
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _layout.Clear();
+            _shownLines = _layout.Render(_layout.Normalize(text));
+            _shownTentative = "";
+            _lastTextAt = Now();
+            Publish(CaptionUpdateKind.Text, _shownLines, []);
+            _layout.Clear();
+            ScheduleTimer();
+        }
+    }
+
     public void Dispose()
     {
         lock (_gate)

@@ -1,3 +1,5 @@
+using CaptionSidecar.Control;
+using CaptionSidecar.Overlay;
 using CaptionSidecar.Pipeline;
 using CaptionSidecar.Realtime;
 using Microsoft.Extensions.Options;
@@ -35,6 +37,12 @@ public static class SidecarHost
             {
                 await host.RunAsync(cancellationToken);
             }
+            catch (IOException ex) when (ex.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse } || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                await Console.Error.WriteLineAsync(
+                    $"The HTTP port for the overlay and control page is in use ({ex.Message}). Is another CaptionSidecar running? Choose another port with --http-port.");
+                return SidecarCommandLine.ExitInvalidConfiguration;
+            }
             catch (OptionsValidationException ex)
             {
                 await Console.Error.WriteLineAsync("Invalid configuration, nothing was started:");
@@ -54,22 +62,20 @@ public static class SidecarHost
         }
     }
 
-    /// <summary>Builds the host: configuration sources, logging, options and services.</summary>
+    /// <summary>
+    /// Builds the host: configuration sources, logging, options and services, and the HTTP server (Kestrel) that
+    /// serves the overlay, its live feed, the control page and the control API.
+    /// </summary>
     public static IHost Build(IReadOnlyDictionary<string, string?> commandLine, string? configFile)
     {
         ArgumentNullException.ThrowIfNull(commandLine);
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-        {
-            DisableDefaults = true,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
         AddConfiguration(builder.Configuration, commandLine, configFile);
         var sidecar = builder.Configuration.GetSection(SidecarOptions.Section).Get<SidecarOptions>() ?? new SidecarOptions();
         var folders = new DataFolders(sidecar.DataDirectory);
         folders.EnsureCreated();
         builder.Services.AddSingleton(folders);
-        AddLogging(builder, folders, sidecar);
+        AddLogging(builder.Services, builder.Configuration, folders, sidecar);
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ProcessOutcome>();
@@ -77,8 +83,13 @@ public static class SidecarHost
         builder.Services.AddCaptionOutputs(builder.Configuration);
         builder.Services.AddAudioInput();
         builder.Services.AddCaptionEngines();
-        builder.Services.AddHostedService<CaptionPipelineService>();
-        return builder.Build();
+        builder.Services.AddSingleton<CaptionPipelineService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CaptionPipelineService>());
+        builder.Services.AddControlServer(builder.WebHost, builder.Configuration, folders);
+
+        var app = builder.Build();
+        app.MapCaptionOverlay();
+        return app;
     }
 
     /// <summary>The configuration alone (settings file, environment, command line), for commands that run no host.</summary>
@@ -119,14 +130,14 @@ public static class SidecarHost
         configuration.AddInMemoryCollection(commandLine);
     }
 
-    private static void AddLogging(HostApplicationBuilder builder, DataFolders folders, SidecarOptions sidecar)
+    private static void AddLogging(IServiceCollection services, IConfiguration configuration, DataFolders folders, SidecarOptions sidecar)
     {
         var logFile = Path.Combine(folders.Logs, "sidecar-.log");
-        builder.Services.AddSerilog((_, log) => log
+        services.AddSerilog((_, log) => log
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
-            .ReadFrom.Configuration(builder.Configuration)
+            .ReadFrom.Configuration(configuration)
             .Enrich.FromLogContext()
             // Logs go to stderr so stdout carries only captions (scripts can pipe them).
             .WriteTo.Console(

@@ -31,7 +31,10 @@ internal sealed partial class CaptionPipelineService : BackgroundService
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly List<RunningTrack> _tracks = [];
+    private readonly SemaphoreSlim _toggle = new(1, 1);
     private AudioPipeline? _audio;
+    private AudioFanOut? _fanOut;
+    private CancellationToken? _stopping;
 
     public CaptionPipelineService(
         ILanguageTrackFactory engine,
@@ -79,6 +82,87 @@ internal sealed partial class CaptionPipelineService : BackgroundService
     /// <summary>Audio statistics, or null when the engine takes no audio.</summary>
     public AudioPipelineStats? AudioStats => _audio?.Stats;
 
+    /// <summary>The caption languages the pipeline knows (today the source language) and whether each runs.</summary>
+    public IReadOnlyList<(CaptionLanguage Language, bool Running)> Languages
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var running = _tracks.Select(t => t.Track.Language.Code).ToHashSet(StringComparer.Ordinal);
+                return [(SourceLanguage, running.Contains(SourceLanguage.Code))];
+            }
+        }
+    }
+
+    private CaptionLanguage SourceLanguage => new(_realtimeOptions.Language, IsSource: true);
+
+    /// <summary>Clears the captions of every running language on every output (transcripts are not touched).</summary>
+    public void ClearCaptions()
+    {
+        foreach (var track in Running())
+        {
+            track.Captions.Clear();
+        }
+    }
+
+    /// <summary>Shows a labelled test line in every running language.</summary>
+    public void ShowTestLine()
+    {
+        foreach (var track in Running())
+        {
+            track.Captions.ShowTestLine($"[TEST] Caption test in '{track.Track.Language.Code}': this is how captions look on this output.");
+        }
+    }
+
+    /// <summary>
+    /// Starts or stops the track of <paramref name="code"/>: stopping closes its session and its outputs (OBS and
+    /// overlay cleared, transcript files closed); starting opens them again. False when the language is unknown.
+    /// </summary>
+    public async Task<bool> SetLanguageEnabledAsync(string code, bool enabled, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(code, SourceLanguage.Code, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        await _toggle.WaitAsync(cancellationToken);
+        try
+        {
+            RunningTrack? running;
+            lock (_gate)
+            {
+                running = _tracks.Find(t => t.Track.Language.Code == code);
+            }
+
+            if (enabled && running is null && _stopping is { IsCancellationRequested: false } stopping)
+            {
+                StartTrack(SourceLanguage, _fanOut, stopping);
+                LogLanguageToggled(code, "on");
+            }
+            else if (!enabled && running is not null)
+            {
+                try
+                {
+                    await running.Stop.CancelAsync();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // It ended by itself meanwhile.
+                }
+
+                await running.Completion.WaitAsync(cancellationToken);
+                LogLanguageToggled(code, "off");
+            }
+
+            return true;
+        }
+        finally
+        {
+            _toggle.Release();
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (_engineChoice.Reason is { } reason)
@@ -87,10 +171,8 @@ internal sealed partial class CaptionPipelineService : BackgroundService
         }
 
         LogStarting(_engine.EngineName, _engine.UsesAudio ? _audioOptions.Input : "none (the test pattern needs no audio)");
+        _stopping = stoppingToken;
 
-        using var audioStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        AudioFanOut? fanOut = null;
-        Task audioTask = Task.CompletedTask;
         IAudioSource? source = null;
         if (_engine.UsesAudio)
         {
@@ -105,26 +187,23 @@ internal sealed partial class CaptionPipelineService : BackgroundService
             }
 
             _audio = new AudioPipeline(source, _audioOptions, _loggers.CreateLogger<AudioPipeline>(), _time);
-            fanOut = new AudioFanOut(_audio.Output, source.IsLive, _audioOptions.QueueCapacity);
+            _fanOut = new AudioFanOut(_audio.Output, source.IsLive, _audioOptions.QueueCapacity);
         }
 
         // The tracks subscribe before audio flows: a file is never read ahead of the track that must hear it.
-        StartTrack(new CaptionLanguage(_realtimeOptions.Language, IsSource: true), fanOut, stoppingToken);
-        if (_audio is not null && fanOut is not null && source is not null)
+        StartTrack(SourceLanguage, _fanOut, stoppingToken);
+        if (_audio is not null && _fanOut is not null && source is not null)
         {
-            audioTask = RunAudioAsync(_audio, fanOut, source, audioStop.Token);
+            // Runs until the input ends (file, stdin) or the sidecar stops; tracks come and go meanwhile.
+            await RunAudioAsync(_audio, _fanOut, source, stoppingToken);
+        }
+        else
+        {
+            await WaitUntilStoppedAsync(stoppingToken);
         }
 
-        Task[] trackTasks;
-        lock (_gate)
-        {
-            trackTasks = [.. _tracks.Select(t => t.Completion)];
-        }
-
-        await Task.WhenAll(trackTasks);
-        await audioStop.CancelAsync();
-        await audioTask;
-
+        // The input ended: every track finishes its pending turns (their queues are complete), then we are done.
+        await Task.WhenAll(Running().Select(t => t.Completion));
         if (stoppingToken.IsCancellationRequested)
         {
             return;
@@ -137,44 +216,72 @@ internal sealed partial class CaptionPipelineService : BackgroundService
         }
     }
 
+    private static async Task WaitUntilStoppedAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private List<RunningTrack> Running()
+    {
+        lock (_gate)
+        {
+            return [.. _tracks];
+        }
+    }
+
     private void StartTrack(CaptionLanguage language, AudioFanOut? fanOut, CancellationToken stoppingToken)
     {
         var captions = new CaptionTrack(language, _captionOptions, _publisher, _time);
         var track = _engine.Create(language);
         var audio = fanOut?.Subscribe(language.Code) ?? Channel.CreateUnbounded<AudioChunk>().Reader;
-        var running = new RunningTrack(track, captions);
-        running.Completion = RunTrackAsync(running, audio, stoppingToken);
+        var running = new RunningTrack(track, captions, CancellationTokenSource.CreateLinkedTokenSource(stoppingToken));
         lock (_gate)
         {
             _tracks.Add(running);
         }
+
+        running.Completion = RunTrackAsync(running, audio, fanOut);
     }
 
-    private async Task RunTrackAsync(RunningTrack running, ChannelReader<AudioChunk> audio, CancellationToken stoppingToken)
+    private async Task RunTrackAsync(RunningTrack running, ChannelReader<AudioChunk> audio, AudioFanOut? fanOut)
     {
         var language = running.Track.Language;
         await Task.Yield();
         try
         {
-            await running.Track.RunAsync(audio, running.Captions, stoppingToken);
+            await running.Track.RunAsync(audio, running.Captions, running.Stop.Token);
             LogTrackEnded(language.Code);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (running.Stop.IsCancellationRequested)
         {
         }
         catch (RealtimeAuthenticationException ex)
         {
             LogKeyRejected(ex, language.Code, ex.Message);
-            _outcome.Fail(1);
+            Failed();
         }
         catch (Exception ex)
         {
             LogTrackFailed(ex, language.Code);
-            _outcome.Fail(1);
+            Failed();
         }
         finally
         {
+            // Its audio queue closes, so a file input never waits on a track that is gone.
+            fanOut?.Unsubscribe(language.Code);
+            lock (_gate)
+            {
+                _tracks.Remove(running);
+            }
+
             running.Captions.Dispose();
+            running.Stop.Dispose();
             try
             {
                 await _dispatcher.CloseLanguageAsync(language.Code, CancellationToken.None);
@@ -183,6 +290,17 @@ internal sealed partial class CaptionPipelineService : BackgroundService
             {
                 LogCloseFailed(ex, language.Code);
             }
+        }
+    }
+
+    /// <summary>A track failed for good (a rejected key, a refused configuration): the run counts as failed.</summary>
+    private void Failed()
+    {
+        _outcome.Fail(1);
+        if (_sidecarOptions.ExitAtEnd)
+        {
+            // A scripted run (file or stdin to transcripts) cannot succeed any more: end it now, non-zero.
+            _lifetime.StopApplication();
         }
     }
 
@@ -214,11 +332,14 @@ internal sealed partial class CaptionPipelineService : BackgroundService
         _lifetime.StopApplication();
     }
 
-    private sealed class RunningTrack(ILanguageTrack track, CaptionTrack captions)
+    private sealed class RunningTrack(ILanguageTrack track, CaptionTrack captions, CancellationTokenSource stop)
     {
         public ILanguageTrack Track { get; } = track;
 
         public CaptionTrack Captions { get; } = captions;
+
+        /// <summary>Stops this track alone (a moderator turned its language off); linked to the host's stop.</summary>
+        public CancellationTokenSource Stop { get; } = stop;
 
         public Task Completion { get; set; } = Task.CompletedTask;
     }
@@ -231,6 +352,9 @@ internal sealed partial class CaptionPipelineService : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The input ended and every caption language is finished")]
     private partial void LogInputEnded();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Caption language {Language} turned {State}")]
+    private partial void LogLanguageToggled(string language, string state);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Caption track {Language} finished")]
     private partial void LogTrackEnded(string language);

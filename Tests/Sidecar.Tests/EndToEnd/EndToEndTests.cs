@@ -34,7 +34,7 @@ public sealed class EndToEndTests : IAsyncLifetime
     [
         "--input", input, "--engine", "openai", "--api-key", "test-key",
         "--realtime-endpoint", _server.Endpoint.ToString(), "--transcript-dir", TranscriptDir,
-        "--data-dir", Path.Combine(_dir, "data"), "--exit-at-end", "--no-obs", .. more,
+        "--data-dir", Path.Combine(_dir, "data"), "--exit-at-end", "--no-obs", "--http-port", "0", .. more,
     ];
 
     private void AssertTranscriptHoldsTheThreeSentences()
@@ -146,7 +146,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         await using var sidecar = SidecarProcess.Start(
         [
             "--input", $"file:{wav}", "--engine", "openai", "--api-key", "test-key",
-            "--realtime-endpoint", $"http://127.0.0.1:{closedPort}/v1", "--data-dir", Path.Combine(_dir, "data"), "--no-obs",
+            "--realtime-endpoint", $"http://127.0.0.1:{closedPort}/v1", "--data-dir", Path.Combine(_dir, "data"), "--no-obs", "--http-port", "0",
         ]);
 
         await sidecar.WaitForStderrAsync("retry", 3, TimeSpan.FromSeconds(60));
@@ -159,7 +159,7 @@ public sealed class EndToEndTests : IAsyncLifetime
     [Fact(Timeout = 120000)]
     public async Task Run_TestPatternWithoutKey_PrintsLabelledSampleCaptionsAndStopsCleanly()
     {
-        await using var sidecar = SidecarProcess.Start(["--data-dir", Path.Combine(_dir, "data"), "--transcript-dir", TranscriptDir, "--no-obs"]);
+        await using var sidecar = SidecarProcess.Start(["--data-dir", Path.Combine(_dir, "data"), "--transcript-dir", TranscriptDir, "--no-obs", "--http-port", "0"]);
 
         await sidecar.WaitForStderrAsync("OPENAI_API_KEY", 1, TimeSpan.FromSeconds(30));
         await sidecar.WaitForStdoutAsync("[TEST]", TimeSpan.FromSeconds(60));

@@ -57,7 +57,7 @@ public sealed class ObsEndToEndTests : IAsyncLifetime
         var template = $"Sidecar restart {Guid.NewGuid():N} ({{lang}})";
         var source = template.Replace("{lang}", "en", StringComparison.Ordinal);
         await using var sidecar = SidecarProcess.Start(
-            ["--engine", "test-pattern", "--data-dir", Path.Combine(_dir, "data"), "--obs-url", url.ToString(), "--obs-source-template", template,
+            ["--engine", "test-pattern", "--http-port", "0", "--data-dir", Path.Combine(_dir, "data"), "--obs-url", url.ToString(), "--obs-source-template", template,
              "--transcript-dir", Path.Combine(_dir, "transcripts")],
             environment: new Dictionary<string, string> { ["OBS_WEBSOCKET_PASSWORD"] = password });
         await using var obs = new ObsClient(Options.Create(new ObsClientOptions { Url = url, Password = password }), NullLogger<ObsClient>.Instance, TimeProvider.System);
@@ -183,7 +183,7 @@ public sealed class ObsEndToEndTests : IAsyncLifetime
         var template = $"Sidecar e2e {Guid.NewGuid():N} ({{lang}})";
         var source = template.Replace("{lang}", "en", StringComparison.Ordinal);
         await using var sidecar = SidecarProcess.Start(
-            ["--engine", "test-pattern", "--data-dir", Path.Combine(_dir, "data"), "--obs-url", url.ToString(), "--obs-source-template", template],
+            ["--engine", "test-pattern", "--http-port", "0", "--data-dir", Path.Combine(_dir, "data"), "--obs-url", url.ToString(), "--obs-source-template", template],
             environment: new Dictionary<string, string> { ["OBS_WEBSOCKET_PASSWORD"] = password });
 
         await using var obs = new ObsClient(Options.Create(new ObsClientOptions { Url = url, Password = password }), NullLogger<ObsClient>.Instance, TimeProvider.System);

@@ -1,0 +1,60 @@
+using CaptionSidecar.Hosting;
+using CaptionSidecar.ObsBridge;
+using CaptionSidecar.Outputs;
+using CaptionSidecar.Overlay;
+using CaptionSidecar.Pipeline;
+using CaptionSidecar.Tracks;
+
+namespace CaptionSidecar.Control;
+
+/// <summary>
+/// What the control API, the control page (and later the tray) see and change: a read-only view of the pipeline's
+/// state and the few changes moderators may make. It goes through the pipeline service, never into a track.
+/// </summary>
+internal sealed class ControlSurface(
+    CaptionPipelineService pipeline,
+    EngineChoice engine,
+    OverlayCaptionSink overlay,
+    TimeProvider time,
+    IServiceProvider services) : IControlSurface
+{
+    private readonly DateTimeOffset _started = time.GetUtcNow();
+
+    public ControlStatus GetStatus()
+    {
+        var tracks = pipeline.TrackStatuses;
+        var audio = pipeline.AudioStats;
+        var obs = services.GetService<ObsClient>()?.Status;
+        return new ControlStatus(
+            engine.Engine,
+            (time.GetUtcNow() - _started).TotalSeconds,
+            [.. tracks.Select(t => new Overlay.TrackStatus(t.Language, t.State.ToString().ToLowerInvariant(), t.LastError))],
+            obs is null ? "off" : obs.State.ToString().ToLowerInvariant(),
+            audio is null || double.IsInfinity(audio.PeakDbfs) || double.IsNaN(audio.PeakDbfs) ? null : Math.Round(audio.PeakDbfs, 1),
+            (audio?.ChunksDropped ?? 0) + tracks.Sum(t => t.ChunksDropped),
+            overlay.CaptionsPerMinute,
+            [.. tracks.SelectMany(t => t.RateLimits ?? []).Select(r => new Overlay.RateLimitStatus(r.Name, r.Remaining, r.Limit))],
+            [.. tracks.Where(t => t.LastError is not null).Select(t => $"{t.Language}: {t.LastError}")
+                .Append(obs?.LastError is { } obsError ? $"OBS: {obsError}" : null).OfType<string>()]);
+    }
+
+    public IReadOnlyList<LanguageState> GetLanguages() =>
+        [.. pipeline.Languages.Select(l => new LanguageState(l.Language.Code, Name(l.Language), l.Running))];
+
+    public Task<bool> SetLanguageEnabledAsync(string code, bool enabled, CancellationToken cancellationToken) =>
+        pipeline.SetLanguageEnabledAsync(code, enabled, cancellationToken);
+
+    public Task ClearCaptionsAsync(CancellationToken cancellationToken)
+    {
+        pipeline.ClearCaptions();
+        return Task.CompletedTask;
+    }
+
+    public Task ShowTestCaptionAsync(CancellationToken cancellationToken)
+    {
+        pipeline.ShowTestLine();
+        return Task.CompletedTask;
+    }
+
+    private static string Name(CaptionLanguage language) => language.IsSource ? $"{language.Code} (spoken)" : language.Code;
+}

@@ -1,0 +1,108 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace CaptionSidecar.Tests.EndToEnd;
+
+/// <summary>The sidecar's own HTTP server as a process: overlay feed, control API with its token, Host guard.</summary>
+public sealed partial class ControlEndToEndTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("caption-control-e2e-").FullName;
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync()
+    {
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task Run_TestPattern_OverlayFeedCarriesCaptionsAndTheApiTogglesTheLanguage()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var sidecar = SidecarProcess.Start(["--engine", "test-pattern", "--no-obs", "--http-port", "0", "--data-dir", Path.Combine(_dir, "data")]);
+        await sidecar.WaitForStderrAsync("Control page", 1, TimeSpan.FromSeconds(30));
+        var control = ControlUrl().Match(sidecar.Stderr);
+        Assert.True(control.Success, sidecar.Stderr);
+        var port = int.Parse(control.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var token = control.Groups["token"].Value;
+        Assert.Equal(43, token.Length); // 256 bits, base64url
+        var tokenFile = Assert.Single(Directory.GetFiles(Path.Combine(_dir, "data", "control")));
+        Assert.DoesNotContain(token, string.Join('\n', Directory.GetFiles(Path.Combine(_dir, "data", "logs")).Select(File.ReadAllText)), StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(tokenFile));
+        }
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        Assert.Equal("ok", (await http.GetStringAsync("/healthz", ct)).Trim());
+        using (var status = JsonDocument.Parse(await http.GetStringAsync("/api/status", ct)))
+        {
+            Assert.Equal("test-pattern", status.RootElement.GetProperty("engine").GetString());
+        }
+
+        // The live feed carries the test pattern's captions.
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/ws/captions?lang=en"), ct);
+        var seen = await ReceiveUntilAsync(socket, m => m.Contains("[TEST]", StringComparison.Ordinal), ct);
+        Assert.Contains("\"language\":\"en\"", seen, StringComparison.Ordinal);
+
+        // Changing state needs the token; with it the language goes off and its captions are cleared.
+        using var body = new StringContent("{\"enabled\":false}", Encoding.UTF8, "application/json");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.PutAsync("/api/languages/en", body, ct)).StatusCode);
+        using var put = new HttpRequestMessage(HttpMethod.Put, "/api/languages/en") { Content = new StringContent("{\"enabled\":false}", Encoding.UTF8, "application/json") };
+        put.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(put, ct)).StatusCode);
+        await ReceiveUntilAsync(socket, m => m.Contains("\"cleared\":true", StringComparison.Ordinal), ct);
+        using (var languages = JsonDocument.Parse(await http.GetStringAsync("/api/languages", ct)))
+        {
+            Assert.False(languages.RootElement[0].GetProperty("enabled").GetBoolean());
+        }
+
+        using var wrongHost = new HttpRequestMessage(HttpMethod.Get, "/healthz");
+        wrongHost.Headers.Host = "attacker.example";
+        Assert.NotEqual(HttpStatusCode.OK, (await http.SendAsync(wrongHost, ct)).StatusCode);
+
+        sidecar.Interrupt();
+        Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), ct));
+        Assert.DoesNotContain(token, sidecar.Stdout, StringComparison.Ordinal);
+    }
+
+    private static async Task<string> ReceiveUntilAsync(ClientWebSocket socket, Func<string, bool> match, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var text = new StringBuilder();
+            WebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer, timeout.Token);
+                text.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
+            }
+            while (!result.EndOfMessage);
+
+            Assert.NotEqual(WebSocketMessageType.Close, result.MessageType);
+            if (match(text.ToString()))
+            {
+                return text.ToString();
+            }
+        }
+    }
+
+    [GeneratedRegex(@"http://localhost:(?<port>\d+)/control\?token=(?<token>[A-Za-z0-9_-]+)")]
+    private static partial Regex ControlUrl();
+}

@@ -194,14 +194,24 @@ public sealed partial class ObsClient : IAsyncDisposable
             response.TrySetException(new ObsConnectionLostException());
         }
 
+        // The timeout and the caller's token complete the same TaskCompletionSource as the response does: no
+        // linked token source and no WaitAsync wrapper per request.
         using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        using var onTimeout = timeout.Token.UnsafeRegister(static state => ((TaskCompletionSource<JsonElement>)state!)
+            .TrySetException(new TimeoutException()), response);
+        using var onCancel = cancellationToken.UnsafeRegister(static (state, token) => ((TaskCompletionSource<JsonElement>)state!)
+            .TrySetCanceled(token), response);
         try
         {
-            await session.Outbound.Writer.WriteAsync(payload, linked.Token).ConfigureAwait(false);
-            return await response.Task.WaitAsync(linked.Token).ConfigureAwait(false);
+            if (!session.Outbound.Writer.TryWrite(payload))
+            {
+                await session.Outbound.Writer.WriteAsync(payload, timeout.Token).ConfigureAwait(false);
+            }
+
+            return await response.Task.ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when ((ex is TimeoutException || (ex is OperationCanceledException && timeout.IsCancellationRequested))
+                                   && !cancellationToken.IsCancellationRequested)
         {
             LogRequestTimedOut(requestType, id, _options.RequestTimeout.TotalMilliseconds);
             throw new TimeoutException($"OBS did not answer {requestType} within {_options.RequestTimeout.TotalSeconds:0.###} s.");
@@ -387,6 +397,9 @@ public sealed partial class ObsClient : IAsyncDisposable
         {
             FullMode = BoundedChannelFullMode.Wait, // senders wait (bounded by their request timeout)
             SingleReader = true,
+            // The send loop resumes on the writing thread instead of hopping through the thread pool; it stays the
+            // only task that writes to the socket.
+            AllowSynchronousContinuations = true,
         }));
         var sendLoop = Task.Run(() => SendLoopAsync(socket, session, lifetime));
         session.Identified = true;

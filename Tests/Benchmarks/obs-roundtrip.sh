@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SetInputSettings round trip, ObsBridge vs obs-websocket-js, on the same headless OBS in one run (docs/benchmarks.md).
 # Starts OBS with scripts/obs-headless.sh if needed, installs obs-websocket-js (npm ci) if missing, and writes the
-# table to artifacts/obs/benchmark.md.   Usage: Tests/Benchmarks/obs-roundtrip.sh [count-per-round=1000] [rounds=3]
+# table to artifacts/obs/benchmark.md.   Usage: Tests/Benchmarks/obs-roundtrip.sh [count-per-round=200] [rounds=15]
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
@@ -12,5 +12,5 @@ fi
 dotnet build Tests/Benchmarks/ObsRoundTrip -c Release -v q -nologo >/dev/null
 mkdir -p artifacts/obs
 dotnet run -c Release --no-build --project Tests/Benchmarks/ObsRoundTrip -- \
-  "ws://127.0.0.1:$(cat .test-peers/obs/port)" "$(cat .test-peers/obs/password)" "${1:-1000}" "${2:-3}" \
+  "ws://127.0.0.1:$(cat .test-peers/obs/port)" "$(cat .test-peers/obs/password)" "${1:-200}" "${2:-15}" \
   | tee artifacts/obs/benchmark.md

@@ -110,6 +110,8 @@ public sealed partial class ObsClient : IAsyncDisposable
     }
 
     /// <summary>Sends a request and waits for its response (any status code; see <see cref="ObsResponse.EnsureSuccess"/>).</summary>
+    /// <remarks>The code after <c>await</c> may run on the client's receive loop (no thread hop, like a JavaScript
+    /// client's event loop): keep it non-blocking; it may send further requests.</remarks>
     /// <exception cref="ObsConnectionLostException">OBS is not connected, or the connection dropped before the response.</exception>
     /// <exception cref="TimeoutException">No response within <see cref="ObsClientOptions.RequestTimeout"/>.</exception>
     public async Task<ObsResponse> SendRequestAsync(string requestType, JsonObject? requestData = null,
@@ -186,7 +188,9 @@ public sealed partial class ObsClient : IAsyncDisposable
             throw new ObsConnectionLostException($"OBS is not connected ({Status.State}); {requestType} was not sent.");
         }
 
-        var response = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Completed inline by the receive loop: the caller resumes without a thread-pool hop (the round trip is what a
+        // caption update costs). Callers must not block after awaiting a request (see the remarks on SendRequestAsync).
+        var response = new TaskCompletionSource<JsonElement>();
         session.Pending[id] = response;
         if (session.IsClosed)
         {

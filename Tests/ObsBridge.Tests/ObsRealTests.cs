@@ -64,6 +64,20 @@ public sealed class ObsRealTests(ITestOutputHelper output)
     {
         var r = await client.SendRequestAsync("RemoveInput", new JsonObject { ["inputName"] = name }, ct);
         Assert.True(r.IsSuccess || r.Code == ObsStatusCode.ResourceNotFound, $"RemoveInput {name}: {r.Code} {r.Comment}");
+
+        // OBS destroys a removed source once nothing references it any more: wait until the name is really gone.
+        for (var i = 0; i < 100; i++)
+        {
+            var left = await client.SendRequestAsync("GetInputSettings", new JsonObject { ["inputName"] = name }, ct);
+            if (left.Code == ObsStatusCode.ResourceNotFound)
+            {
+                return;
+            }
+
+            await Task.Delay(50, ct);
+        }
+
+        Assert.Fail($"{name} still exists 5 s after RemoveInput");
     }
 
     private static async Task<string?> TextAsync(ObsClient client, string name, CancellationToken ct)

@@ -110,6 +110,8 @@ public sealed partial class ObsClient : IAsyncDisposable
     }
 
     /// <summary>Sends a request and waits for its response (any status code; see <see cref="ObsResponse.EnsureSuccess"/>).</summary>
+    /// <remarks>The code after <c>await</c> may run on the client's receive loop (no thread hop, like a JavaScript
+    /// client's event loop): keep it non-blocking; it may send further requests.</remarks>
     /// <exception cref="ObsConnectionLostException">OBS is not connected, or the connection dropped before the response.</exception>
     /// <exception cref="TimeoutException">No response within <see cref="ObsClientOptions.RequestTimeout"/>.</exception>
     public async Task<ObsResponse> SendRequestAsync(string requestType, JsonObject? requestData = null,
@@ -186,7 +188,9 @@ public sealed partial class ObsClient : IAsyncDisposable
             throw new ObsConnectionLostException($"OBS is not connected ({Status.State}); {requestType} was not sent.");
         }
 
-        var response = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Completed inline by the receive loop: the caller resumes without a thread-pool hop (the round trip is what a
+        // caption update costs). Callers must not block after awaiting a request (see the remarks on SendRequestAsync).
+        var response = new TaskCompletionSource<JsonElement>();
         session.Pending[id] = response;
         if (session.IsClosed)
         {
@@ -194,14 +198,24 @@ public sealed partial class ObsClient : IAsyncDisposable
             response.TrySetException(new ObsConnectionLostException());
         }
 
+        // The timeout and the caller's token complete the same TaskCompletionSource as the response does: no
+        // linked token source and no WaitAsync wrapper per request.
         using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        using var onTimeout = timeout.Token.UnsafeRegister(static state => ((TaskCompletionSource<JsonElement>)state!)
+            .TrySetException(new TimeoutException()), response);
+        using var onCancel = cancellationToken.UnsafeRegister(static (state, token) => ((TaskCompletionSource<JsonElement>)state!)
+            .TrySetCanceled(token), response);
         try
         {
-            await session.Outbound.Writer.WriteAsync(payload, linked.Token).ConfigureAwait(false);
-            return await response.Task.WaitAsync(linked.Token).ConfigureAwait(false);
+            if (!session.Outbound.Writer.TryWrite(payload))
+            {
+                await session.Outbound.Writer.WriteAsync(payload, timeout.Token).ConfigureAwait(false);
+            }
+
+            return await response.Task.ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when ((ex is TimeoutException || (ex is OperationCanceledException && timeout.IsCancellationRequested))
+                                   && !cancellationToken.IsCancellationRequested)
         {
             LogRequestTimedOut(requestType, id, _options.RequestTimeout.TotalMilliseconds);
             throw new TimeoutException($"OBS did not answer {requestType} within {_options.RequestTimeout.TotalSeconds:0.###} s.");
@@ -387,6 +401,9 @@ public sealed partial class ObsClient : IAsyncDisposable
         {
             FullMode = BoundedChannelFullMode.Wait, // senders wait (bounded by their request timeout)
             SingleReader = true,
+            // The send loop resumes on the writing thread instead of hopping through the thread pool; it stays the
+            // only task that writes to the socket.
+            AllowSynchronousContinuations = true,
         }));
         var sendLoop = Task.Run(() => SendLoopAsync(socket, session, lifetime));
         session.Identified = true;

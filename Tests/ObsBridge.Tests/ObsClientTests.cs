@@ -277,4 +277,26 @@ public sealed class ObsClientTests
 
         Assert.True(response.IsSuccess);
     }
+
+    [Theory(Timeout = 30000)]
+    [InlineData(4010, ObsConnectionState.UnsupportedRpcVersion)]
+    [InlineData(4011, ObsConnectionState.SessionInvalidated)]
+    public async Task Start_IdentifyRefused_ReportsStateAndDoesNotRetryQuickly(int closeCode, ObsConnectionState expected)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        server.IdentifyCloseCode = closeCode;
+        var time = new FakeTimeProvider();
+        await using var client = NewClient(server.Url, null, time);
+        client.Start();
+
+        await Poll.UntilAsync(() => client.Status.State == expected, $"close {closeCode} is reported", ct);
+        await Task.Delay(100, ct);
+        time.Advance(TimeSpan.FromSeconds(5)); // far beyond the fast reconnect backoff
+        await Task.Delay(200, ct);
+
+        Assert.Contains(closeCode.ToString(System.Globalization.CultureInfo.InvariantCulture), client.Status.LastError, StringComparison.Ordinal);
+        Assert.Equal(1, server.ConnectionAttempts);
+        Assert.False(client.IsConnected);
+    }
 }

@@ -60,10 +60,28 @@ public sealed class ObsRealTests(ITestOutputHelper output)
     private static ObsCaptionOutput NewOutput(ObsClient client) => new(client, Options.Create(new ObsCaptionOutputOptions()),
         new RecordingLogger<ObsCaptionOutput>(), TimeProvider.System);
 
-    private static async Task RemoveIfPresentAsync(ObsClient client, string name, CancellationToken ct)
+    private static async Task RemoveIfPresentAsync(ObsClient client, string name, CancellationToken ct, bool waitUntilGone = true)
     {
         var r = await client.SendRequestAsync("RemoveInput", new JsonObject { ["inputName"] = name }, ct);
         Assert.True(r.IsSuccess || r.Code == ObsStatusCode.ResourceNotFound, $"RemoveInput {name}: {r.Code} {r.Comment}");
+        if (!waitUntilGone)
+        {
+            return;
+        }
+
+        // OBS destroys a removed source once nothing references it any more: wait until the name is really gone.
+        for (var i = 0; i < 100; i++)
+        {
+            var left = await client.SendRequestAsync("GetInputSettings", new JsonObject { ["inputName"] = name }, ct);
+            if (left.Code == ObsStatusCode.ResourceNotFound)
+            {
+                return;
+            }
+
+            await Task.Delay(50, ct);
+        }
+
+        Assert.Fail($"{name} still exists 5 s after RemoveInput");
     }
 
     private static async Task<string?> TextAsync(ObsClient client, string name, CancellationToken ct)
@@ -180,7 +198,7 @@ public sealed class ObsRealTests(ITestOutputHelper output)
         Assert.Equal(before.GetProperty("color2").GetInt64(), after.GetProperty("color2").GetInt64());
         Assert.False(after.TryGetProperty("outline", out _));
         Assert.Equal(0, captions.Statistics.SourcesCreated);
-        await RemoveIfPresentAsync(client, name, ct);
+        await RemoveIfPresentAsync(client, name, ct, waitUntilGone: false); // tidy up; the next run uses a fresh name
     }
 
     [Fact(Timeout = 60000)]

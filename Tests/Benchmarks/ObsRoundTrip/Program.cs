@@ -13,14 +13,14 @@ using Microsoft.Extensions.Options;
 //   dotnet run -c Release --project Tests/Benchmarks/ObsRoundTrip -- <ws-url> <password> [count-per-round] [rounds]
 if (args.Length < 2)
 {
-    await Console.Error.WriteLineAsync("usage: ObsRoundTrip <ws-url> <password> [count-per-round=1000] [rounds=3]");
+    await Console.Error.WriteLineAsync("usage: ObsRoundTrip <ws-url> <password> [count-per-round=200] [rounds=15]");
     return 2;
 }
 
 var url = new Uri(args[0]);
 var password = args[1];
-var count = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1000;
-var rounds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3;
+var count = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200;
+var rounds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 15;
 const int Warmup = 100;
 const string Source = "Benchmark (rtt)";
 var jsDir = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "obs-js"));
@@ -35,6 +35,19 @@ client.Start();
 await client.WaitUntilConnectedAsync().WaitAsync(TimeSpan.FromSeconds(10));
 await EnsureSourceAsync();
 
+var psi = new ProcessStartInfo("node")
+{
+    WorkingDirectory = jsDir,
+    RedirectStandardInput = true,
+    RedirectStandardOutput = true,
+    UseShellExecute = false,
+};
+foreach (var a in new[] { "bench.mjs", url.ToString(), password, Source, Warmup.ToString(CultureInfo.InvariantCulture) })
+{
+    psi.ArgumentList.Add(a);
+}
+
+using var node = Process.Start(psi) ?? throw new InvalidOperationException("could not start node");
 var dotnetSamples = new List<double>();
 var jsSamples = new List<double>();
 string? jsName = null;
@@ -45,6 +58,8 @@ for (var round = 0; round < rounds; round++)
     jsSamples.AddRange(js);
 }
 
+node.StandardInput.Close();
+await node.WaitForExitAsync();
 await client.SendRequestAsync("RemoveInput", new JsonObject { ["inputName"] = Source });
 var version = (await client.SendRequestAsync("GetVersion")).EnsureSuccess().Data;
 var (dMedian, dP99, dMean) = Stats(dotnetSamples);
@@ -103,21 +118,12 @@ async Task<List<double>> MeasureDotnetAsync()
 
 async Task<(string Name, List<double> Samples)> MeasureJsAsync()
 {
-    var psi = new ProcessStartInfo("node") { WorkingDirectory = jsDir, RedirectStandardOutput = true, UseShellExecute = false };
-    foreach (var a in new[] { "bench.mjs", url.ToString(), password, Source, count.ToString(CultureInfo.InvariantCulture), Warmup.ToString(CultureInfo.InvariantCulture) })
-    {
-        psi.ArgumentList.Add(a);
-    }
-
-    using var node = Process.Start(psi) ?? throw new InvalidOperationException("could not start node");
-    var stdout = await node.StandardOutput.ReadToEndAsync();
-    await node.WaitForExitAsync();
-    if (node.ExitCode != 0)
-    {
-        throw new InvalidOperationException($"node bench.mjs failed with exit code {node.ExitCode} (run npm install in {jsDir})");
-    }
-
-    using var doc = JsonDocument.Parse(stdout);
+    // One node process for all rounds, connected once (warm, like the .NET client): a line in = one round out.
+    await node.StandardInput.WriteLineAsync(count.ToString(CultureInfo.InvariantCulture));
+    await node.StandardInput.FlushAsync();
+    var line = await node.StandardOutput.ReadLineAsync()
+        ?? throw new InvalidOperationException($"node bench.mjs ended early (run npm ci in {jsDir})");
+    using var doc = JsonDocument.Parse(line);
     return (doc.RootElement.GetProperty("client").GetString()!,
         doc.RootElement.GetProperty("samples").EnumerateArray().Select(s => s.GetDouble()).ToList());
 }

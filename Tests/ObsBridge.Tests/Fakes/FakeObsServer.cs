@@ -33,6 +33,10 @@ public sealed class FakeObsServer : IAsyncDisposable
     /// <summary>When false, requests are received but never answered.</summary>
     public bool AnswerRequests { get; set; } = true;
 
+    /// <summary>When set, every Identify is answered by closing with this code (e.g. 4010 for an OBS that does not speak
+    /// rpc version 1, 4011 for a session kicked from the OBS UI).</summary>
+    public int? IdentifyCloseCode { get; set; }
+
     /// <summary>When true, WebSocket upgrades are refused with 503 (OBS is down).</summary>
     public bool Down { get; set; }
 
@@ -199,6 +203,14 @@ public sealed class FakeObsServer : IAsyncDisposable
                     if (session.Identified)
                     {
                         await session.CloseAsync(4008, "You are already identified with the obs-websocket server.");
+                        return;
+                    }
+
+                    if (IdentifyCloseCode is { } forced)
+                    {
+                        await session.CloseAsync(forced, forced == 4010
+                            ? "Your requested RPC version is not supported by this server."
+                            : "Your session has been invalidated.");
                         return;
                     }
 

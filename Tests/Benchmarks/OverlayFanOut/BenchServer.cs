@@ -1,0 +1,75 @@
+using System.Text.Json;
+using CaptionSidecar.Overlay;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CaptionSidecar.Benchmarks.OverlayFanOut;
+
+/// <summary>
+/// The overlay library as the Sidecar hosts it, plus <c>POST /bench/publish</c> so the load generator can raise a
+/// caption event the same way it does on the node server.
+/// </summary>
+internal static class BenchServer
+{
+    public static async Task RunAsync(int port)
+    {
+        var tokenFolder = Path.Combine(Path.GetTempPath(), "overlay-fanout-" + Environment.ProcessId);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddCaptionOverlay(o =>
+        {
+            o.Port = port;
+            o.TokenFolder = tokenFolder;
+        });
+        builder.Services.AddSingleton<IControlSurface, IdleControlSurface>();
+        var options = new OverlayServerOptions { Port = port };
+        builder.WebHost.ConfigureKestrel(k => k.ListenForOverlay(options));
+        var app = builder.Build();
+        app.MapCaptionOverlay();
+        var feed = app.Services.GetRequiredService<CaptionFeed>();
+        app.MapPost("/bench/publish", async context =>
+        {
+            var update = await JsonSerializer.DeserializeAsync(context.Request.Body, OverlayJsonContext.Default.OverlayCaption, context.RequestAborted);
+            if (update is null)
+            {
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                return;
+            }
+
+            feed.Publish(update);
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+        });
+        try
+        {
+            await app.RunAsync();
+        }
+        finally
+        {
+            if (Directory.Exists(tokenFolder))
+            {
+                Directory.Delete(tokenFolder, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>The control surface of a host with no languages and no engine: the benchmark uses only the feed.</summary>
+    private sealed class IdleControlSurface : IControlSurface
+    {
+        private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+
+        public ControlStatus GetStatus() => new("none", (DateTimeOffset.UtcNow - _started).TotalSeconds, [], "off", null, 0, 0, [], []);
+
+        public IReadOnlyList<LanguageState> GetLanguages() => [];
+
+        public Task<bool> SetLanguageEnabledAsync(string code, bool enabled, CancellationToken cancellationToken) => Task.FromResult(false);
+
+        public Task ClearCaptionsAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task ShowTestCaptionAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

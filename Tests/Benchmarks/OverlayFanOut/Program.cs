@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Globalization;
+using CaptionSidecar.Benchmarks.OverlayFanOut;
+
+// Usage: OverlayFanOut serve <port>                       (the .NET server, started by the run below)
+//        OverlayFanOut run <ws-node-dir> [events=100] [interval-ms=50] [clients=10,100,1000]
+if (args is ["serve", var servePort])
+{
+    await BenchServer.RunAsync(int.Parse(servePort, CultureInfo.InvariantCulture));
+    return 0;
+}
+
+if (args.Length < 2 || args[0] != "run")
+{
+    Console.Error.WriteLine("Usage: OverlayFanOut run <ws-node-dir> [events=100] [interval-ms=50] [clients=10,100,1000] | OverlayFanOut serve <port>");
+    return 2;
+}
+
+var nodeDir = args[1];
+var events = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100;
+var interval = TimeSpan.FromMilliseconds(args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 50);
+int[] clientCounts = args.Length > 4 ? [.. args[4].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))] : [10, 100, 1000];
+const int DotnetPort = 4481;
+const int NodePort = 4482;
+
+using var dotnet = StartServer(SelfCommand(), ["serve", DotnetPort.ToString(CultureInfo.InvariantCulture)]);
+using var node = StartServer(("node", []), [Path.Combine(nodeDir, "server.mjs"), NodePort.ToString(CultureInfo.InvariantCulture)]);
+var results = new List<FanOutResult>();
+try
+{
+    await WaitHealthyAsync(DotnetPort);
+    await WaitHealthyAsync(NodePort);
+    var nodeVersion = (await ReadOutputAsync("node", "--version")).Trim();
+    // An unrecorded round per server first, so neither is measured while its JIT (or V8) is still warming up.
+    await new LoadGenerator(new Uri($"http://127.0.0.1:{DotnetPort}"), "/bench/publish").RunAsync("warm-up", 50, 200, TimeSpan.FromMilliseconds(5), CancellationToken.None);
+    await new LoadGenerator(new Uri($"http://127.0.0.1:{NodePort}"), "/publish").RunAsync("warm-up", 50, 200, TimeSpan.FromMilliseconds(5), CancellationToken.None);
+    foreach (var clients in clientCounts)
+    {
+        results.Add(await new LoadGenerator(new Uri($"http://127.0.0.1:{DotnetPort}"), "/bench/publish")
+            .RunAsync($"CaptionSidecar.Overlay (.NET {Environment.Version})", clients, events, interval, CancellationToken.None));
+        Console.Error.WriteLine(results[^1]);
+        results.Add(await new LoadGenerator(new Uri($"http://127.0.0.1:{NodePort}"), "/publish")
+            .RunAsync($"ws 8.23.0 (node {nodeVersion})", clients, events, interval, CancellationToken.None));
+        Console.Error.WriteLine(results[^1]);
+    }
+}
+finally
+{
+    dotnet.Kill(entireProcessTree: true);
+    node.Kill(entireProcessTree: true);
+}
+
+var inv = CultureInfo.InvariantCulture;
+Console.WriteLine($"After an unrecorded warm-up round per server (50 clients, 220 events): {events} events per run after 20 warm-up events, one every {interval.TotalMilliseconds} ms; latency from the POST of a caption event to its receipt by each client.");
+Console.WriteLine();
+Console.WriteLine("| clients | server | receipts | p50 (ms) | p99 (ms) | max (ms) |");
+Console.WriteLine("|---|---|---|---|---|---|");
+foreach (var r in results)
+{
+    Console.WriteLine(string.Create(inv, $"| {r.Clients} | {r.Server} | {r.Receipts} | {r.P50Ms:F3} | {r.P99Ms:F3} | {r.MaxMs:F3} |"));
+}
+
+Console.WriteLine();
+Console.WriteLine("| clients | p50 ratio .NET / node | p99 ratio .NET / node |");
+Console.WriteLine("|---|---|---|");
+for (var i = 0; i + 1 < results.Count; i += 2)
+{
+    Console.WriteLine(string.Create(inv, $"| {results[i].Clients} | {results[i].P50Ms / results[i + 1].P50Ms:F2} | {results[i].P99Ms / results[i + 1].P99Ms:F2} |"));
+}
+
+return 0;
+
+static (string File, string[] Prefix) SelfCommand()
+{
+    var process = Environment.ProcessPath!;
+    return Path.GetFileNameWithoutExtension(process) == "dotnet"
+        ? (process, [typeof(LoadGenerator).Assembly.Location])
+        : (process, []);
+}
+
+static Process StartServer((string File, string[] Prefix) command, string[] arguments)
+{
+    var psi = new ProcessStartInfo(command.File) { UseShellExecute = false };
+    foreach (var a in command.Prefix.Concat(arguments))
+    {
+        psi.ArgumentList.Add(a);
+    }
+
+    return Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {command.File}");
+}
+
+static async Task WaitHealthyAsync(int port)
+{
+    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+    for (var attempt = 0; attempt < 100; attempt++)
+    {
+        try
+        {
+            using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"));
+            if (response.IsSuccessStatusCode)
+            {
+                return;
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            // Not listening yet, or still starting on a busy machine.
+        }
+
+        await Task.Delay(100);
+    }
+
+    throw new TimeoutException($"The server on port {port} did not become healthy.");
+}
+
+static async Task<string> ReadOutputAsync(string file, string argument)
+{
+    using var process = Process.Start(new ProcessStartInfo(file, argument) { RedirectStandardOutput = true, UseShellExecute = false })!;
+    var output = await process.StandardOutput.ReadToEndAsync();
+    await process.WaitForExitAsync();
+    return output;
+}

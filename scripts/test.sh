@@ -29,9 +29,10 @@ as_root() {
     log "need root to run: $*"; return 1; fi
 }
 
-# Debian packages the tests use: speech synthesis and audio tools for the end-to-end tests; the real peers (a
+# Debian packages the tests use: speech synthesis and audio tools for the end-to-end tests, Chromium for the overlay
+# and control page tests (driven by Playwright, never a downloaded browser); the real peers (a
 # PulseAudio daemon, headless OBS under Xvfb) are installed and started by their own scripts below.
-packages=(espeak-ng sox)
+packages=(espeak-ng sox chromium)
 
 install_packages() {
   local missing=()

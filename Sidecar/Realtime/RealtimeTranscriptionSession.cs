@@ -406,40 +406,24 @@ internal sealed partial class RealtimeTranscriptionSession
         _created.TrySetResult(id);
     }
 
-    private void OnSpeechStarted(JsonElement e)
+    private void OnSpeechStarted(JsonElement e) => _captions.SpeechStarted(RecordSpeechEdge(e, "audio_start_ms", _speechStartMs));
+
+    private void OnSpeechStopped(JsonElement e) => _captions.SpeechStopped(RecordSpeechEdge(e, "audio_end_ms", _speechEndMs));
+
+    /// <summary>Remembers where the server heard a turn start or stop (for its commit) and returns it on the pipeline timeline.</summary>
+    private TimeSpan RecordSpeechEdge(JsonElement e, string field, Dictionary<string, long> edges)
     {
         var item = Str(e, "item_id");
-        var ms = Num(e, "audio_start_ms");
-        TimeSpan at;
+        var ms = Num(e, field);
         lock (_gate)
         {
             if (item is not null)
             {
-                _speechStartMs[item] = ms;
+                edges[item] = ms;
             }
 
-            at = _timeline.ToPipeline(ms);
+            return _timeline.ToPipeline(ms);
         }
-
-        _captions.SpeechStarted(at);
-    }
-
-    private void OnSpeechStopped(JsonElement e)
-    {
-        var item = Str(e, "item_id");
-        var ms = Num(e, "audio_end_ms");
-        TimeSpan at;
-        lock (_gate)
-        {
-            if (item is not null)
-            {
-                _speechEndMs[item] = ms;
-            }
-
-            at = _timeline.ToPipeline(ms);
-        }
-
-        _captions.SpeechStopped(at);
     }
 
     private void OnCommitted(JsonElement e)

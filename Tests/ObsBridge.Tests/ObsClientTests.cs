@@ -1,3 +1,4 @@
+using CaptionSidecar.Tests.Support;
 using System.Text.Json.Nodes;
 using CaptionSidecar.ObsBridge.Tests.Fakes;
 using Microsoft.Extensions.Logging;

@@ -211,7 +211,7 @@ public sealed class ObsRealTests(ITestOutputHelper output)
             [new ObsRequest("GetVersion"), new ObsRequest("GetStreamStatus"), new ObsRequest("NoSuchRequest")], cancellationToken: ct);
         var caption = await client.SendRequestAsync("SendStreamCaption", new JsonObject { ["captionText"] = "Hello" }, ct);
 
-        await Fakes.Poll.UntilAsync(() => client.Status.ObsVersion is not null, "the OBS version is known", ct);
+        await Poll.UntilAsync(() => client.Status.ObsVersion is not null, "the OBS version is known", ct);
         Assert.StartsWith("5.", client.Status.ObsWebSocketVersion, StringComparison.Ordinal);
         Assert.True(results[0].IsSuccess);
         Assert.False(results[1].Data.GetProperty("outputActive").GetBoolean());

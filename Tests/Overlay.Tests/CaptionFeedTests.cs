@@ -1,3 +1,4 @@
+using CaptionSidecar.Tests.Support;
 using System.Net.WebSockets;
 using CaptionSidecar.Overlay.Tests.Fakes;
 

@@ -1,3 +1,4 @@
+using CaptionSidecar.Tests.Support;
 using System.Text.Json;
 using CaptionSidecar.Overlay.Tests.Fakes;
 using static Microsoft.Playwright.Assertions;

@@ -1,3 +1,4 @@
+using CaptionSidecar.Tests.Support;
 using System.Buffers.Binary;
 using System.Threading.Channels;
 using CaptionSidecar.Audio;

@@ -1,3 +1,4 @@
+using CaptionSidecar.Tests.Support;
 using CaptionSidecar.Audio;
 using Microsoft.Extensions.Logging;
 
@@ -66,7 +67,7 @@ public sealed class AudioSourceFactoryTests : IDisposable
     {
         private readonly ListLogger<object> _logger = new();
 
-        public IReadOnlyList<(LogLevel Level, string Message)> Entries => _logger.Entries;
+        public IReadOnlyList<(LogLevel Level, Exception? Exception, string Message)> Entries => _logger.Entries;
 
         public void AddProvider(ILoggerProvider provider)
         {

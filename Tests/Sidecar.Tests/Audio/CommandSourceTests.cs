@@ -1,3 +1,4 @@
+using CaptionSidecar.Tests.Support;
 using CaptionSidecar.Audio;
 using Microsoft.Extensions.Logging.Abstractions;
 

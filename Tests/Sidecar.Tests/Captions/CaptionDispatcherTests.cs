@@ -1,3 +1,4 @@
+using CaptionSidecar.Tests.Support;
 using CaptionSidecar.Captions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;

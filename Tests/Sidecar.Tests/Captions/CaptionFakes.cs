@@ -1,5 +1,4 @@
 using CaptionSidecar.Captions;
-using Microsoft.Extensions.Logging;
 
 namespace CaptionSidecar.Tests.Captions;
 
@@ -118,37 +117,6 @@ internal sealed class RecordingSink(string name) : ICaptionSink
             var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _waiters.Add((count, reached));
             return reached.Task.WaitAsync(cancellationToken);
-        }
-    }
-}
-
-/// <summary>A logger that keeps every entry, for asserting what was logged.</summary>
-internal sealed class ListLogger<T> : ILogger<T>
-{
-    private readonly Lock _gate = new();
-    private readonly List<(LogLevel Level, Exception? Exception, string Message)> _entries = [];
-
-    public IReadOnlyList<(LogLevel Level, Exception? Exception, string Message)> Entries
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return [.. _entries];
-            }
-        }
-    }
-
-    public IDisposable? BeginScope<TState>(TState state)
-        where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        lock (_gate)
-        {
-            _entries.Add((logLevel, exception, formatter(state, exception)));
         }
     }
 }

@@ -1,4 +1,4 @@
-namespace CaptionSidecar.Overlay.Tests.Fakes;
+namespace CaptionSidecar.Tests.Support;
 
 /// <summary>Waits for a condition that another task makes true (no timing assertion: only a generous upper bound).</summary>
 public static class Poll

@@ -1,14 +1,14 @@
 using Microsoft.Extensions.Logging;
 
-namespace CaptionSidecar.Tests.Audio;
+namespace CaptionSidecar.Tests.Support;
 
-/// <summary>A logger that keeps every entry, for asserting on warnings.</summary>
+/// <summary>A logger that keeps every entry, for asserting what was logged.</summary>
 internal sealed class ListLogger<T> : ILogger<T>
 {
     private readonly Lock _gate = new();
-    private readonly List<(LogLevel Level, string Message)> _entries = [];
+    private readonly List<(LogLevel Level, Exception? Exception, string Message)> _entries = [];
 
-    public IReadOnlyList<(LogLevel Level, string Message)> Entries
+    public IReadOnlyList<(LogLevel Level, Exception? Exception, string Message)> Entries
     {
         get
         {
@@ -28,7 +28,7 @@ internal sealed class ListLogger<T> : ILogger<T>
     {
         lock (_gate)
         {
-            _entries.Add((logLevel, formatter(state, exception)));
+            _entries.Add((logLevel, exception, formatter(state, exception)));
         }
     }
 }

@@ -57,7 +57,8 @@ internal sealed partial class TrayService(
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(2);
 
     private readonly CancellationTokenSource _stopping = new();
-    private Task _run = Task.CompletedTask;
+    // Set on the ApplicationStarted callback's thread, awaited by StopAsync on another.
+    private volatile Task _run = Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -79,7 +80,18 @@ internal sealed partial class TrayService(
             }
 
             var port = new Uri(address).Port;
-            _run = Task.Run(() => RunAsync(factory, OverlayKestrel.OverlayUrl(port), OverlayKestrel.ControlLoginUrl(port, token), _stopping.Token));
+            _run = Task.Run(async () =>
+            {
+                try
+                {
+                    await RunAsync(factory, OverlayKestrel.OverlayUrl(port), OverlayKestrel.ControlLoginUrl(port, token), _stopping.Token);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The tray is a convenience: the sidecar and its control page go on without it.
+                    LogTrayFailed(logger, ex);
+                }
+            });
         });
         return Task.CompletedTask;
     }
@@ -159,6 +171,9 @@ internal sealed partial class TrayService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No tray icon: the HTTP server reports no address to put in the menu's URLs")]
     private static partial void LogNoAddress(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The tray icon stopped; the control page still works")]
+    private static partial void LogTrayFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not refresh the tray menu")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);

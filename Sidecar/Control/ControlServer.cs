@@ -37,6 +37,7 @@ internal static class ControlServer
         services.AddSingleton<ICaptionSink>(sp => sp.GetRequiredService<OverlayCaptionSink>());
         services.AddSingleton<IControlSurface, ControlSurface>();
         services.AddHostedService<ControlAnnouncement>();
+        services.AddHostedService<TrayService>();
         return services;
     }
 }

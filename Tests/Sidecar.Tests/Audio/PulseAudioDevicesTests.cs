@@ -11,6 +11,7 @@ namespace CaptionSidecar.Tests.Audio;
 /// every field read from pa_source_info by offset against what pactl prints.
 /// </summary>
 [SupportedOSPlatform("linux")]
+[Collection(PulseAudioDaemon.Name)]
 public sealed class PulseAudioDevicesTests
 {
     private const string Sink = "caption_test";

@@ -8,6 +8,7 @@ namespace CaptionSidecar.Tests.EndToEnd;
 /// (<c>scripts/pulse-headless.sh start</c>) while the sidecar records its monitor and streams it to the fake
 /// Realtime server.
 /// </summary>
+[Collection(CaptionSidecar.Tests.Audio.PulseAudioDaemon.Name)]
 public sealed class PulseCaptureEndToEndTests : IAsyncLifetime
 {
     private const string Sink = "caption_test";

@@ -13,6 +13,12 @@ public sealed class PulseCaptureEndToEndTests : IAsyncLifetime
 {
     private const string Sink = "caption_test";
 
+    // A sink of this test's own on the same daemon: anything else played into caption_test meanwhile (another test
+    // run) would otherwise lengthen the speech spans measured here.
+    private readonly string _sink = $"caption_e2e_{Environment.ProcessId}";
+    private string? _module;
+    private string? _pactl;
+
     // The fake server's VAD (FakeRealtime InputAudioBuffer): 10 ms frames above -40 dBFS are voiced, a turn needs
     // 10 voiced frames (5 unvoiced frames reset a candidate) and ends after the sidecar's 500 ms of silence.
     private const double VoicedDbfs = -40;
@@ -30,6 +36,11 @@ public sealed class PulseCaptureEndToEndTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        if (_module is not null && _pactl is not null)
+        {
+            await Peers.RunAsync(_pactl, ["unload-module", _module], TimeSpan.FromSeconds(10), CancellationToken.None);
+        }
+
         await _server.DisposeAsync();
         try
         {
@@ -44,20 +55,24 @@ public sealed class PulseCaptureEndToEndTests : IAsyncLifetime
     public async Task Run_SpeechPlayedIntoMonitoredSink_CaptionsTheThreeLinesWithMatchingSpeechSpans()
     {
         var ct = TestContext.Current.CancellationToken;
-        await RequireSinkAsync(ct);
+        _pactl = await RequireSinkAsync(ct);
+        var (loaded, module, loadError) = await Peers.RunAsync(
+            _pactl, ["load-module", "module-null-sink", $"sink_name={_sink}"], TimeSpan.FromSeconds(10), ct);
+        Assert.True(loaded == 0, $"pactl load-module failed: {loadError}");
+        _module = module.Trim();
         var paplay = Peers.RequireExecutable("paplay");
         var wav = await SpeechFixture.SpeakAsync(_dir, ct);
         var transcripts = Path.Combine(_dir, "transcripts");
 
         await using var sidecar = SidecarProcess.Start(
         [
-            "--input", $"device:{Sink}.monitor", "--engine", "openai", "--api-key", "test-key",
+            "--input", $"device:{_sink}.monitor", "--engine", "openai", "--api-key", "test-key",
             "--realtime-endpoint", _server.Endpoint.ToString(), "--no-obs", "--http-port", "0",
             "--transcript-dir", transcripts, "--data-dir", Path.Combine(_dir, "data"),
         ]);
         await _server.WaitForSessionsAsync(s => s.Any(x => x.IsOpen), TimeSpan.FromSeconds(60));
 
-        var (playExit, _, playError) = await Peers.RunAsync(paplay, [$"--device={Sink}", wav], TimeSpan.FromSeconds(60), ct);
+        var (playExit, _, playError) = await Peers.RunAsync(paplay, [$"--device={_sink}", wav], TimeSpan.FromSeconds(60), ct);
         Assert.True(playExit == 0, $"paplay failed: {playError}");
         var session = _server.Sessions[0];
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -89,7 +104,8 @@ public sealed class PulseCaptureEndToEndTests : IAsyncLifetime
         }
     }
 
-    private static async Task RequireSinkAsync(CancellationToken cancellationToken)
+    /// <summary>Skips (locally) or fails (CI) without the headless daemon; returns pactl's path.</summary>
+    private static async Task<string> RequireSinkAsync(CancellationToken cancellationToken)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -107,6 +123,8 @@ public sealed class PulseCaptureEndToEndTests : IAsyncLifetime
         {
             Peers.Missing($"no PulseAudio daemon with a '{Sink}' null sink answers: run scripts/pulse-headless.sh start");
         }
+
+        return pactl!;
     }
 
     /// <summary>

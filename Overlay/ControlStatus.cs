@@ -28,6 +28,8 @@ public sealed record RateLimitStatus(string Name, long Remaining, long Limit);
 /// <param name="CaptionsPerMinute">Finalised caption lines per minute, over the last minute.</param>
 /// <param name="RateLimits">Rate limits as last reported, possibly empty.</param>
 /// <param name="RecentErrors">Recent errors worth showing to a moderator, newest last, possibly empty.</param>
+/// <param name="AudioRmsDbfs">Recent audio RMS level in dBFS, or null when no audio arrives (or digital silence).</param>
+/// <param name="Speech">True while the local level detector hears speech; null when no audio path runs.</param>
 public sealed record ControlStatus(
     string Engine,
     double UptimeSeconds,
@@ -37,7 +39,9 @@ public sealed record ControlStatus(
     long DroppedAudioChunks,
     double CaptionsPerMinute,
     IReadOnlyList<RateLimitStatus> RateLimits,
-    IReadOnlyList<string> RecentErrors);
+    IReadOnlyList<string> RecentErrors,
+    double? AudioRmsDbfs = null,
+    bool? Speech = null);
 
 /// <summary>Body of <c>PUT /api/languages/{code}</c>.</summary>
 /// <param name="Enabled">True to turn the language on, false to turn it off; required.</param>

@@ -88,13 +88,29 @@
     });
   }
 
+  // Position on the -60..0 dBFS bar, in percent; null (silence or no audio) sits at the left end.
+  function meterPercent(dbfs) {
+    if (dbfs === null || dbfs === undefined) { return 0; }
+    return Math.min(100, Math.max(0, (dbfs + 60) / 60 * 100));
+  }
+
+  function renderMeter(peak, rms, speech) {
+    var rmsPercent = meterPercent(rms);
+    document.getElementById('status-audio-rms').style.width = rmsPercent + '%';
+    document.getElementById('status-audio-peak').style.left = 'calc(' + meterPercent(peak) + '% - 2px)';
+    document.getElementById('status-audio-meter').setAttribute('aria-valuenow', String(rms === null || rms === undefined ? -60 : Math.max(-60, rms)));
+    var dot = document.getElementById('status-speech');
+    dot.setAttribute('data-speech', speech === true ? 'true' : 'false');
+    dot.title = speech === true ? 'speech' : (speech === false ? 'no speech' : 'no audio');
+  }
+
   function renderStatus(status) {
     text('status-engine', status.engine);
     text('status-uptime', uptime(status.uptimeSeconds));
     text('status-obs', status.obsState);
     var level = status.audioLevelDbfs;
     text('status-audio', level === null || level === undefined ? 'no audio' : level.toFixed(1) + ' dBFS');
-    document.getElementById('status-audio-meter').value = level === null || level === undefined ? -60 : Math.max(-60, level);
+    renderMeter(level, status.audioRmsDbfs, status.speech);
     text('status-cpm', status.captionsPerMinute.toFixed(1));
     text('status-dropped', String(status.droppedAudioChunks));
     text('status-rates', status.rateLimits.length === 0 ? '–' : status.rateLimits.map(function (r) {
@@ -112,7 +128,7 @@
       .then(function (r) { return r.json(); })
       .then(renderStatus)
       .catch(function () { show('The sidecar does not answer.'); })
-      .then(function () { setTimeout(pollStatus, 2000); });
+      .then(function () { setTimeout(pollStatus, 500); }); // often enough for the level meter to look live
   }
 
   document.getElementById('clear').addEventListener('click', function () {

@@ -6,8 +6,10 @@ namespace CaptionSidecar.Audio;
 /// <param name="ChunksProduced">Chunks made since start.</param>
 /// <param name="ChunksDropped">Chunks dropped because the capture-to-network queue was full (live sources only).</param>
 /// <param name="AudioDuration">Audio produced, on the 24 kHz timeline.</param>
-/// <param name="PeakDbfs">Peak level of the last second, dBFS (negative infinity for digital silence).</param>
-public sealed record AudioPipelineStats(long ChunksProduced, long ChunksDropped, TimeSpan AudioDuration, double PeakDbfs);
+/// <param name="PeakDbfs">Peak level of the last ~300 ms, dBFS (negative infinity for digital silence).</param>
+/// <param name="RmsDbfs">RMS level of the last ~300 ms, dBFS (negative infinity for digital silence).</param>
+/// <param name="Speech">True while the local energy detector hears speech (see <see cref="AudioLevelMeter"/>).</param>
+public sealed record AudioPipelineStats(long ChunksProduced, long ChunksDropped, TimeSpan AudioDuration, double PeakDbfs, double RmsDbfs, bool Speech);
 
 /// <summary>
 /// Source -> downmix -> resample to 24 kHz -> fixed chunks -> bounded queue. For a live source a full queue drops its
@@ -24,7 +26,7 @@ public sealed partial class AudioPipeline
     private readonly TimeProvider _time;
     private readonly Channel<AudioChunk> _output;
     private readonly Lock _statsGate = new();
-    private readonly float[] _chunkPeaks; // peak of each of the last second's chunks, a ring
+    private readonly AudioLevelMeter _levels;
     private long _produced;
     private long _dropped;
     private int _started;
@@ -45,7 +47,7 @@ public sealed partial class AudioPipeline
                 SingleWriter = true,
             },
             _ => Interlocked.Increment(ref _dropped));
-        _chunkPeaks = new float[Math.Max(1, 1000 / options.ChunkMilliseconds)];
+        _levels = new AudioLevelMeter(options.ChunkMilliseconds);
     }
 
     /// <summary>The chunks, completed when the source ends (with the source's exception when it fails).</summary>
@@ -58,13 +60,14 @@ public sealed partial class AudioPipeline
         {
             lock (_statsGate)
             {
-                var peak = _chunkPeaks.Max();
                 var samples = _produced * AudioChunk.SampleRate * _options.ChunkMilliseconds / 1000;
                 return new AudioPipelineStats(
                     _produced,
                     Interlocked.Read(ref _dropped),
                     TimeSpan.FromTicks(samples * TimeSpan.TicksPerSecond / AudioChunk.SampleRate),
-                    peak > 0 ? 20 * Math.Log10(peak) : double.NegativeInfinity);
+                    _levels.PeakDbfs,
+                    _levels.RmsDbfs,
+                    _levels.Speech);
             }
         }
     }
@@ -129,16 +132,9 @@ public sealed partial class AudioPipeline
 
     private void Record(AudioChunk chunk)
     {
-        var peak = 0;
-        var pcm = chunk.Pcm16.Span;
-        for (var i = 0; i + 1 < pcm.Length; i += 2)
-        {
-            peak = Math.Max(peak, Math.Abs((int)(short)(pcm[i] | (pcm[i + 1] << 8))));
-        }
-
         lock (_statsGate)
         {
-            _chunkPeaks[chunk.Sequence % _chunkPeaks.Length] = peak / 32768f;
+            _levels.Add(chunk.Pcm16.Span);
             _produced++;
         }
     }

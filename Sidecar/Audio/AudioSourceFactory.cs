@@ -29,7 +29,7 @@ internal sealed partial class AudioSourceFactory(ILoggerFactory loggers) : IAudi
     {
         if (OperatingSystem.IsLinux())
         {
-            return new PulseAudioCapture(name, DeviceSampleRate, channels: 1, loggers.CreateLogger<PulseAudioCapture>());
+            return new PulseAudioCapture(name is null ? null : ResolvePulseSource(name), DeviceSampleRate, channels: 1, loggers.CreateLogger<PulseAudioCapture>());
         }
 
         var device = name is null ? "the default device" : $"device '{name}'";
@@ -52,6 +52,44 @@ internal sealed partial class AudioSourceFactory(ILoggerFactory loggers) : IAudi
         throw new NotSupportedException(
             $"Capturing {device} is not supported on this operating system; use --input cmd:\"COMMAND\" with a command writing raw s16le (such as ffmpeg).");
     }
+
+    /// <summary>Turns a unique part of a source's id or description into its id; no match or several: the list.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private string ResolvePulseSource(string name)
+    {
+        IReadOnlyList<AudioDevice> devices;
+        try
+        {
+            devices = PulseAudioDevices.List();
+        }
+        catch (IOException ex)
+        {
+            // Opening the name as given still yields PulseAudio's own, precise error (daemon missing, and so on).
+            LogListingFailed(ex);
+            return name;
+        }
+
+        try
+        {
+            var device = AudioDevices.Resolve(name, devices);
+            if (device.Id != name)
+            {
+                LogResolved(name, device.Id);
+            }
+
+            return device.Id;
+        }
+        catch (ArgumentException ex)
+        {
+            throw new IOException($"Audio:Input (--input device:{name}): {ex.Message}", ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not list the PulseAudio sources; opening the device name as given")]
+    private partial void LogListingFailed(Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Audio device '{Name}' resolved to {Id}")]
+    private partial void LogResolved(string name, string id);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Audio input opened: {Source}, {Format}")]
     private partial void LogOpened(string source, string format);

@@ -14,6 +14,8 @@ internal sealed partial class PulseAudioCapture : IAudioSource
 {
     private const int FragmentMilliseconds = 20;
     private const int QueueFragments = 100; // 2 s of audio between the capture thread and the pipeline
+    private static readonly TimeSpan FirstReopenDelay = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan MaxReopenDelay = TimeSpan.FromSeconds(5);
 
     private readonly Channel<float[]> _fragments;
     private readonly ILogger _logger;
@@ -21,6 +23,7 @@ internal sealed partial class PulseAudioCapture : IAudioSource
     private readonly TaskCompletionSource _threadDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _fragmentBytes;
     private nint _handle;
+    private readonly ManualResetEventSlim _stop = new();
     private volatile bool _stopping;
     private float[]? _current;
     private int _currentOffset;
@@ -36,38 +39,7 @@ internal sealed partial class PulseAudioCapture : IAudioSource
         Device = device;
         Format = new AudioFormat(sampleRate, channels);
         _fragmentBytes = sampleRate * FragmentMilliseconds / 1000 * channels * 2;
-        var spec = new SampleSpec { Format = SampleFormatS16Le, Rate = (uint)sampleRate, Channels = (byte)channels };
-        // Without a small fragsize the server hands out ~2 s fragments and the first 1-1.5 s of a recording is lost.
-        var attributes = new BufferAttributes
-        {
-            MaxLength = uint.MaxValue,
-            TLength = uint.MaxValue,
-            PreBuf = uint.MaxValue,
-            MinReq = uint.MaxValue,
-            FragSize = (uint)_fragmentBytes,
-        };
-
-        int error;
-        try
-        {
-            _handle = Native.pa_simple_new(null, "CaptionSidecar", StreamDirectionRecord, device, "caption capture", ref spec, 0, ref attributes, out error);
-        }
-        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
-        {
-            throw new IOException(MissingMessage("libpulse-simple.so.0 cannot be loaded"), ex);
-        }
-
-        if (_handle == 0)
-        {
-            var reason = ErrorText(error);
-            throw new IOException(error switch
-            {
-                ErrorNoEntity => $"PulseAudio has no capture source named '{device}' ({reason}): list them with 'pactl list short sources', or use --input default.",
-                ErrorConnectionRefused or ErrorInvalidServer or ErrorAccess => MissingMessage(reason),
-                _ => $"PulseAudio refused to record from {(device is null ? "the default source" : $"'{device}'")}: {reason}.",
-            });
-        }
-
+        _handle = Open(device, sampleRate, channels, _fragmentBytes);
         _fragments = Channel.CreateBounded<float[]>(
             new BoundedChannelOptions(QueueFragments) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true },
             _ => Interlocked.Increment(ref _dropped));
@@ -118,22 +90,92 @@ internal sealed partial class PulseAudioCapture : IAudioSource
     public async ValueTask DisposeAsync()
     {
         _stopping = true;
-        // The thread notices within one fragment (20 ms) and frees the stream itself.
+        _stop.Set();
+        // The thread notices within one fragment (20 ms), or at once while waiting to reopen, and frees the stream itself.
         await _threadDone.Task;
+        _stop.Dispose();
     }
 
+    /// <summary>Connects a record stream; throws <see cref="IOException"/> with a message that says what to do.</summary>
+    private static nint Open(string? device, int sampleRate, int channels, int fragmentBytes)
+    {
+        var spec = new SampleSpec { Format = SampleFormatS16Le, Rate = (uint)sampleRate, Channels = (byte)channels };
+        // Without a small fragsize the server hands out ~2 s fragments and the first 1-1.5 s of a recording is lost.
+        var attributes = new BufferAttributes
+        {
+            MaxLength = uint.MaxValue,
+            TLength = uint.MaxValue,
+            PreBuf = uint.MaxValue,
+            MinReq = uint.MaxValue,
+            FragSize = (uint)fragmentBytes,
+        };
+
+        int error;
+        nint handle;
+        try
+        {
+            handle = Native.pa_simple_new(null, "CaptionSidecar", StreamDirectionRecord, device, "caption capture", ref spec, 0, ref attributes, out error);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            throw new IOException(MissingMessage("libpulse-simple.so.0 cannot be loaded"), ex);
+        }
+
+        if (handle == 0)
+        {
+            var reason = ErrorText(error);
+            throw new IOException(error switch
+            {
+                ErrorNoEntity => $"PulseAudio has no capture source named '{device}' ({reason}): list them with 'CaptionSidecar devices' or 'pactl list short sources', or use --input default.",
+                ErrorConnectionRefused or ErrorInvalidServer or ErrorAccess => MissingMessage(reason),
+                _ => $"PulseAudio refused to record from {(device is null ? "the default source" : $"'{device}'")}: {reason}.",
+            });
+        }
+
+        return handle;
+    }
+
+    /// <summary>
+    /// Reads fragments until disposed. A failed read (device unplugged, sound server restarted) is not the end: the
+    /// stream is reopened with jittered backoff (250 ms doubling to 5 s) and capture resumes by itself; the time in
+    /// between is simply missing audio, so the pipeline's chunk numbering carries on.
+    /// </summary>
     private void CaptureLoop()
     {
         var bytes = new byte[_fragmentBytes];
-        Exception? failure = null;
+        var delay = FirstReopenDelay;
+        var attempt = 0;
         try
         {
             while (!_stopping)
             {
+                if (_handle == 0)
+                {
+                    attempt++;
+                    try
+                    {
+                        _handle = Open(Device, Format.SampleRate, Format.Channels, _fragmentBytes);
+                        LogReopened(Description, attempt);
+                        attempt = 0;
+                        delay = FirstReopenDelay;
+                    }
+                    catch (IOException ex)
+                    {
+                        // A dedicated thread, not async code: waiting on the stop signal is the interruptible pause.
+                        var wait = delay * (0.8 + (0.4 * Random.Shared.NextDouble()));
+                        LogReopenFailed(Description, attempt, (int)wait.TotalMilliseconds, ex.Message);
+                        _stop.Wait(wait);
+                        delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxReopenDelay.Ticks));
+                        continue;
+                    }
+                }
+
                 if (Native.pa_simple_read(_handle, bytes, (nuint)bytes.Length, out var error) < 0)
                 {
-                    failure = new IOException($"Reading from PulseAudio failed: {ErrorText(error)}.");
-                    break;
+                    LogDeviceLost(Description, ErrorText(error));
+                    Native.pa_simple_free(_handle);
+                    _handle = 0;
+                    continue;
                 }
 
                 var samples = new float[bytes.Length / 2];
@@ -144,17 +186,22 @@ internal sealed partial class PulseAudioCapture : IAudioSource
 
                 _fragments.Writer.TryWrite(samples);
             }
+
+            _fragments.Writer.TryComplete();
         }
         catch (Exception ex)
         {
             LogCaptureFailed(ex);
-            failure = ex;
+            _fragments.Writer.TryComplete(ex);
         }
         finally
         {
-            Native.pa_simple_free(_handle);
-            _handle = 0;
-            _fragments.Writer.TryComplete(_stopping ? null : failure);
+            if (_handle != 0)
+            {
+                Native.pa_simple_free(_handle);
+                _handle = 0;
+            }
+
             _threadDone.TrySetResult();
         }
     }
@@ -176,6 +223,15 @@ internal sealed partial class PulseAudioCapture : IAudioSource
 
     [LoggerMessage(Level = LogLevel.Error, Message = "PulseAudio capture stopped")]
     private partial void LogCaptureFailed(Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Audio device lost: reading from {Source} failed ({Reason}); reopening it")]
+    private partial void LogDeviceLost(string source, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reopening {Source} failed (attempt {Attempt}), retry in {DelayMs} ms: {Reason}")]
+    private partial void LogReopenFailed(string source, int attempt, int delayMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Audio device reopened: {Source} after {Attempt} attempt(s); capture resumes")]
+    private partial void LogReopened(string source, int attempt);
 
     private const int SampleFormatS16Le = 3; // PA_SAMPLE_S16LE
     private const int StreamDirectionRecord = 2; // PA_STREAM_RECORD

@@ -30,13 +30,18 @@ internal sealed class ControlSurface(
             (time.GetUtcNow() - _started).TotalSeconds,
             [.. tracks.Select(t => new Overlay.TrackStatus(t.Language, t.State.ToString().ToLowerInvariant(), t.LastError))],
             obs is null ? "off" : obs.State.ToString().ToLowerInvariant(),
-            audio is null || double.IsInfinity(audio.PeakDbfs) || double.IsNaN(audio.PeakDbfs) ? null : Math.Round(audio.PeakDbfs, 1),
+            Dbfs(audio?.PeakDbfs),
             (audio?.ChunksDropped ?? 0) + tracks.Sum(t => t.ChunksDropped),
             overlay.CaptionsPerMinute,
             [.. tracks.SelectMany(t => t.RateLimits ?? []).Select(r => new Overlay.RateLimitStatus(r.Name, r.Remaining, r.Limit))],
             [.. tracks.Where(t => t.LastError is not null).Select(t => $"{t.Language}: {t.LastError}")
-                .Append(obs?.LastError is { } obsError ? $"OBS: {obsError}" : null).OfType<string>()]);
+                .Append(obs?.LastError is { } obsError ? $"OBS: {obsError}" : null).OfType<string>()],
+            Dbfs(audio?.RmsDbfs),
+            audio?.Speech);
     }
+
+    /// <summary>A level for JSON: silence (negative infinity) and NaN have no JSON number, so they become null.</summary>
+    internal static double? Dbfs(double? level) => level is { } l && double.IsFinite(l) ? Math.Round(l, 1) : null;
 
     public IReadOnlyList<LanguageState> GetLanguages() =>
         [.. pipeline.Languages.Select(l => new LanguageState(l.Language.Code, Name(l.Language), l.Running))];

@@ -43,11 +43,31 @@ public static class SidecarCommandLine
         obsCheck.SetAction((parse, ct) => RunObsCheckAsync(ToConfiguration(parse, settings), parse.GetValue(configFile)?.FullName, ct));
         root.Add(obsCheck);
 
+        var devices = new Command("devices", "List the audio inputs (* = default; 'monitor' = what this computer plays) with the ids --input device:ID takes, and exit.");
+        devices.SetAction((_, _) => Task.FromResult(ListDevices(Console.Out, Console.Error)));
+        root.Add(devices);
+
         Func<ParseResult, CancellationToken, Task<int>> runAction = (parse, ct) =>
             SidecarHost.RunAsync(ToConfiguration(parse, settings), parse.GetValue(configFile)?.FullName, ct);
         root.SetAction(runAction);
         run.SetAction(runAction);
         return root;
+    }
+
+    /// <summary>Prints the audio inputs; 0 when they could be listed, 1 when not (the error says why).</summary>
+    internal static int ListDevices(TextWriter output, TextWriter error)
+    {
+        try
+        {
+            output.WriteLine(Audio.AudioDevices.Format(Audio.AudioDevices.List()));
+            output.WriteLine("Use one with --input device:ID (or a unique part of its id or description); --input default opens the one marked *.");
+            return 0;
+        }
+        catch (Exception ex) when (ex is IOException or PlatformNotSupportedException)
+        {
+            error.WriteLine($"Cannot list audio inputs: {ex.Message}");
+            return 1;
+        }
     }
 
     private static async Task<int> RunObsCheckAsync(Dictionary<string, string?> commandLine, string? configFile, CancellationToken cancellationToken)

@@ -21,6 +21,8 @@ public sealed class ControlApiTests
         Assert.Equal(3725, root.GetProperty("uptimeSeconds").GetDouble());
         Assert.Equal("reconnecting", root.GetProperty("tracks")[1].GetProperty("sessionState").GetString());
         Assert.Equal(-18.5, root.GetProperty("audioLevelDbfs").GetDouble());
+        Assert.Equal(-24.5, root.GetProperty("audioRmsDbfs").GetDouble());
+        Assert.True(root.GetProperty("speech").GetBoolean());
         Assert.Equal(90, root.GetProperty("rateLimits")[0].GetProperty("remaining").GetInt64());
     }
 

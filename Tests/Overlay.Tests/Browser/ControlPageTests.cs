@@ -49,6 +49,8 @@ public sealed class ControlPageTests(ChromiumFixture chromium)
         await Expect(page.Locator("#status-uptime")).ToHaveTextAsync("1h 02m 05s");
         await Expect(page.Locator("#status-obs")).ToHaveTextAsync("connected");
         await Expect(page.Locator("#status-audio")).ToHaveTextAsync("-18.5 dBFS");
+        await Expect(page.Locator("#status-audio-meter")).ToHaveAttributeAsync("aria-valuenow", "-24.5");
+        await Expect(page.Locator("#status-speech")).ToHaveAttributeAsync("data-speech", "true");
         await Expect(page.Locator("#status-rates")).ToHaveTextAsync("requests 90/100");
         await Expect(page.Locator("#tracks li")).ToHaveTextAsync(["en: connected", "es: reconnecting (socket closed)"]);
         await Expect(page.Locator("#errors li")).ToHaveTextAsync(["es session closed by server"]);
@@ -56,6 +58,10 @@ public sealed class ControlPageTests(ChromiumFixture chromium)
 
         server.Surface.Status = server.Surface.Status with { ObsState = "disconnected" };
         await Expect(page.Locator("#status-obs")).ToHaveTextAsync("disconnected");
+        server.Surface.Status = server.Surface.Status with { AudioLevelDbfs = null, AudioRmsDbfs = null, Speech = false };
+        await Expect(page.Locator("#status-speech")).ToHaveAttributeAsync("data-speech", "false");
+        await Expect(page.Locator("#status-audio-meter")).ToHaveAttributeAsync("aria-valuenow", "-60");
+        await Expect(page.Locator("#status-audio")).ToHaveTextAsync("no audio");
         Assert.True(await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth") <= 300, "the control page is wider than a 300 px dock");
         Assert.Empty(pages.UnexpectedErrors());
     }

@@ -21,7 +21,9 @@ public sealed class FakeControlSurface : IControlSurface
         DroppedAudioChunks: 3,
         CaptionsPerMinute: 12,
         RateLimits: [new RateLimitStatus("requests", 90, 100)],
-        RecentErrors: ["es session closed by server"]);
+        RecentErrors: ["es session closed by server"],
+        AudioRmsDbfs: -24.5,
+        Speech: true);
 
     public ControlStatus GetStatus() => Status;
 

@@ -171,6 +171,39 @@ public sealed class AudioPipelineTests
         var pipeline = new AudioPipeline(
             new FakeAudioSource([], new AudioFormat(24_000, 1)), new AudioOptions(), NullLogger<AudioPipeline>.Instance, TimeProvider.System);
 
-        Assert.Equal(new AudioPipelineStats(0, 0, TimeSpan.Zero, double.NegativeInfinity), pipeline.Stats);
+        Assert.Equal(new AudioPipelineStats(0, 0, TimeSpan.Zero, double.NegativeInfinity, double.NegativeInfinity, false), pipeline.Stats);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Stats_SineAtMinus6Dbfs_PeakMinus6RmsMinus9AndSpeech()
+    {
+        var amplitude = Math.Pow(10, -6 / 20.0);
+        var sine = SignalMath.Sine(1_000, 24_000, 24_000, amplitude);
+        var pipeline = new AudioPipeline(
+            new FakeAudioSource(sine, new AudioFormat(24_000, 1)), new AudioOptions { NoPacing = true }, NullLogger<AudioPipeline>.Instance, TimeProvider.System);
+
+        var reading = ReadAllAsync(pipeline.Output, TestContext.Current.CancellationToken);
+        await pipeline.RunAsync(TestContext.Current.CancellationToken);
+        await reading;
+
+        var stats = pipeline.Stats;
+        Assert.InRange(stats.PeakDbfs, -6.1, -5.9);
+        Assert.InRange(stats.RmsDbfs, -9.15, -8.9);
+        Assert.True(stats.Speech);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Stats_DigitalSilence_MinusInfinityAndNoSpeech()
+    {
+        var pipeline = new AudioPipeline(
+            new FakeAudioSource(new float[24_000], new AudioFormat(24_000, 1)), new AudioOptions { NoPacing = true }, NullLogger<AudioPipeline>.Instance, TimeProvider.System);
+
+        var reading = ReadAllAsync(pipeline.Output, TestContext.Current.CancellationToken);
+        await pipeline.RunAsync(TestContext.Current.CancellationToken);
+        await reading;
+
+        Assert.Equal(double.NegativeInfinity, pipeline.Stats.PeakDbfs);
+        Assert.Equal(double.NegativeInfinity, pipeline.Stats.RmsDbfs);
+        Assert.False(pipeline.Stats.Speech);
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using CaptionSidecar.Audio;
+using CaptionSidecar.Tests.EndToEnd;
 using CaptionSidecar.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -10,6 +11,7 @@ namespace CaptionSidecar.Tests.Audio;
 /// caption_test. Without it these tests skip locally and fail under CI.
 /// </summary>
 [SupportedOSPlatform("linux")]
+[Collection(PulseAudioDaemon.Name)]
 public sealed class PulseAudioCaptureTests : IDisposable
 {
     private const string Sink = "caption_test";
@@ -106,5 +108,92 @@ public sealed class PulseAudioCaptureTests : IDisposable
         Assert.IsType<PulseAudioCapture>(source);
         Assert.Equal(new AudioFormat(AudioSourceFactory.DeviceSampleRate, 1), source.Format);
         Assert.True(await source.ReadAsync(new float[960], TestContext.Current.CancellationToken) > 0);
+    }
+
+    [Fact(Timeout = 90000)]
+    public async Task ReadAsync_SoundServerRestarted_ReopensAndCapturesToneAfterwards()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await RequireDaemonAsync(ct);
+        var paplay = Peers.RequireExecutable("paplay");
+        var script = Path.Combine(SidecarProcess.RepoRoot, "scripts", "pulse-headless.sh");
+        var tone = Path.Combine(_folder, "tone.wav");
+        var samples = SignalMath.Sine(1_000, Rate, Rate / 2, amplitude: 0.5).Select(s => (short)Math.Round(s * 32_767)).ToArray();
+        await File.WriteAllBytesAsync(
+            tone,
+            new WavBuilder().Chunk("fmt ", WavBuilder.Fmt(1, 1, Rate, 16)).Chunk("data", WavBuilder.Pcm16(samples)).Build(),
+            ct);
+        var logger = new ListLogger<PulseAudioCapture>();
+        var captured = new List<float>();
+        await using var capture = new PulseAudioCapture($"{Sink}.monitor", Rate, channels: 1, logger);
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reader = Task.Run(
+            async () =>
+            {
+                var buffer = new float[Rate / 50];
+                while (!stopReading.IsCancellationRequested)
+                {
+                    var read = await capture.ReadAsync(buffer, stopReading.Token);
+                    if (read == 0)
+                    {
+                        return;
+                    }
+
+                    lock (captured)
+                    {
+                        captured.AddRange(buffer.AsSpan(0, read));
+                    }
+                }
+            },
+            ct);
+
+        var (stopped, _, stopError) = await Peers.RunAsync(script, ["stop"], TimeSpan.FromSeconds(30), ct);
+        Assert.True(stopped == 0, stopError);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!logger.Entries.Any(e => e.Message.Contains("Audio device lost", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the capture did not notice the server going away");
+            await Task.Delay(50, ct);
+        }
+
+        var (started, _, startError) = await Peers.RunAsync(script, ["start"], TimeSpan.FromSeconds(60), ct);
+        Assert.True(started == 0, startError);
+        int restartedAt;
+        lock (captured)
+        {
+            restartedAt = captured.Count;
+        }
+
+        // Play the tone until it shows up after the restart: the reopen waits out its backoff first.
+        var found = false;
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(40);
+        while (!found && DateTime.UtcNow < deadline && !reader.IsCompleted)
+        {
+            await Peers.RunAsync(paplay, [$"--device={Sink}", tone], TimeSpan.FromSeconds(20), ct);
+            float[] after;
+            lock (captured)
+            {
+                after = [.. captured.Skip(restartedAt)];
+            }
+
+            for (var start = 0; start + (Rate / 50) <= after.Length && !found; start += Rate / 50)
+            {
+                var (amplitude, residual) = SignalMath.FitSine(after.AsSpan(start, Rate / 50), 1_000, Rate);
+                found = amplitude > 0.4 && residual < 0.05;
+            }
+        }
+
+        await stopReading.CancelAsync();
+        try
+        {
+            await reader;
+        }
+        catch (OperationCanceledException)
+        {
+            // the reader was waiting for the next fragment
+        }
+
+        Assert.True(found, $"no tone captured after the restart; log:\n{string.Join('\n', logger.Entries.Select(e => e.Message))}");
+        Assert.Contains(logger.Entries, e => e.Message.Contains("Audio device reopened", StringComparison.Ordinal));
     }
 }

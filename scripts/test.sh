@@ -65,6 +65,11 @@ stop_peers() {
 trap stop_peers EXIT
 for peer in pulse-headless.sh obs-headless.sh; do
   [ -f "scripts/$peer" ] || continue
+  if bash "scripts/$peer" status >/dev/null 2>&1; then
+    log "peer already running (left running afterwards): $peer"
+    bash "scripts/$peer" start >&2 || log "peer $peer did not answer"
+    continue
+  fi
   log "starting peer: $peer"
   if bash "scripts/$peer" start >&2; then
     started_peers+=("$peer")

@@ -35,6 +35,32 @@ public static class Peers
         return found!;
     }
 
+    /// <summary>
+    /// The headless PulseAudio daemon of scripts/pulse-headless.sh with its <paramref name="sink"/> null sink: skips
+    /// on other OSes, skips (locally) or fails (CI) when it does not answer. Returns the path of pactl.
+    /// </summary>
+    public static async Task<string> RequirePulseDaemonAsync(string sink, CancellationToken cancellationToken)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Skip("PulseAudio capture is built for Linux only.");
+        }
+
+        var pactl = FindExecutable("pactl");
+        if (pactl is null)
+        {
+            Missing("pactl is not on PATH (PulseAudio): run scripts/pulse-headless.sh start");
+        }
+
+        var (code, stdout, _) = await RunAsync(pactl!, ["list", "short", "sinks"], TimeSpan.FromSeconds(10), cancellationToken);
+        if (code != 0 || !stdout.Contains(sink, StringComparison.Ordinal))
+        {
+            Missing($"no PulseAudio daemon with a '{sink}' null sink answers: run scripts/pulse-headless.sh start");
+        }
+
+        return pactl!;
+    }
+
     /// <summary>Finds an executable on PATH, or null.</summary>
     public static string? FindExecutable(string name)
     {

@@ -20,25 +20,7 @@ public sealed class PulseAudioCaptureTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static async Task RequireDaemonAsync(CancellationToken cancellationToken)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            Assert.Skip("PulseAudio capture is built for Linux only.");
-        }
-
-        var pactl = Peers.FindExecutable("pactl");
-        if (pactl is null)
-        {
-            Peers.Missing("pactl is not on PATH (PulseAudio): run scripts/pulse-headless.sh start");
-        }
-
-        var (code, stdout, _) = await Peers.RunAsync(pactl!, ["list", "short", "sinks"], TimeSpan.FromSeconds(10), cancellationToken);
-        if (code != 0 || !stdout.Contains(Sink, StringComparison.Ordinal))
-        {
-            Peers.Missing($"no PulseAudio daemon with a '{Sink}' null sink answers: run scripts/pulse-headless.sh start");
-        }
-    }
+    private static Task RequireDaemonAsync(CancellationToken cancellationToken) => Peers.RequirePulseDaemonAsync(Sink, cancellationToken);
 
     [Fact(Timeout = 30000)]
     public async Task ReadAsync_ToneIntoNullSink_CapturesAlmostAllOfItFromTheMonitor()

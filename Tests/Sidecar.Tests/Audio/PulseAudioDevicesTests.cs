@@ -16,27 +16,7 @@ public sealed class PulseAudioDevicesTests
 {
     private const string Sink = "caption_test";
 
-    private static async Task<string> RequireDaemonAsync(CancellationToken cancellationToken)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            Assert.Skip("PulseAudio is built for Linux only.");
-        }
-
-        var pactl = Peers.FindExecutable("pactl");
-        if (pactl is null)
-        {
-            Peers.Missing("pactl is not on PATH (PulseAudio): run scripts/pulse-headless.sh start");
-        }
-
-        var (code, stdout, _) = await Peers.RunAsync(pactl!, ["list", "short", "sinks"], TimeSpan.FromSeconds(10), cancellationToken);
-        if (code != 0 || !stdout.Contains(Sink, StringComparison.Ordinal))
-        {
-            Peers.Missing($"no PulseAudio daemon with a '{Sink}' null sink answers: run scripts/pulse-headless.sh start");
-        }
-
-        return pactl!;
-    }
+    private static Task<string> RequireDaemonAsync(CancellationToken cancellationToken) => Peers.RequirePulseDaemonAsync(Sink, cancellationToken);
 
     [Fact(Timeout = 30000)]
     public async Task List_HeadlessDaemon_MatchesPactlForEverySource()

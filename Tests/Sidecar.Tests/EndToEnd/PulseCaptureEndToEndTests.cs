@@ -105,27 +105,7 @@ public sealed class PulseCaptureEndToEndTests : IAsyncLifetime
     }
 
     /// <summary>Skips (locally) or fails (CI) without the headless daemon; returns pactl's path.</summary>
-    private static async Task<string> RequireSinkAsync(CancellationToken cancellationToken)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            Assert.Skip("PulseAudio capture is built for Linux only.");
-        }
-
-        var pactl = Peers.FindExecutable("pactl");
-        if (pactl is null)
-        {
-            Peers.Missing("pactl is not on PATH (PulseAudio): run scripts/pulse-headless.sh start");
-        }
-
-        var (code, stdout, _) = await Peers.RunAsync(pactl!, ["list", "short", "sinks"], TimeSpan.FromSeconds(10), cancellationToken);
-        if (code != 0 || !stdout.Contains(Sink, StringComparison.Ordinal))
-        {
-            Peers.Missing($"no PulseAudio daemon with a '{Sink}' null sink answers: run scripts/pulse-headless.sh start");
-        }
-
-        return pactl!;
-    }
+    private static Task<string> RequireSinkAsync(CancellationToken cancellationToken) => Peers.RequirePulseDaemonAsync(Sink, cancellationToken);
 
     /// <summary>
     /// Runs the fake server's frame-energy VAD over the source WAV (PCM16 mono, as espeak-ng and sox write it) and

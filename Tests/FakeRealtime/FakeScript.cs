@@ -1,49 +1,137 @@
 namespace CaptionSidecar.FakeRealtime;
 
 /// <summary>
-/// The caption lines the fake "recognises", one per committed turn, in order. Shared by all sessions of one server
-/// (a reconnecting client continues with the next line); thread-safe. When the lines run out, turns get
+/// The caption lines the fake "recognises" (transcription sessions) and "translates" (conversation sessions), one
+/// per turn, in order. A script has one column per language; the first column is the source language, the one
+/// transcription sessions take their lines from. A conversation session takes its lines from its target language's
+/// column. Positions are kept per language for the whole server, so a reconnecting session continues where its
+/// language left off. Thread-safe. When a column runs out (or a language has none), turns get
 /// <c>(unscripted turn N)</c>.
 /// </summary>
 public sealed class FakeScript
 {
+    private readonly Lock _gate = new();
+    private readonly string[] _languages;
+    private readonly Dictionary<string, string[]> _columns;
+    private readonly Dictionary<string, int> _taken = new(StringComparer.OrdinalIgnoreCase);
     private readonly string[] _lines;
-    private int _taken;
+    private int _sourceTaken;
 
-    private FakeScript(string[] lines)
+    private FakeScript(string[] languages, Dictionary<string, string[]> columns, string[] sourceLines)
     {
-        _lines = lines;
+        _languages = languages;
+        _columns = columns;
+        _lines = sourceLines;
     }
 
-    /// <summary>The script lines (blank lines removed, others trimmed).</summary>
+    /// <summary>The source lines (first column; blank lines removed, others trimmed).</summary>
     public IReadOnlyList<string> Lines => _lines;
 
-    /// <summary>How many turns have taken a line so far (scripted or not).</summary>
-    public int TurnsTaken => Volatile.Read(ref _taken);
+    /// <summary>The language codes of the columns, source first (empty for a script made of plain lines).</summary>
+    public IReadOnlyList<string> Languages => _languages;
 
-    /// <summary>A script of the given lines; blank lines are skipped.</summary>
+    /// <summary>How many transcription turns have taken a source line so far (scripted or not).</summary>
+    public int TurnsTaken => Volatile.Read(ref _sourceTaken);
+
+    /// <summary>A single-column script of the given lines; blank lines are skipped.</summary>
     public static FakeScript FromLines(IEnumerable<string> lines)
     {
         ArgumentNullException.ThrowIfNull(lines);
-        return new FakeScript([.. lines.Select(l => l.Trim()).Where(l => l.Length > 0)]);
+        return new FakeScript([], new(StringComparer.OrdinalIgnoreCase), Clean(lines));
     }
 
-    /// <summary>A script read from a UTF-8 text file, one caption line per non-empty line.</summary>
+    /// <summary>
+    /// A script with one column per language code, in the dictionary's enumeration order: the first column is the
+    /// source language (transcription sessions), the others are targets. Blank lines are skipped.
+    /// </summary>
+    public static FakeScript FromColumns(IReadOnlyDictionary<string, IReadOnlyList<string>> columns)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        if (columns.Count == 0)
+        {
+            throw new ArgumentException("A column script needs at least one language column (the source language first).", nameof(columns));
+        }
+
+        var languages = new List<string>();
+        var byLanguage = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (language, lines) in columns)
+        {
+            if (string.IsNullOrWhiteSpace(language) || !byLanguage.TryAdd(language.Trim(), Clean(lines ?? [])))
+            {
+                throw new ArgumentException($"Column language codes must be non-empty and distinct; '{language}' is not.", nameof(columns));
+            }
+
+            languages.Add(language.Trim());
+        }
+
+        return new FakeScript([.. languages], byLanguage, byLanguage[languages[0]]);
+    }
+
+    /// <summary>
+    /// A script read from a UTF-8 text file. Either one caption line per non-empty line (a single source column),
+    /// or columns: a header line of tab-separated language codes (<c>en\tes\tfr</c>, source first) followed by
+    /// tab-separated lines, one cell per language (empty cells are skipped, like blank lines).
+    /// </summary>
     public static FakeScript FromFile(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path))
         {
-            throw new FileNotFoundException($"Script file '{path}' does not exist; pass a text file with one caption line per line.", path);
+            throw new FileNotFoundException($"Script file '{path}' does not exist; pass a text file with one caption line per line, or a tab-separated header of language codes and lines.", path);
         }
 
-        return FromLines(File.ReadAllLines(path));
+        var lines = File.ReadAllLines(path);
+        var header = lines.FirstOrDefault(l => l.Trim().Length > 0);
+        if (header is null || !header.Contains('\t', StringComparison.Ordinal))
+        {
+            return FromLines(lines);
+        }
+
+        var languages = header.Split('\t').Select(l => l.Trim()).ToArray();
+        var columns = languages.ToDictionary(l => l, _ => new List<string>(), StringComparer.OrdinalIgnoreCase);
+        foreach (var line in lines.SkipWhile(l => l.Trim().Length == 0).Skip(1))
+        {
+            var cells = line.Split('\t');
+            if (cells.Length > languages.Length)
+            {
+                throw new FormatException($"Script file '{path}': the line '{line}' has {cells.Length} cells but the header names {languages.Length} languages; use one tab-separated cell per language.");
+            }
+
+            for (var i = 0; i < cells.Length; i++)
+            {
+                columns[languages[i]].Add(cells[i]);
+            }
+        }
+
+        return FromColumns(languages.ToDictionary(l => l, l => (IReadOnlyList<string>)columns[l], StringComparer.OrdinalIgnoreCase));
     }
 
-    /// <summary>Takes the next line for a turn; the turn number (1-based, server-wide) is returned too.</summary>
+    /// <summary>The first column after the source, or null when the script has no target column.</summary>
+    internal string? DefaultTargetLanguage => _languages.Length > 1 ? _languages[1] : null;
+
+    /// <summary>True when the script has a column for <paramref name="language"/>.</summary>
+    internal bool HasColumn(string language) => _columns.ContainsKey(language);
+
+    /// <summary>Takes the next source line for a transcription turn; the turn number (1-based, server-wide) is returned too.</summary>
     internal (int Turn, string Text) TakeNext()
     {
-        var turn = Interlocked.Increment(ref _taken);
+        var turn = Interlocked.Increment(ref _sourceTaken);
         return (turn, turn <= _lines.Length ? _lines[turn - 1] : $"(unscripted turn {turn})");
     }
+
+    /// <summary>Takes the next line of <paramref name="language"/>'s column (1-based turn number per language).</summary>
+    internal (int Turn, string Text) TakeNext(string language)
+    {
+        int turn;
+        lock (_gate)
+        {
+            turn = _taken.GetValueOrDefault(language) + 1;
+            _taken[language] = turn;
+        }
+
+        var column = _columns.GetValueOrDefault(language) ?? [];
+        return (turn, turn <= column.Length ? column[turn - 1] : $"(unscripted turn {turn})");
+    }
+
+    private static string[] Clean(IEnumerable<string> lines) => [.. lines.Select(l => l.Trim()).Where(l => l.Length > 0)];
 }

@@ -26,6 +26,7 @@ public sealed class FakeSession
     private readonly List<string> _errorsSent = [];
     private string _sessionConfig = "{}";
     private long _appendedBytes;
+    private int _conversationItemCount;
     private bool _isOpen = true;
 
     internal FakeSession(string id, FakeSessionType type, string? intent, string? model, string? betaHeader, Action changed)
@@ -107,6 +108,18 @@ public sealed class FakeSession
         }
     }
 
+    /// <summary>Items currently in the session's default conversation (user turns and assistant answers, minus deletions).</summary>
+    public int ConversationItemCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _conversationItemCount;
+            }
+        }
+    }
+
     /// <summary>Transcripts sent in <c>conversation.item.input_audio_transcription.completed</c>, in sending order.</summary>
     public IReadOnlyList<string> CompletedTranscripts => Snapshot(_completedTranscripts);
 
@@ -126,6 +139,8 @@ public sealed class FakeSession
     internal void RecordSpeechSpan(TimeSpan start, TimeSpan end) => Update(() => _speechSpans.Add((start, end)));
 
     internal void RecordCompleted(string transcript) => Update(() => _completedTranscripts.Add(transcript));
+
+    internal void RecordConversationItemCount(int count) => Update(() => _conversationItemCount = count);
 
     internal void RecordError(string code) => Update(() => _errorsSent.Add(code));
 

@@ -43,4 +43,7 @@ internal static partial class Log
 
     [LoggerMessage(LogLevel.Error, "Session {SessionId} transcription of {ItemId} failed unexpectedly")]
     public static partial void TranscriptionCrashed(ILogger logger, Exception exception, string sessionId, string itemId);
+
+    [LoggerMessage(LogLevel.Information, "Session {SessionId} response {ResponseId} started (language {Language}, conversation {Conversation})")]
+    public static partial void ResponseStarted(ILogger logger, string sessionId, string responseId, string language, string conversation);
 }

@@ -39,7 +39,6 @@ internal sealed partial class RealtimeConnection
         new BoundedChannelOptions(OutboundCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _lifetime;
     private readonly ITimer? _expiryTimer;
-    private string? _lastItemId;
     private string? _pendingItemId;
     private long _speechStartSample;
     private long _droppedFrames;
@@ -317,6 +316,15 @@ internal sealed partial class RealtimeConnection
                 _pendingItemId = null;
                 _ = Send(ServerEvents.Cleared());
                 break;
+            case "conversation.item.delete" when _config.Type == FakeSessionType.Realtime:
+                DeleteItem(evt["item_id"], eventId);
+                break;
+            case "response.create" when _config.Type == FakeSessionType.Realtime:
+                CreateResponse(evt["response"], eventId);
+                break;
+            case "response.cancel" when _config.Type == FakeSessionType.Realtime:
+                CancelResponse(evt["response_id"], eventId);
+                break;
             case "conversation.item.create" or "conversation.item.retrieve" or "conversation.item.truncate"
                 or "conversation.item.delete" or "response.create" or "response.cancel" or "output_audio_buffer.clear":
                 HandleConversationEvent(type, eventId);
@@ -344,8 +352,7 @@ internal sealed partial class RealtimeConnection
     private void HandleConversationEvent(string type, string? eventId)
     {
         // Responses belong to conversation sessions only; a transcription session never emits response.* events.
-        // The conversation response flow (response.create, out-of-band responses) is not part of the fake yet:
-        // it says so plainly instead of pretending.
+        // Item creation, retrieval and truncation are not part of the fake: it says so plainly instead of pretending.
         var error = _config.Type == FakeSessionType.Transcription
             ? new ProtocolError("invalid_value", $"Invalid value: '{type}'. This event is not supported in transcription sessions.", "type")
             : new ProtocolError("unsupported_by_fake", $"The fake Realtime server does not implement '{type}' yet.", "type", "server_error");
@@ -399,7 +406,7 @@ internal sealed partial class RealtimeConnection
                     _pendingItemId = null;
                     _ = Send(ServerEvents.SpeechStopped(Ms(stopped.EndSample), itemId));
                     Session.RecordSpeechSpan(TimeSpan.FromMilliseconds(Ms(_speechStartSample)), TimeSpan.FromMilliseconds(Ms(stopped.EndSample)));
-                    CommitTurn(itemId, Ms(stopped.EndSample) - Ms(_speechStartSample));
+                    CommitTurn(itemId, Ms(stopped.EndSample) - Ms(_speechStartSample), detectedByVad: true);
                     break;
                 default:
                     break;
@@ -420,19 +427,23 @@ internal sealed partial class RealtimeConnection
         var itemId = _audio.InSpeech && _pendingItemId is not null ? _pendingItemId : RealtimeIds.Item();
         _pendingItemId = null;
         _audio.StartNewBuffer();
-        CommitTurn(itemId, Ms(buffered));
+        CommitTurn(itemId, Ms(buffered), detectedByVad: false);
     }
 
-    private void CommitTurn(string itemId, long audioMs)
+    private void CommitTurn(string itemId, long audioMs, bool detectedByVad)
     {
-        var previous = _lastItemId;
-        _lastItemId = itemId;
+        var previous = AppendConversationItem(itemId);
         _ = Send(ServerEvents.Committed(previous, itemId));
         _ = Send(ServerEvents.ItemAdded(previous, itemId));
         _ = Send(ServerEvents.ItemDone(previous, itemId));
         Log.TurnCommitted(_logger, Session.Id, itemId, audioMs);
 
-        // Conversation sessions will start their response here (create_response) once the response flow exists.
+        // Like the real service, only a VAD-detected turn starts a response by itself; a client commit never does.
+        if (detectedByVad && _config.Type == FakeSessionType.Realtime && _config.CreateResponse)
+        {
+            CreateResponse(null, null);
+        }
+
         if (_config.TranscriptionEnabled)
         {
             var (turn, text) = _options.Script.TakeNext();

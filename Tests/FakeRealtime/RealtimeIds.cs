@@ -13,5 +13,9 @@ internal static class RealtimeIds
 
     public static string Item() => New("item_");
 
+    public static string Response() => New("resp_");
+
+    public static string Conversation() => New("conv_");
+
     private static string New(string prefix) => prefix + RandomNumberGenerator.GetString(Alphabet, 21);
 }

@@ -83,6 +83,83 @@ internal static class ServerEvents
             new JsonObject { ["name"] = "tokens", ["limit"] = 50000, ["remaining"] = 49950, ["reset_seconds"] = 60 }),
     });
 
+    public static JsonObject ItemDeleted(string itemId) => Event("conversation.item.deleted", new() { ["item_id"] = itemId });
+
+    /// <summary>A <c>realtime.response</c> object as carried by <c>response.created</c> and <c>response.done</c>.</summary>
+    public static JsonObject Response(string id, string status, JsonNode? statusDetails, JsonArray output, string? conversationId, JsonNode? usage, JsonObject? metadata) => new()
+    {
+        ["object"] = "realtime.response",
+        ["id"] = id,
+        ["status"] = status,
+        ["status_details"] = statusDetails,
+        ["output"] = output,
+        ["conversation_id"] = conversationId,
+        ["output_modalities"] = new JsonArray("text"),
+        ["max_output_tokens"] = "inf",
+        ["usage"] = usage,
+        ["metadata"] = metadata?.DeepClone(),
+    };
+
+    public static JsonObject ResponseCreated(JsonObject response) => Event("response.created", new() { ["response"] = response });
+
+    public static JsonObject ResponseDone(JsonObject response) => Event("response.done", new() { ["response"] = response });
+
+    /// <summary>An assistant message item; content is empty while in progress.</summary>
+    public static JsonObject AssistantItem(string itemId, string status, string? text) => new()
+    {
+        ["id"] = itemId,
+        ["object"] = "realtime.item",
+        ["type"] = "message",
+        ["status"] = status,
+        ["role"] = "assistant",
+        ["content"] = text is null ? new JsonArray() : new JsonArray(new JsonObject { ["type"] = "output_text", ["text"] = text }),
+    };
+
+    public static JsonObject OutputItem(string type, string responseId, JsonObject item) =>
+        Event(type, new() { ["response_id"] = responseId, ["output_index"] = 0, ["item"] = item });
+
+    public static JsonObject ConversationItem(string type, string? previousItemId, JsonObject item) =>
+        Event(type, new() { ["previous_item_id"] = previousItemId, ["item"] = item });
+
+    public static JsonObject ContentPart(string type, string responseId, string itemId, string text) => Event(type, new()
+    {
+        ["response_id"] = responseId,
+        ["item_id"] = itemId,
+        ["output_index"] = 0,
+        ["content_index"] = 0,
+        ["part"] = new JsonObject { ["type"] = "text", ["text"] = text },
+    });
+
+    public static JsonObject OutputTextDelta(string responseId, string itemId, string delta) => Event("response.output_text.delta", new()
+    {
+        ["response_id"] = responseId, ["item_id"] = itemId, ["output_index"] = 0, ["content_index"] = 0, ["delta"] = delta,
+    });
+
+    public static JsonObject OutputTextDone(string responseId, string itemId, string text) => Event("response.output_text.done", new()
+    {
+        ["response_id"] = responseId, ["item_id"] = itemId, ["output_index"] = 0, ["content_index"] = 0, ["text"] = text,
+    });
+
+    /// <summary>Response usage of plausible size: context items and instructions in, about 4 characters per output token.</summary>
+    public static JsonObject ResponseUsage(int contextItems, string instructions, string text)
+    {
+        var audioTokens = contextItems * 20;
+        var textTokens = Math.Max(1, (instructions.Length + 3) / 4);
+        var outputTokens = Math.Max(1, (text.Length + 3) / 4);
+        return new JsonObject
+        {
+            ["total_tokens"] = audioTokens + textTokens + outputTokens,
+            ["input_tokens"] = audioTokens + textTokens,
+            ["output_tokens"] = outputTokens,
+            ["input_token_details"] = new JsonObject
+            {
+                ["text_tokens"] = textTokens, ["audio_tokens"] = audioTokens, ["image_tokens"] = 0, ["cached_tokens"] = 0,
+                ["cached_tokens_details"] = new JsonObject { ["text_tokens"] = 0, ["audio_tokens"] = 0, ["image_tokens"] = 0 },
+            },
+            ["output_token_details"] = new JsonObject { ["text_tokens"] = outputTokens, ["audio_tokens"] = 0 },
+        };
+    }
+
     private static JsonObject UserAudioItem(string type, string? previousItemId, string itemId) => Event(type, new()
     {
         ["previous_item_id"] = previousItemId,

@@ -58,6 +58,16 @@ internal sealed class SessionConfiguration
     /// <summary>True when input transcription is configured (<c>audio.input.transcription</c> not null).</summary>
     public bool TranscriptionEnabled => Input["transcription"] is JsonObject;
 
+    /// <summary>True when turn detection is on and asks for a response after each detected turn (<c>create_response</c>, default true).</summary>
+    public bool CreateResponse =>
+        Input["turn_detection"] is JsonObject td && (td["create_response"] is not JsonValue value || !value.TryGetValue<bool>(out var create) || create);
+
+    /// <summary>The session's <c>instructions</c> (empty when none).</summary>
+    public string Instructions => StringOf(_current["instructions"]) ?? "";
+
+    /// <summary>The session's <c>output_modalities</c> (null for a transcription session).</summary>
+    public JsonArray? OutputModalities => _current["output_modalities"] as JsonArray;
+
     private JsonObject Input => (JsonObject)((JsonObject)_current["audio"]!)["input"]!;
 
     /// <summary>Validates and merges a GA <c>session.update</c> <c>session</c> object; nothing changes on error.</summary>

@@ -18,6 +18,7 @@ internal sealed partial class RealtimeConnection
     private readonly string _conversationId = RealtimeIds.Conversation();
     private string? _lastItemId;
     private ActiveResponse? _defaultResponse;
+    private int _queuedTurnResponses;
 
     /// <summary>Appends an item to the default conversation (transcription sessions keep only the last id); returns the previous item's id.</summary>
     private string? AppendConversationItem(string itemId)
@@ -73,7 +74,12 @@ internal sealed partial class RealtimeConnection
         _ = Send(ServerEvents.ItemDeleted(itemId));
     }
 
-    private void CreateResponse(JsonNode? optionsNode, string? eventId)
+    /// <summary>
+    /// Starts a response. A turn's automatic response (<paramref name="forTurn"/>) that finds the default conversation
+    /// busy waits for it instead of failing: the fake reads audio faster than real time, so turns can end while the
+    /// previous answer is still streaming, and every turn must still get its line.
+    /// </summary>
+    private void CreateResponse(JsonNode? optionsNode, string? eventId, bool forTurn = false)
     {
         if (optionsNode is not (null or JsonObject))
         {
@@ -111,6 +117,12 @@ internal sealed partial class RealtimeConnection
         lock (_conversationGate)
         {
             blocking = isDefault ? _defaultResponse : null;
+            if (blocking is not null && forTurn)
+            {
+                _queuedTurnResponses++;
+                return;
+            }
+
             if (blocking is null)
             {
                 _responses[response.Id] = response;
@@ -207,6 +219,24 @@ internal sealed partial class RealtimeConnection
         var details = cancelled ? new JsonObject { ["type"] = "cancelled", ["reason"] = "client_cancelled" } : null;
         var usage = ServerEvents.ResponseUsage(contextItems, response.Instructions, final);
         await Send(ServerEvents.ResponseDone(response.Snapshot(cancelled ? "cancelled" : "completed", details, new JsonArray(item), response.IsDefault ? _conversationId : null, usage)));
+        if (response.IsDefault && TakeQueuedTurnResponse())
+        {
+            CreateResponse(null, null, forTurn: true);
+        }
+    }
+
+    private bool TakeQueuedTurnResponse()
+    {
+        lock (_conversationGate)
+        {
+            if (_queuedTurnResponses == 0)
+            {
+                return false;
+            }
+
+            _queuedTurnResponses--;
+            return true;
+        }
     }
 
     /// <summary>Ends a response's active state; true when a cancel was asked for before it finished.</summary>

@@ -441,7 +441,7 @@ internal sealed partial class RealtimeConnection
         // Like the real service, only a VAD-detected turn starts a response by itself; a client commit never does.
         if (detectedByVad && _config.Type == FakeSessionType.Realtime && _config.CreateResponse)
         {
-            CreateResponse(null, null);
+            CreateResponse(null, null, forTurn: true);
         }
 
         if (_config.TranscriptionEnabled)

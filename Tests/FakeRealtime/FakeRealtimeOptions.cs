@@ -9,7 +9,10 @@ public sealed class FakeRealtimeOptions
     /// <summary>The only API key accepted (as <c>Authorization: Bearer KEY</c> or Azure's <c>api-key: KEY</c>).</summary>
     public string ApiKey { get; init; } = "test-key";
 
-    /// <summary>Caption lines handed out one per committed turn, shared by all sessions of the server.</summary>
+    /// <summary>
+    /// Caption lines handed out one per turn, positions shared by all sessions of the server: transcription sessions
+    /// take the source (first) column, conversation sessions their target language's column (see <see cref="FakeScript"/>).
+    /// </summary>
     public FakeScript Script { get; init; } = FakeScript.FromLines([]);
 
     /// <summary>

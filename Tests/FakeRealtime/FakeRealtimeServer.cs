@@ -164,6 +164,7 @@ public sealed class FakeRealtimeServer : IAsyncDisposable
             : $"{sessions.Count} session(s): " + string.Join("; ", sessions.Select(s =>
                 $"{s.Id} ({s.SessionType}, {(s.IsOpen ? "open" : "ended")}, {s.ClientEventTypes.Count} client events, " +
                 $"{s.AppendedBytes} audio bytes, {s.SpeechSpans.Count} speech spans, {s.CompletedTranscripts.Count} transcripts, " +
+                $"{s.ConversationItemCount} conversation items, " +
                 $"errors [{string.Join(", ", s.ErrorsSent)}])"));
 
     private void NotifyChanged()

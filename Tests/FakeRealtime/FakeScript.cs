@@ -7,6 +7,11 @@ namespace CaptionSidecar.FakeRealtime;
 /// column. Positions are kept per language for the whole server, so a reconnecting session continues where its
 /// language left off. Thread-safe. When a column runs out (or a language has none), turns get
 /// <c>(unscripted turn N)</c>.
+/// <para>
+/// A conversation session's target language is read from its instructions (a response's own <c>instructions</c>
+/// win over the session's): the unambiguous form is a marker <c>[lang:xx]</c>; otherwise the first
+/// "into xx" whose code names a column (the sidecar writes "… into de …"); otherwise the first column after the source.
+/// </para>
 /// </summary>
 public sealed class FakeScript
 {

@@ -4,6 +4,8 @@ using CaptionSidecar.FakeRealtime;
 
 // Standalone fake Realtime server:
 //   dotnet run --project Tests/FakeRealtime -- --port 8089 --script lines.txt [--api-key KEY] [--lifetime-seconds N]
+// The script is one caption line per line, or columns: a header "en<TAB>es<TAB>fr" (source first) and tab-separated
+// lines; conversation sessions answer from the column named by "[lang:xx]" or "into xx" in their instructions.
 const string Usage = "usage: FakeRealtime [--port N] [--script FILE] [--api-key KEY] [--lifetime-seconds N]";
 
 var port = 8089;

@@ -205,6 +205,33 @@ public sealed class FakeRealtimeConversationTests : IAsyncLifetime
         Assert.Equal(Spanish[0], TextOf(await client.ReceiveUntilAsync("response.done", ct)));
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task Transcription_ColumnScript_TakesTheSourceColumnBesideConversationSessions()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var conversation = await ConnectConversationAsync(_server, "Translate into fr.", null, ct);
+        await conversation.SendAsync(new JsonObject { ["type"] = "response.create" }, ct);
+        Assert.Equal(French[0], TextOf(await conversation.ReceiveUntilAsync("response.done", ct)));
+
+        await using var transcription = await RealtimeTestClient.ConnectAsync(_server, ct);
+        Assert.Equal("session.created", RealtimeTestClient.Type(await transcription.ReceiveEventAsync(ct)));
+        await transcription.SendAsync(new JsonObject
+        {
+            ["type"] = "session.update",
+            ["session"] = new JsonObject
+            {
+                ["type"] = "transcription",
+                ["audio"] = new JsonObject { ["input"] = new JsonObject { ["transcription"] = new JsonObject { ["model"] = "gpt-4o-transcribe" } } },
+            },
+        }, ct);
+        Assert.Equal("session.updated", RealtimeTestClient.Type(await transcription.ReceiveEventAsync(ct)));
+        await transcription.AppendAudioAsync(Pcm16.Concat(Pcm16.Silence(300), Pcm16.Tone(800), Pcm16.Silence(1000)), ct);
+
+        var completed = (await transcription.ReceiveUntilAsync("conversation.item.input_audio_transcription.completed", ct))[^1];
+        Assert.Equal(English[0], completed["transcript"]!.GetValue<string>());
+        Assert.DoesNotContain(_server.Sessions, s => s.SessionType == FakeSessionType.Transcription && s.ConversationItemCount != 0);
+    }
+
     [Fact]
     public void FromFile_TabSeparatedColumns_SourceFirstAndTargetsAfter()
     {

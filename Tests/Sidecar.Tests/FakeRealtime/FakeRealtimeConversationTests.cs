@@ -63,7 +63,9 @@ public sealed class FakeRealtimeConversationTests : IAsyncLifetime
     public async Task ResponseCreate_ConversationNoneTwiceInParallel_BothAnswerWithNullConversationAndEchoedMetadata()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var client = await ConnectConversationAsync(_server, "Translate the referenced speech.", null, ct);
+        // Words a quarter second apart: both requests are read long before the first answer could finish.
+        await using var server = await StartAsync(TimeProvider.System, TimeSpan.FromMilliseconds(250));
+        await using var client = await ConnectConversationAsync(server, "Translate the referenced speech.", null, ct);
 
         await client.SendAsync(OutOfBand("fr-1", "Translate into French. [lang:fr]", "fr"), ct);
         await client.SendAsync(OutOfBand("es-1", "Translate into Spanish. [lang:es]", "es"), ct);
@@ -87,7 +89,7 @@ public sealed class FakeRealtimeConversationTests : IAsyncLifetime
             Assert.Equal(lang + "-turn", done["metadata"]!["turn"]!.GetValue<string>());
         }
 
-        Assert.Equal(0, Assert.Single(_server.Sessions).ConversationItemCount);
+        Assert.Equal(0, Assert.Single(server.Sessions).ConversationItemCount);
     }
 
     [Fact(Timeout = 30000)]

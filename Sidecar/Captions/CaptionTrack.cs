@@ -214,10 +214,6 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
     }
 
     /// <summary>
-    /// Publishes the completed turns still held back by a pending predecessor (a pending turn's text never became
-    /// final, so it is dropped) and stops the timer. Later calls are ignored.
-    /// </summary>
-    /// <summary>
     /// A moderator cleared the captions: the screen empties now (speech still being recognised shows again as it
     /// grows). Transcripts are not touched.
     /// </summary>
@@ -262,6 +258,10 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
         }
     }
 
+    /// <summary>
+    /// Publishes the completed turns still held back by a pending predecessor (a pending turn's text never became
+    /// final, so it is dropped) and stops the timer. Later calls are ignored.
+    /// </summary>
     public void Dispose()
     {
         lock (_gate)

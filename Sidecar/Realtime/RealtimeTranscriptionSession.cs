@@ -364,7 +364,7 @@ internal sealed partial class RealtimeTranscriptionSession
                 OnCommitted(e);
                 break;
             case "input_audio_buffer.cleared":
-                CompleteBufferAck(Str(e, "event_id"), fromClearedEvent: true);
+                AcknowledgeFinalClear();
                 break;
             case "conversation.item.input_audio_transcription.delta":
                 if (Str(e, "item_id") is { } deltaItem && Str(e, "delta") is { Length: > 0 } delta)
@@ -549,21 +549,16 @@ internal sealed partial class RealtimeTranscriptionSession
         }
         else if (clientEventId is not null && clientEventId == ackId)
         {
-            CompleteBufferAck(clientEventId, fromClearedEvent: false);
+            AcknowledgeFinalClear();
         }
     }
 
-    /// <summary>The final clear was answered: by <c>input_audio_buffer.cleared</c>, or by an error about it.</summary>
-    private void CompleteBufferAck(string? eventId, bool fromClearedEvent)
+    /// <summary>The final clear was answered: by <c>input_audio_buffer.cleared</c>, or by an error naming it.</summary>
+    private void AcknowledgeFinalClear()
     {
         TaskCompletionSource? ack;
         lock (_gate)
         {
-            if (!fromClearedEvent && eventId != _bufferAckEventId)
-            {
-                return;
-            }
-
             ack = _bufferAck;
             _bufferAck = null;
         }

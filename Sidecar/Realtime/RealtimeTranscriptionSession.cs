@@ -462,14 +462,13 @@ internal sealed partial class RealtimeTranscriptionSession
         }
 
         _captions.TextCompleted(item, Str(e, "transcript") ?? string.Empty);
-        long input = 0, output = 0;
+        var used = TokenUsage.None;
         if (e.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
         {
-            input = Num(usage, "input_tokens");
-            output = Num(usage, "output_tokens");
+            used = new TokenUsage { AudioInputTokens = Num(usage, "input_tokens"), TextOutputTokens = Num(usage, "output_tokens") };
         }
 
-        _track.UpdateStatus(s => s with { TurnsCompleted = s.TurnsCompleted + 1, InputTokens = s.InputTokens + input, OutputTokens = s.OutputTokens + output });
+        _track.UpdateStatus(s => s with { TurnsCompleted = s.TurnsCompleted + 1, Usage = s.Usage.Add(used) });
         Finished(item);
     }
 

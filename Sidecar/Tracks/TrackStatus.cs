@@ -28,5 +28,9 @@ public sealed record TrackStatus(
     long ChunksDropped = 0,
     long TurnsCompleted = 0,
     IReadOnlyList<RateLimitStatus>? RateLimits = null,
-    long InputTokens = 0,
-    long OutputTokens = 0);
+    TokenUsage? Usage = null,
+    string? Model = null)
+{
+    /// <summary>What the track has been billed for so far (never null).</summary>
+    public TokenUsage Usage { get; init; } = Usage ?? TokenUsage.None;
+}

@@ -3,8 +3,10 @@ namespace CaptionSidecar.Overlay;
 /// <summary>A language the host can caption, and whether it is on.</summary>
 /// <param name="Code">Language code, as used in <c>PUT /api/languages/{code}</c> and <c>?lang=</c>.</param>
 /// <param name="Name">Display name (for example <c>English</c>).</param>
-/// <param name="Enabled">True when captions in this language are produced.</param>
-public sealed record LanguageState(string Code, string Name, bool Enabled);
+/// <param name="Enabled">True when captions in this language are wanted on.</param>
+/// <param name="Source">True for the spoken (source) language; false for a translation target.</param>
+/// <param name="Running">True while the language's track runs (it may lag <paramref name="Enabled"/> while it starts or stops).</param>
+public sealed record LanguageState(string Code, string Name, bool Enabled, bool Source = false, bool Running = false);
 
 /// <summary>The state of one caption track (one language) and its Realtime session.</summary>
 /// <param name="Language">Language code of the track.</param>
@@ -30,6 +32,7 @@ public sealed record RateLimitStatus(string Name, long Remaining, long Limit);
 /// <param name="RecentErrors">Recent errors worth showing to a moderator, newest last, possibly empty.</param>
 /// <param name="AudioRmsDbfs">Recent audio RMS level in dBFS, or null when no audio arrives (or digital silence).</param>
 /// <param name="Speech">True while the local level detector hears speech; null when no audio path runs.</param>
+/// <param name="Costs">The cost meter's reading, or null when the host has none.</param>
 public sealed record ControlStatus(
     string Engine,
     double UptimeSeconds,
@@ -41,7 +44,37 @@ public sealed record ControlStatus(
     IReadOnlyList<RateLimitStatus> RateLimits,
     IReadOnlyList<string> RecentErrors,
     double? AudioRmsDbfs = null,
-    bool? Speech = null);
+    bool? Speech = null,
+    CostStatus? Costs = null);
+
+/// <summary>What the caption engine has cost so far and costs per hour, from the tokens the service reported.</summary>
+/// <param name="Languages">Per caption language (running or run earlier).</param>
+/// <param name="Total">Everything so far.</param>
+/// <param name="PerHour">What the languages running now cost per hour of stream.</param>
+/// <param name="Currency">The currency of the prices.</param>
+/// <param name="PricesAsOf">When the prices were last checked.</param>
+public sealed record CostStatus(IReadOnlyList<LanguageCostStatus> Languages, decimal Total, decimal PerHour, string Currency, string PricesAsOf);
+
+/// <summary>Tokens and cost of one caption language.</summary>
+/// <param name="Language">Language code.</param>
+/// <param name="Model">The model billed, or null.</param>
+/// <param name="AudioInputTokens">Audio input tokens not served from the cache.</param>
+/// <param name="CachedInputTokens">Input tokens (audio and text) served from the cache.</param>
+/// <param name="TextInputTokens">Text input tokens not served from the cache.</param>
+/// <param name="OutputTokens">Output tokens.</param>
+/// <param name="Cost">Cost so far, or null when the model has no price.</param>
+/// <param name="CostPerHour">Cost per hour the language has run, or null (less than a minute, or no price).</param>
+/// <param name="Running">Whether the language runs now.</param>
+public sealed record LanguageCostStatus(
+    string Language,
+    string? Model,
+    long AudioInputTokens,
+    long CachedInputTokens,
+    long TextInputTokens,
+    long OutputTokens,
+    decimal? Cost,
+    decimal? CostPerHour,
+    bool Running);
 
 /// <summary>Body of <c>PUT /api/languages/{code}</c>.</summary>
 /// <param name="Enabled">True to turn the language on, false to turn it off; required.</param>

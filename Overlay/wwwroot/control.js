@@ -53,6 +53,8 @@
         ul.appendChild(li);
       }
       if (!box.disabled) { box.checked = language.enabled; }
+      // Wanted on but not running (starting, or its track stopped by itself), or the other way round.
+      box.parentNode.setAttribute('data-pending', language.enabled !== language.running ? 'true' : 'false');
     });
   }
 
@@ -104,6 +106,11 @@
     dot.title = speech === true ? 'speech' : (speech === false ? 'no speech' : 'no audio');
   }
 
+  function money(amount, currency) {
+    var digits = amount !== 0 && Math.abs(amount) < 0.1 ? 4 : 2;
+    return (currency === 'USD' ? '$' + amount.toFixed(digits) : amount.toFixed(digits) + ' ' + currency);
+  }
+
   function renderStatus(status) {
     text('status-engine', status.engine);
     text('status-uptime', uptime(status.uptimeSeconds));
@@ -116,8 +123,22 @@
     text('status-rates', status.rateLimits.length === 0 ? '–' : status.rateLimits.map(function (r) {
       return r.name + ' ' + r.remaining + '/' + r.limit;
     }).join(', '));
+    var costs = status.costs;
+    var costOf = {};
+    if (costs) {
+      costs.languages.forEach(function (c) { costOf[c.language] = c; });
+      text('status-cost', money(costs.total, costs.currency) + ' so far' +
+        (costs.perHour > 0 ? ', about ' + money(costs.perHour, costs.currency) + '/h' : '') +
+        ' (prices of ' + costs.pricesAsOf + ')');
+    } else {
+      text('status-cost', '–');
+    }
     fillList('tracks', status.tracks.map(function (t) {
-      return t.language + ': ' + t.sessionState + (t.lastError ? ' (' + t.lastError + ')' : '');
+      var c = costOf[t.language];
+      var cost = c && c.cost !== null && c.cost !== undefined
+        ? ' · ' + money(c.cost, costs.currency) + (c.costPerHour !== null && c.costPerHour !== undefined ? ' (' + money(c.costPerHour, costs.currency) + '/h)' : '')
+        : '';
+      return t.language + ': ' + t.sessionState + cost + (t.lastError ? ' (' + t.lastError + ')' : '');
     }));
     fillList('errors', status.recentErrors);
     document.body.setAttribute('data-status-loaded', 'true');

@@ -1,9 +1,10 @@
+using CaptionSidecar.Costs;
 using CaptionSidecar.Hosting;
+using CaptionSidecar.Languages;
 using CaptionSidecar.ObsBridge;
 using CaptionSidecar.Outputs;
 using CaptionSidecar.Overlay;
 using CaptionSidecar.Pipeline;
-using CaptionSidecar.Tracks;
 
 namespace CaptionSidecar.Control;
 
@@ -13,6 +14,8 @@ namespace CaptionSidecar.Control;
 /// </summary>
 internal sealed class ControlSurface(
     CaptionPipelineService pipeline,
+    LanguageSwitchboard switchboard,
+    CostMeter costs,
     EngineChoice engine,
     OverlayCaptionSink overlay,
     TimeProvider time,
@@ -22,7 +25,8 @@ internal sealed class ControlSurface(
 
     public ControlStatus GetStatus()
     {
-        var tracks = pipeline.TrackStatuses;
+        var runs = pipeline.TrackRuns;
+        var tracks = runs.Select(r => r.Status).ToList();
         var audio = pipeline.AudioStats;
         var obs = services.GetService<ObsClient>()?.Status;
         return new ControlStatus(
@@ -37,17 +41,36 @@ internal sealed class ControlSurface(
             [.. tracks.Where(t => t.LastError is not null).Select(t => $"{t.Language}: {t.LastError}")
                 .Append(obs?.LastError is { } obsError ? $"OBS: {obsError}" : null).OfType<string>()],
             Dbfs(audio?.RmsDbfs),
-            audio?.Speech);
+            audio?.Speech,
+            Costs(costs.Read(runs)));
     }
+
+    private static CostStatus Costs(CostReading reading) => new(
+        [.. reading.Languages.Select(l => new LanguageCostStatus(
+            l.Language,
+            l.Model,
+            l.Usage.AudioInputTokens,
+            l.Usage.CachedAudioInputTokens + l.Usage.CachedTextInputTokens,
+            l.Usage.TextInputTokens,
+            l.Usage.TextOutputTokens,
+            Round(l.Cost),
+            Round(l.CostPerHour),
+            l.Running))],
+        Math.Round(reading.Total, 4),
+        Math.Round(reading.PerHour, 4),
+        reading.Currency,
+        reading.PricesAsOf);
+
+    private static decimal? Round(decimal? amount) => amount is { } a ? Math.Round(a, 4) : null;
 
     /// <summary>A level for JSON: silence (negative infinity) and NaN have no JSON number, so they become null.</summary>
     internal static double? Dbfs(double? level) => level is { } l && double.IsFinite(l) ? Math.Round(l, 1) : null;
 
     public IReadOnlyList<LanguageState> GetLanguages() =>
-        [.. pipeline.Languages.Select(l => new LanguageState(l.Language.Code, Name(l.Language), l.Running))];
+        [.. switchboard.Languages.Select(l => new LanguageState(l.Language.Code, l.Name, l.Enabled, l.Language.IsSource, pipeline.IsRunning(l.Language.Code)))];
 
-    public Task<bool> SetLanguageEnabledAsync(string code, bool enabled, CancellationToken cancellationToken) =>
-        pipeline.SetLanguageEnabledAsync(code, enabled, cancellationToken);
+    public async Task<bool> SetLanguageEnabledAsync(string code, bool enabled, CancellationToken cancellationToken) =>
+        await switchboard.SetEnabledAsync(code, enabled, cancellationToken) == LanguageChange.Applied;
 
     public Task ClearCaptionsAsync(CancellationToken cancellationToken)
     {
@@ -60,6 +83,4 @@ internal sealed class ControlSurface(
         pipeline.ShowTestLine();
         return Task.CompletedTask;
     }
-
-    private static string Name(CaptionLanguage language) => language.IsSource ? $"{language.Code} (spoken)" : language.Code;
 }

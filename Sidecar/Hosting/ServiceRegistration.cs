@@ -1,5 +1,7 @@
 using CaptionSidecar.Audio;
 using CaptionSidecar.Captions;
+using CaptionSidecar.Costs;
+using CaptionSidecar.Languages;
 using CaptionSidecar.ObsBridge;
 using CaptionSidecar.Outputs;
 using CaptionSidecar.Realtime;
@@ -19,7 +21,10 @@ public static class ServiceRegistration
         services.AddOptions<AudioOptions>().Bind(configuration.GetSection(AudioOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<CaptionOptions>().Bind(configuration.GetSection(CaptionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RealtimeOptions>().Bind(configuration.GetSection(RealtimeOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<LanguageOptions>().Bind(configuration.GetSection(LanguageOptions.Section)).ValidateOnStart();
+        services.AddOptions<PricingOptions>().Bind(configuration.GetSection(PricingOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<SidecarOptions>, SidecarOptionsValidator>();
+        services.AddSingleton<IValidateOptions<LanguageOptions>, LanguageOptionsValidator>();
         services.AddSingleton<IValidateOptions<AudioOptions>, AudioOptionsValidator>();
         services.AddSingleton<IValidateOptions<RealtimeOptions>, RealtimeOptionsValidator>();
         return services;
@@ -79,9 +84,11 @@ public static class ServiceRegistration
         return services;
     }
 
-    /// <summary>The engines (Realtime, test pattern) and the choice between them.</summary>
+    /// <summary>The engines (Realtime, test pattern) and the choice between them, the language switchboard and the cost meter.</summary>
     public static IServiceCollection AddCaptionEngines(this IServiceCollection services)
     {
+        services.AddSingleton<LanguageSwitchboard>();
+        services.AddSingleton<CostMeter>();
         services.AddSingleton<IRealtimeConnector, OpenAiRealtimeConnector>();
         services.AddSingleton<RealtimeTrackFactory>();
         services.AddSingleton<TestPatternTrackFactory>();

@@ -1,7 +1,9 @@
 using System.Threading.Channels;
 using CaptionSidecar.Audio;
 using CaptionSidecar.Captions;
+using CaptionSidecar.Costs;
 using CaptionSidecar.Hosting;
+using CaptionSidecar.Languages;
 using CaptionSidecar.Realtime;
 using CaptionSidecar.Tracks;
 using Microsoft.Extensions.Options;
@@ -10,17 +12,19 @@ namespace CaptionSidecar.Pipeline;
 
 /// <summary>
 /// Runs the caption pipeline: audio source -> resampler and chunker -> one track per caption language -> caption
-/// tracks -> the dispatcher's outputs. It owns the running tracks; control surfaces change which languages run
-/// through it, never by reaching into a track.
+/// tracks -> the dispatcher's outputs. It owns the running tracks; which languages run is the
+/// <see cref="LanguageSwitchboard"/>'s decision, which it carries out as the switchboard's <see cref="ILanguageRunner"/>.
 /// </summary>
-internal sealed partial class CaptionPipelineService : BackgroundService
+internal sealed partial class CaptionPipelineService : BackgroundService, ILanguageRunner
 {
+    /// <summary>How long a stopped language's outputs may take to close (clear OBS and overlay, close files).</summary>
+    private static readonly TimeSpan CloseOutputsTimeout = TimeSpan.FromSeconds(10);
+
     private readonly ILanguageTrackFactory _engine;
     private readonly EngineChoice _engineChoice;
     private readonly IAudioSourceFactory _audioSources;
     private readonly AudioOptions _audioOptions;
     private readonly CaptionOptions _captionOptions;
-    private readonly RealtimeOptions _realtimeOptions;
     private readonly SidecarOptions _sidecarOptions;
     private readonly ICaptionPublisher _publisher;
     private readonly CaptionDispatcher _dispatcher;
@@ -31,10 +35,12 @@ internal sealed partial class CaptionPipelineService : BackgroundService
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly List<RunningTrack> _tracks = [];
-    private readonly SemaphoreSlim _toggle = new(1, 1);
+    private readonly LanguageSwitchboard _switchboard;
+    private readonly CostMeter _costs;
     private AudioPipeline? _audio;
     private AudioFanOut? _fanOut;
     private CancellationToken? _stopping;
+    private bool _inputEnded;
 
     public CaptionPipelineService(
         ILanguageTrackFactory engine,
@@ -42,8 +48,9 @@ internal sealed partial class CaptionPipelineService : BackgroundService
         IAudioSourceFactory audioSources,
         IOptions<AudioOptions> audioOptions,
         IOptions<CaptionOptions> captionOptions,
-        IOptions<RealtimeOptions> realtimeOptions,
         IOptions<SidecarOptions> sidecarOptions,
+        LanguageSwitchboard switchboard,
+        CostMeter costs,
         ICaptionPublisher publisher,
         CaptionDispatcher dispatcher,
         IHostApplicationLifetime lifetime,
@@ -56,7 +63,8 @@ internal sealed partial class CaptionPipelineService : BackgroundService
         _audioSources = audioSources;
         _audioOptions = audioOptions.Value;
         _captionOptions = captionOptions.Value;
-        _realtimeOptions = realtimeOptions.Value;
+        _switchboard = switchboard;
+        _costs = costs;
         _sidecarOptions = sidecarOptions.Value;
         _publisher = publisher;
         _dispatcher = dispatcher;
@@ -79,23 +87,21 @@ internal sealed partial class CaptionPipelineService : BackgroundService
         }
     }
 
-    /// <summary>Audio statistics, or null when the engine takes no audio.</summary>
-    public AudioPipelineStats? AudioStats => _audio?.Stats;
-
-    /// <summary>The caption languages the pipeline knows (today the source language) and whether each runs.</summary>
-    public IReadOnlyList<(CaptionLanguage Language, bool Running)> Languages
+    /// <summary>The running tracks' status snapshots with how long each has run, for the cost meter.</summary>
+    public IReadOnlyList<TrackRun> TrackRuns
     {
         get
         {
+            var now = _time.GetUtcNow();
             lock (_gate)
             {
-                var running = _tracks.Select(t => t.Track.Language.Code).ToHashSet(StringComparer.Ordinal);
-                return [(SourceLanguage, running.Contains(SourceLanguage.Code))];
+                return [.. _tracks.Select(t => new TrackRun(t.Track.Status, now - t.StartedAt))];
             }
         }
     }
 
-    private CaptionLanguage SourceLanguage => new(_realtimeOptions.Language, IsSource: true);
+    /// <summary>Audio statistics, or null when the engine takes no audio.</summary>
+    public AudioPipelineStats? AudioStats => _audio?.Stats;
 
     /// <summary>Clears the captions of every running language on every output (transcripts are not touched).</summary>
     public void ClearCaptions()
@@ -115,51 +121,59 @@ internal sealed partial class CaptionPipelineService : BackgroundService
         }
     }
 
-    /// <summary>
-    /// Starts or stops the track of <paramref name="code"/>: stopping closes its session and its outputs (OBS and
-    /// overlay cleared, transcript files closed); starting opens them again. False when the language is unknown.
-    /// </summary>
-    public async Task<bool> SetLanguageEnabledAsync(string code, bool enabled, CancellationToken cancellationToken)
+    /// <inheritdoc/>
+    public bool TryStart(CaptionLanguage language)
     {
-        if (!string.Equals(code, SourceLanguage.Code, StringComparison.Ordinal))
+        ArgumentNullException.ThrowIfNull(language);
+        lock (_gate)
         {
-            return false;
-        }
-
-        await _toggle.WaitAsync(cancellationToken);
-        try
-        {
-            RunningTrack? running;
-            lock (_gate)
+            if (_inputEnded || _stopping is not { IsCancellationRequested: false } stopping)
             {
-                running = _tracks.Find(t => t.Track.Language.Code == code);
+                return false;
             }
 
-            if (enabled && running is null && _stopping is { IsCancellationRequested: false } stopping)
+            if (_tracks.Exists(t => t.Track.Language.Code == language.Code))
             {
-                StartTrack(SourceLanguage, _fanOut, stopping);
-                LogLanguageToggled(code, "on");
-            }
-            else if (!enabled && running is not null)
-            {
-                try
-                {
-                    await running.Stop.CancelAsync();
-                }
-                catch (ObjectDisposedException)
-                {
-                    // It ended by itself meanwhile.
-                }
-
-                await running.Completion.WaitAsync(cancellationToken);
-                LogLanguageToggled(code, "off");
+                return true;
             }
 
+            StartTrack(language, _fanOut, stopping);
             return true;
         }
-        finally
+    }
+
+    /// <inheritdoc/>
+    public async Task StopAsync(string code, CancellationToken cancellationToken)
+    {
+        RunningTrack? running;
+        lock (_gate)
         {
-            _toggle.Release();
+            running = _tracks.Find(t => t.Track.Language.Code == code);
+        }
+
+        if (running is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await running.Stop.CancelAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            // It ended by itself meanwhile.
+        }
+
+        await running.Completion.WaitAsync(cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public bool IsRunning(string code)
+    {
+        lock (_gate)
+        {
+            return _tracks.Exists(t => t.Track.Language.Code == code);
         }
     }
 
@@ -191,7 +205,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService
         }
 
         // The tracks subscribe before audio flows: a file is never read ahead of the track that must hear it.
-        StartTrack(SourceLanguage, _fanOut, stoppingToken);
+        _switchboard.Attach(this);
         if (_audio is not null && _fanOut is not null && source is not null)
         {
             // Runs until the input ends (file, stdin) or the sidecar stops; tracks come and go meanwhile.
@@ -203,6 +217,11 @@ internal sealed partial class CaptionPipelineService : BackgroundService
         }
 
         // The input ended: every track finishes its pending turns (their queues are complete), then we are done.
+        lock (_gate)
+        {
+            _inputEnded = true;
+        }
+
         await Task.WhenAll(Running().Select(t => t.Completion));
         if (stoppingToken.IsCancellationRequested)
         {
@@ -240,7 +259,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService
         var captions = new CaptionTrack(language, _captionOptions, _publisher, _time);
         var track = _engine.Create(language);
         var audio = fanOut?.Subscribe(language.Code) ?? Channel.CreateUnbounded<AudioChunk>().Reader;
-        var running = new RunningTrack(track, captions, CancellationTokenSource.CreateLinkedTokenSource(stoppingToken));
+        var running = new RunningTrack(track, captions, CancellationTokenSource.CreateLinkedTokenSource(stoppingToken), _time.GetUtcNow());
         lock (_gate)
         {
             _tracks.Add(running);
@@ -280,11 +299,13 @@ internal sealed partial class CaptionPipelineService : BackgroundService
                 _tracks.Remove(running);
             }
 
+            _costs.TrackEnded(running.Track.Status, _time.GetUtcNow() - running.StartedAt);
             running.Captions.Dispose();
             running.Stop.Dispose();
             try
             {
-                await _dispatcher.CloseLanguageAsync(language.Code, CancellationToken.None);
+                // An output that hangs (OBS not answering) must not hold up turning the language on again.
+                await _dispatcher.CloseLanguageAsync(language.Code, CancellationToken.None).WaitAsync(CloseOutputsTimeout, _time);
             }
             catch (Exception ex)
             {
@@ -332,8 +353,10 @@ internal sealed partial class CaptionPipelineService : BackgroundService
         _lifetime.StopApplication();
     }
 
-    private sealed class RunningTrack(ILanguageTrack track, CaptionTrack captions, CancellationTokenSource stop)
+    private sealed class RunningTrack(ILanguageTrack track, CaptionTrack captions, CancellationTokenSource stop, DateTimeOffset startedAt)
     {
+        public DateTimeOffset StartedAt { get; } = startedAt;
+
         public ILanguageTrack Track { get; } = track;
 
         public CaptionTrack Captions { get; } = captions;
@@ -352,9 +375,6 @@ internal sealed partial class CaptionPipelineService : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The input ended and every caption language is finished")]
     private partial void LogInputEnded();
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Caption language {Language} turned {State}")]
-    private partial void LogLanguageToggled(string language, string state);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Caption track {Language} finished")]
     private partial void LogTrackEnded(string language);

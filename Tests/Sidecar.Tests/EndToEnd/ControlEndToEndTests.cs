@@ -79,6 +79,104 @@ public sealed partial class ControlEndToEndTests : IAsyncLifetime
         Assert.DoesNotContain(token, sidecar.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 180000)]
+    public async Task Run_TestPatternWithLanguages_EveryEnabledLanguageCaptionsTogglesApplyLiveAndTheChoiceSurvivesARestart()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var data = Path.Combine(_dir, "data");
+        var transcripts = Path.Combine(_dir, "transcripts");
+        string[] common = ["--engine", "test-pattern", "--no-obs", "--http-port", "0", "--data-dir", data, "--transcript-dir", transcripts];
+        await using (var sidecar = SidecarProcess.Start([.. common, "--languages", "es,fr"]))
+        {
+            var (http, token) = await ConnectAsync(sidecar);
+            using (http)
+            {
+                // Source and both targets caption at once, each in its own language (final text, so transcripts get it too).
+                using var es = await FeedAsync(http, "es", ct);
+                using var fr = await FeedAsync(http, "fr", ct);
+                await ReceiveUntilAsync(es, m => HasFinalText(m, "es"), ct);
+                await ReceiveUntilAsync(fr, m => HasFinalText(m, "fr"), ct);
+                Assert.Equal(["en", "es", "fr"], Codes(await http.GetStringAsync("/api/languages", ct), enabledOnly: true));
+
+                // Off: its track stops and its overlay captions are cleared; on: a new language starts without a restart.
+                Assert.Equal(HttpStatusCode.OK, (await ToggleAsync(http, token, "fr", false, ct)).StatusCode);
+                await ReceiveUntilAsync(fr, m => m.Contains("\"cleared\":true", StringComparison.Ordinal), ct);
+                Assert.Equal(HttpStatusCode.OK, (await ToggleAsync(http, token, "de", true, ct)).StatusCode);
+                using var de = await FeedAsync(http, "de", ct);
+                await ReceiveUntilAsync(de, m => HasFinalText(m, "de"), ct);
+                Assert.Equal(HttpStatusCode.NotFound, (await ToggleAsync(http, token, "xx", true, ct)).StatusCode);
+
+                using var status = JsonDocument.Parse(await http.GetStringAsync("/api/status", ct));
+                var running = status.RootElement.GetProperty("tracks").EnumerateArray().Select(t => t.GetProperty("language").GetString()).Order().ToList();
+                Assert.Equal(["de", "en", "es"], running);
+                var costs = status.RootElement.GetProperty("costs");
+                Assert.Equal("USD", costs.GetProperty("currency").GetString());
+                Assert.Equal(0m, costs.GetProperty("total").GetDecimal()); // the test pattern costs nothing
+            }
+
+            sidecar.Interrupt();
+            Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), ct));
+        }
+
+        // Each language had its own transcript.
+        foreach (var code in new[] { "en", "es", "fr", "de" })
+        {
+            Assert.Contains(Directory.GetFiles(transcripts), f => Path.GetFileName(f).EndsWith($"-{code}.srt", StringComparison.Ordinal));
+        }
+
+        // Without --languages the moderators' last choice comes back.
+        await using (var again = SidecarProcess.Start(common))
+        {
+            var (http, _) = await ConnectAsync(again);
+            using (http)
+            {
+                Assert.Equal(["en", "es", "de"], Codes(await http.GetStringAsync("/api/languages", ct), enabledOnly: true));
+            }
+
+            again.Interrupt();
+            Assert.Equal(0, await again.WaitForExitAsync(TimeSpan.FromSeconds(30), ct));
+        }
+    }
+
+    /// <summary>An update of <paramref name="language"/> showing final text (the test pattern's lines are in that language; English ones would show "This", "No speech").</summary>
+    private static bool HasFinalText(string message, string language) =>
+        message.Contains($"\"language\":\"{language}\"", StringComparison.Ordinal) && FinalText().IsMatch(message)
+        && !message.Contains("\"final\":\"[TEST] This", StringComparison.Ordinal);
+
+    private static async Task<(HttpClient Http, string Token)> ConnectAsync(SidecarProcess sidecar)
+    {
+        await sidecar.WaitForStderrAsync("Control page", 1, TimeSpan.FromSeconds(30));
+        var control = ControlUrl().Match(sidecar.Stderr);
+        Assert.True(control.Success, sidecar.Stderr);
+        var port = int.Parse(control.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
+        return (new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") }, control.Groups["token"].Value);
+    }
+
+    private static async Task<ClientWebSocket> FeedAsync(HttpClient http, string language, CancellationToken ct)
+    {
+        var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{http.BaseAddress!.Port}/ws/captions?lang={language}"), ct);
+        return socket;
+    }
+
+    private static async Task<HttpResponseMessage> ToggleAsync(HttpClient http, string token, string code, bool enabled, CancellationToken ct)
+    {
+        using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/languages/{code}")
+        {
+            Content = new StringContent(enabled ? "{\"enabled\":true}" : "{\"enabled\":false}", Encoding.UTF8, "application/json"),
+        };
+        put.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return await http.SendAsync(put, ct);
+    }
+
+    private static List<string> Codes(string languagesJson, bool enabledOnly)
+    {
+        using var languages = JsonDocument.Parse(languagesJson);
+        return [.. languages.RootElement.EnumerateArray()
+            .Where(l => !enabledOnly || l.GetProperty("enabled").GetBoolean())
+            .Select(l => l.GetProperty("code").GetString()!)];
+    }
+
     private static async Task<string> ReceiveUntilAsync(ClientWebSocket socket, Func<string, bool> match, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -102,6 +200,9 @@ public sealed partial class ControlEndToEndTests : IAsyncLifetime
             }
         }
     }
+
+    [GeneratedRegex("\"final\":\"[^\"]")]
+    private static partial Regex FinalText();
 
     [GeneratedRegex(@"http://localhost:(?<port>\d+)/control\?token=(?<token>[A-Za-z0-9_-]+)")]
     private static partial Regex ControlUrl();

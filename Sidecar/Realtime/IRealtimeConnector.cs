@@ -5,6 +5,9 @@ public enum RealtimeSessionKind
 {
     /// <summary><c>?intent=transcription</c>: speech to text in the spoken language.</summary>
     Transcription,
+
+    /// <summary><c>?model=&lt;TranslateModel&gt;</c>: a conversation session whose answers are translations.</summary>
+    Translation,
 }
 
 /// <summary>

@@ -10,7 +10,7 @@ namespace CaptionSidecar.Realtime;
 
 /// <summary>
 /// Opens sessions with the official <c>OpenAI</c> package's <see cref="RealtimeClient"/>: it builds the URL
-/// (<c>wss://…/v1/realtime?intent=transcription</c>), the bearer header and the WebSocket. We send and read the JSON
+/// (<c>wss://…/v1/realtime?intent=transcription</c>, or <c>?model=…</c> for a conversation session), the bearer header and the WebSocket. We send and read the JSON
 /// events ourselves so beta event names and malformed messages are handled by our own parser.
 /// </summary>
 internal sealed partial class OpenAiRealtimeConnector : IRealtimeConnector
@@ -62,6 +62,7 @@ internal sealed partial class OpenAiRealtimeConnector : IRealtimeConnector
             var session = kind switch
             {
                 RealtimeSessionKind.Transcription => await _client.StartTranscriptionSessionAsync(sessionOptions, timeout.Token),
+                RealtimeSessionKind.Translation => await _client.StartConversationSessionAsync(_options.TranslateModel, sessionOptions, timeout.Token),
                 _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown session kind."),
             };
             return new Connection(session);

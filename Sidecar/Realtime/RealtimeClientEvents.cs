@@ -22,21 +22,7 @@ internal sealed class RealtimeClientEvents(string idPrefix)
             w.WriteString("type", "transcription");
             w.WriteStartObject("audio");
             w.WriteStartObject("input");
-            w.WriteStartObject("format");
-            w.WriteString("type", "audio/pcm");
-            w.WriteNumber("rate", Audio.AudioChunk.SampleRate);
-            w.WriteEndObject();
-            if (options.NoiseReduction == "none")
-            {
-                w.WriteNull("noise_reduction");
-            }
-            else
-            {
-                w.WriteStartObject("noise_reduction");
-                w.WriteString("type", options.NoiseReduction);
-                w.WriteEndObject();
-            }
-
+            WriteInputAudio(w, options);
             w.WriteStartObject("transcription");
             w.WriteString("model", options.TranscribeModel);
             w.WriteString("language", options.Language.Split('-')[0]);
@@ -46,12 +32,55 @@ internal sealed class RealtimeClientEvents(string idPrefix)
             }
 
             w.WriteEndObject();
-            WriteTurnDetection(w, options);
+            WriteTurnDetection(w, options, conversation: false);
             w.WriteEndObject(); // input
             w.WriteEndObject(); // audio
             w.WriteEndObject(); // session
         });
     }
+
+    /// <summary>
+    /// The <c>session.update</c> of a translation (conversation) session: text output only, bounded answers, no input
+    /// transcription (the source track does that), and turn detection that neither creates responses (the session
+    /// asks for one per turn, one at a time) nor interrupts a translation still streaming.
+    /// </summary>
+    public (BinaryData Message, string EventId) TranslationSessionUpdate(RealtimeOptions options, string instructions)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Write("session.update", w =>
+        {
+            w.WriteStartObject("session");
+            w.WriteString("type", "realtime");
+            w.WriteStartArray("output_modalities");
+            w.WriteStringValue("text");
+            w.WriteEndArray();
+            w.WriteString("instructions", instructions);
+            w.WriteNumber("max_output_tokens", options.MaxOutputTokens);
+            w.WriteStartObject("audio");
+            w.WriteStartObject("input");
+            WriteInputAudio(w, options);
+            WriteTurnDetection(w, options, conversation: true);
+            w.WriteEndObject(); // input
+            w.WriteEndObject(); // audio
+            w.WriteEndObject(); // session
+        });
+    }
+
+    /// <summary>
+    /// <c>response.create</c> in the default conversation for the turn <paramref name="turnItemId"/>; the turn's id
+    /// travels in <c>metadata</c> (echoed on <c>response.created</c>/<c>response.done</c>) so the answer maps back to it.
+    /// </summary>
+    public (BinaryData Message, string EventId) ResponseCreate(string turnItemId) => Write("response.create", w =>
+    {
+        w.WriteStartObject("response");
+        w.WriteStartObject("metadata");
+        w.WriteString("turn", turnItemId);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    });
+
+    /// <summary><c>conversation.item.delete</c>: removes an item from the conversation the model sees.</summary>
+    public (BinaryData Message, string EventId) DeleteItem(string itemId) => Write("conversation.item.delete", w => w.WriteString("item_id", itemId));
 
     /// <summary><c>input_audio_buffer.append</c> with the PCM16 bytes as base64.</summary>
     public (BinaryData Message, string EventId) Append(ReadOnlySpan<byte> pcm16)
@@ -77,7 +106,26 @@ internal sealed class RealtimeClientEvents(string idPrefix)
     /// <summary><c>input_audio_buffer.clear</c>: drops uncommitted audio; the server answers <c>input_audio_buffer.cleared</c>.</summary>
     public (BinaryData Message, string EventId) Clear() => Write("input_audio_buffer.clear", static _ => { });
 
-    private static void WriteTurnDetection(Utf8JsonWriter w, RealtimeOptions options)
+    private static void WriteInputAudio(Utf8JsonWriter w, RealtimeOptions options)
+    {
+        w.WriteStartObject("format");
+        w.WriteString("type", "audio/pcm");
+        w.WriteNumber("rate", Audio.AudioChunk.SampleRate);
+        w.WriteEndObject();
+        if (options.NoiseReduction == "none")
+        {
+            w.WriteNull("noise_reduction");
+        }
+        else
+        {
+            w.WriteStartObject("noise_reduction");
+            w.WriteString("type", options.NoiseReduction);
+            w.WriteEndObject();
+        }
+    }
+
+    /// <summary>Turn detection; a conversation session also gets <c>create_response</c> and <c>interrupt_response</c> off.</summary>
+    private static void WriteTurnDetection(Utf8JsonWriter w, RealtimeOptions options, bool conversation)
     {
         switch (options.TurnDetection)
         {
@@ -90,14 +138,25 @@ internal sealed class RealtimeClientEvents(string idPrefix)
                 w.WriteNumber("threshold", options.VadThreshold);
                 w.WriteNumber("prefix_padding_ms", 300);
                 w.WriteNumber("silence_duration_ms", options.SilenceDurationMs);
+                WriteResponseSettings(w, conversation);
                 w.WriteEndObject();
                 break;
             default:
                 w.WriteStartObject("turn_detection");
                 w.WriteString("type", "semantic_vad");
                 w.WriteString("eagerness", options.Eagerness);
+                WriteResponseSettings(w, conversation);
                 w.WriteEndObject();
                 break;
+        }
+    }
+
+    private static void WriteResponseSettings(Utf8JsonWriter w, bool conversation)
+    {
+        if (conversation)
+        {
+            w.WriteBoolean("create_response", false);
+            w.WriteBoolean("interrupt_response", false);
         }
     }
 

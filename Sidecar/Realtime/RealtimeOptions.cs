@@ -31,11 +31,29 @@ public sealed class RealtimeOptions
     [Required]
     public string TranscribeModel { get; set; } = "gpt-4o-transcribe";
 
+    /// <summary>
+    /// Realtime conversation model for translation targets (the <c>?model=</c> of their sessions; on Azure, the
+    /// deployment name). Default <c>gpt-realtime</c>.
+    /// </summary>
+    [Required]
+    public string TranslateModel { get; set; } = "gpt-realtime";
+
+    /// <summary>Most output tokens one translation (one turn) may use; bounds the cost of a runaway answer. Default 256.</summary>
+    [Range(1, 4096)]
+    public int MaxOutputTokens { get; set; } = 256;
+
+    /// <summary>
+    /// Most items a translation session's conversation keeps as context (a turn is two: the speech and its
+    /// translation); older items are deleted so the cost per turn stays flat. Default 6 (the last three turns).
+    /// </summary>
+    [Range(2, 200)]
+    public int MaxConversationItems { get; set; } = 6;
+
     /// <summary>Source language hint (ISO 639-1), also the source caption language code. Default <c>en</c>.</summary>
     [Required, RegularExpression("^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", ErrorMessage = "Language must be an ISO 639-1 code such as 'en' or 'pt-BR'.")]
     public string Language { get; set; } = "en";
 
-    /// <summary>Vocabulary hint for transcription (names, game terms). At most 1024 characters.</summary>
+    /// <summary>Vocabulary hint for transcription (names, game terms); translation tracks keep these terms as they are. At most 1024 characters.</summary>
     [MaxLength(1024)]
     public string? Prompt { get; set; }
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace CaptionSidecar.Realtime;
 
-/// <summary>Makes the Realtime tracks: a transcription track for the source language.</summary>
+/// <summary>Makes the Realtime tracks: a transcription track for the source language, a translation track for each target.</summary>
 internal sealed class RealtimeTrackFactory(
     IOptions<RealtimeOptions> options, IRealtimeConnector connector, ILoggerFactory loggers, TimeProvider time) : ILanguageTrackFactory
 {
@@ -14,11 +14,9 @@ internal sealed class RealtimeTrackFactory(
     public ILanguageTrack Create(CaptionLanguage language)
     {
         ArgumentNullException.ThrowIfNull(language);
-        if (!language.IsSource)
-        {
-            throw new NotSupportedException($"Caption language {language.Code} is a translation target; this build captions the source language only.");
-        }
-
-        return new RealtimeTranscriptionTrack(language, options.Value, connector, loggers.CreateLogger("CaptionSidecar.Realtime.Track"), time);
+        var logger = loggers.CreateLogger("CaptionSidecar.Realtime.Track");
+        return language.IsSource
+            ? new RealtimeTranscriptionTrack(language, options.Value, connector, logger, time)
+            : new RealtimeTranslationTrack(language, options.Value, connector, logger, time);
     }
 }

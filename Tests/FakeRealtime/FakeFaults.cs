@@ -47,6 +47,26 @@ public sealed class FakeFaults
     /// <inheritdoc cref="ExpireSessionsAsync()"/>
     public Task ExpireSessionAsync(FakeSession session) => On(session, c => c.ExpireAsync());
 
+    /// <summary>
+    /// Stalls every conversation session whose target language (<see cref="FakeSession.TargetLanguage"/>) is
+    /// <paramref name="language"/>, now and opened later, until <see cref="ResumeLanguage"/>: the session stops
+    /// reading client events, so it commits no turn and answers nothing (a response already streaming still
+    /// finishes), and once the socket buffers fill the client's sends block, as with a server that hangs. The
+    /// connection stays open. Other languages' sessions are unaffected.
+    /// </summary>
+    public void StallLanguage(string language)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(language);
+        _server.Stalls.Stall(language);
+    }
+
+    /// <summary>Ends a <see cref="StallLanguage"/>: the language's sessions read the events waiting for them.</summary>
+    public void ResumeLanguage(string language)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(language);
+        _server.Stalls.Resume(language);
+    }
+
     private Task OnAll(Func<RealtimeConnection, Task> fault) => Task.WhenAll(_server.OpenConnections().Select(fault));
 
     private Task On(FakeSession session, Func<RealtimeConnection, Task> fault)

@@ -15,6 +15,7 @@ public sealed class FakeRealtimeServer : IAsyncDisposable
     private const string InsecureKeyProtocolPrefix = "openai-insecure-api-key.";
 
     private readonly FakeRealtimeOptions _options;
+    private readonly LanguageStalls _stalls = new();
     private readonly WebApplication _app;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _shutdown = new();
@@ -142,6 +143,9 @@ public sealed class FakeRealtimeServer : IAsyncDisposable
         _shutdown.Dispose();
     }
 
+    /// <summary>The server-wide set of stalled target languages (see <see cref="FakeFaults.StallLanguage"/>).</summary>
+    internal LanguageStalls Stalls => _stalls;
+
     internal IReadOnlyList<RealtimeConnection> OpenConnections()
     {
         lock (_gate)
@@ -210,7 +214,7 @@ public sealed class FakeRealtimeServer : IAsyncDisposable
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = subProtocol });
 
         var session = new FakeSession(RealtimeIds.Session(), type, intent, model, context.Request.Headers["OpenAI-Beta"].FirstOrDefault(), NotifyChanged);
-        var connection = new RealtimeConnection(session, socket, context, _options, _logger, _shutdown.Token);
+        var connection = new RealtimeConnection(session, socket, context, _options, _stalls, _logger, _shutdown.Token);
         lock (_gate)
         {
             _sessions.Add(session);

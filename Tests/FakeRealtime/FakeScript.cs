@@ -10,7 +10,8 @@ namespace CaptionSidecar.FakeRealtime;
 /// <para>
 /// A conversation session's target language is read from its instructions (a response's own <c>instructions</c>
 /// win over the session's): the unambiguous form is a marker <c>[lang:xx]</c>; otherwise the first
-/// "into xx" whose code names a column (the sidecar writes "… into de …"); otherwise the first column after the source.
+/// "into Name (xx)" or "into xx" whose code names a column (the sidecar writes "… into German (de)."); otherwise the
+/// first column after the source.
 /// </para>
 /// </summary>
 public sealed class FakeScript

@@ -28,6 +28,7 @@ public sealed class FakeSession
     private long _appendedBytes;
     private int _conversationItemCount;
     private bool _isOpen = true;
+    private string? _targetLanguage;
 
     internal FakeSession(string id, FakeSessionType type, string? intent, string? model, string? betaHeader, Action changed)
     {
@@ -62,6 +63,22 @@ public sealed class FakeSession
             lock (_gate)
             {
                 return _isOpen;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A conversation session's target language: the script column its responses take their lines from, as read
+    /// from the session's instructions at the last <c>session.update</c> (see <see cref="FakeScript"/>); null before
+    /// that, and for transcription sessions.
+    /// </summary>
+    public string? TargetLanguage
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _targetLanguage;
             }
         }
     }
@@ -143,6 +160,8 @@ public sealed class FakeSession
     internal void RecordConversationItemCount(int count) => Update(() => _conversationItemCount = count);
 
     internal void RecordError(string code) => Update(() => _errorsSent.Add(code));
+
+    internal void RecordTargetLanguage(string? language) => Update(() => _targetLanguage = language);
 
     internal void RecordClosed() => Update(() => _isOpen = false);
 

@@ -256,7 +256,7 @@ internal sealed partial class RealtimeConnection
 
     /// <summary>
     /// The language whose script column answers: a <c>[lang:xx]</c> marker in the instructions, else the first
-    /// "into xx" naming a script column, else the script's first target column.
+    /// "into Name (xx)" (what the sidecar writes) or "into xx" naming a script column, else the script's first target column.
     /// </summary>
     private string? TargetLanguage(string instructions)
     {
@@ -264,6 +264,14 @@ internal sealed partial class RealtimeConnection
         if (marker.Success)
         {
             return marker.Groups[1].Value;
+        }
+
+        foreach (Match named in IntoNamedLanguage().Matches(instructions))
+        {
+            if (_options.Script.HasColumn(named.Groups[1].Value))
+            {
+                return named.Groups[1].Value;
+            }
         }
 
         foreach (Match into in IntoLanguage().Matches(instructions))
@@ -279,6 +287,9 @@ internal sealed partial class RealtimeConnection
 
     [GeneratedRegex(@"\[lang:\s*([A-Za-z0-9-]+)\s*\]", RegexOptions.IgnoreCase)]
     private static partial Regex LanguageMarker();
+
+    [GeneratedRegex(@"\binto\s+[^.()\n]{1,40}\(([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\)", RegexOptions.IgnoreCase)]
+    private static partial Regex IntoNamedLanguage();
 
     [GeneratedRegex(@"\binto\s+([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\b", RegexOptions.IgnoreCase)]
     private static partial Regex IntoLanguage();

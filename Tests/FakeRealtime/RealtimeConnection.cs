@@ -32,6 +32,7 @@ internal sealed partial class RealtimeConnection
     private readonly WebSocket _socket;
     private readonly HttpContext _http;
     private readonly FakeRealtimeOptions _options;
+    private readonly LanguageStalls _stalls;
     private readonly ILogger _logger;
     private readonly SessionConfiguration _config;
     private readonly InputAudioBuffer _audio;
@@ -46,8 +47,9 @@ internal sealed partial class RealtimeConnection
     private int _expired;
     private volatile bool _closeSent;
 
-    public RealtimeConnection(FakeSession session, WebSocket socket, HttpContext http, FakeRealtimeOptions options, ILogger logger, CancellationToken shutdown)
+    public RealtimeConnection(FakeSession session, WebSocket socket, HttpContext http, FakeRealtimeOptions options, LanguageStalls stalls, ILogger logger, CancellationToken shutdown)
     {
+        _stalls = stalls;
         Session = session;
         _socket = socket;
         _http = http;
@@ -226,6 +228,8 @@ internal sealed partial class RealtimeConnection
         var message = new ArrayBufferWriter<byte>();
         while (true)
         {
+            // A stalled language's session reads nothing: commits and responses stop, and the client's sends back up.
+            await _stalls.WhenRunningAsync(Session.TargetLanguage, ct);
             message.ResetWrittenCount();
             var tooLarge = false;
             ValueWebSocketReceiveResult result;
@@ -344,6 +348,11 @@ internal sealed partial class RealtimeConnection
         }
 
         _audio.Configure(_config.TurnDetection);
+        if (_config.Type == FakeSessionType.Realtime)
+        {
+            Session.RecordTargetLanguage(TargetLanguage(_config.Instructions));
+        }
+
         var effective = _config.Snapshot();
         Session.RecordConfig(effective);
         _ = Send(beta ? ServerEvents.TranscriptionSessionUpdated(_config.BetaSnapshot()) : ServerEvents.SessionUpdated(effective));

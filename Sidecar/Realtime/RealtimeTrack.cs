@@ -8,11 +8,11 @@ using Polly.Retry;
 namespace CaptionSidecar.Realtime;
 
 /// <summary>
-/// The source-language track: streams the audio into a Realtime transcription session and reports what the server
-/// hears to the caption track. It owns its sessions: when one is lost (network drop, server close, expiry) it opens
-/// the next with jittered backoff and replays the audio that was not yet turned into text, invisibly to callers.
+/// A language track on the Realtime engine: streams the audio into a session of its kind and reports the text of
+/// each turn to the caption track. It owns its sessions: when one is lost (network drop, server close, expiry) it
+/// opens the next with jittered backoff and replays the audio that was not yet turned into text, invisibly to callers.
 /// </summary>
-internal sealed partial class RealtimeTranscriptionTrack : ILanguageTrack
+internal abstract partial class RealtimeTrack : ILanguageTrack
 {
     /// <summary>A session that ends sooner than this after it started counts as a failure for backoff.</summary>
     private static readonly TimeSpan HealthySessionAge = TimeSpan.FromSeconds(10);
@@ -25,14 +25,14 @@ internal sealed partial class RealtimeTranscriptionTrack : ILanguageTrack
     private readonly Lock _statusGate = new();
     private TrackStatus _status;
 
-    public RealtimeTranscriptionTrack(CaptionLanguage language, RealtimeOptions options, IRealtimeConnector connector, ILogger logger, TimeProvider time)
+    protected RealtimeTrack(CaptionLanguage language, RealtimeOptions options, IRealtimeConnector connector, ILogger logger, TimeProvider time, string model)
     {
         Language = language;
         _options = options;
         _connector = connector;
         _logger = logger;
         _time = time;
-        _status = new TrackStatus(language.Code, TrackSessionState.Starting);
+        _status = new TrackStatus(language.Code, TrackSessionState.Starting, Model: model);
         _connectRetry = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
@@ -55,6 +55,12 @@ internal sealed partial class RealtimeTranscriptionTrack : ILanguageTrack
 
     public CaptionLanguage Language { get; }
 
+    /// <summary>The kind of session this track opens.</summary>
+    protected abstract RealtimeSessionKind Kind { get; }
+
+    /// <summary>A session of this track's kind on a new connection.</summary>
+    protected abstract RealtimeSession CreateSession(IRealtimeConnection connection, ICaptionInput captions, AudioReplayBuffer replay, int sessionNumber);
+
     public TrackStatus Status
     {
         get
@@ -75,12 +81,12 @@ internal sealed partial class RealtimeTranscriptionTrack : ILanguageTrack
         {
             UpdateStatus(s => s with { State = sessionNumber == 1 ? TrackSessionState.Connecting : TrackSessionState.Reconnecting });
             var connection = await _connectRetry.ExecuteAsync(
-                async ct => await _connector.ConnectAsync(RealtimeSessionKind.Transcription, ct), cancellationToken);
+                async ct => await _connector.ConnectAsync(Kind, ct), cancellationToken);
             var startedAt = _time.GetUtcNow();
             RealtimeSessionOutcome outcome;
             await using (connection)
             {
-                var session = new RealtimeTranscriptionSession(this, connection, captions, replay, sessionNumber);
+                var session = CreateSession(connection, captions, replay, sessionNumber);
                 outcome = await session.RunAsync(audio, resumeSample, cancellationToken);
                 resumeSample = outcome.ResumeSample;
             }
@@ -122,6 +128,26 @@ internal sealed partial class RealtimeTranscriptionTrack : ILanguageTrack
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: the Realtime session ended ({Reason}); opening a new one and replaying the audio not yet captioned")]
     private partial void LogSessionLost(string language, string reason);
+}
+
+/// <summary>The source-language track: a Realtime transcription session reports what the server hears.</summary>
+internal sealed class RealtimeTranscriptionTrack(CaptionLanguage language, RealtimeOptions options, IRealtimeConnector connector, ILogger logger, TimeProvider time)
+    : RealtimeTrack(language, options, connector, logger, time, options.TranscribeModel)
+{
+    protected override RealtimeSessionKind Kind => RealtimeSessionKind.Transcription;
+
+    protected override RealtimeSession CreateSession(IRealtimeConnection connection, ICaptionInput captions, AudioReplayBuffer replay, int sessionNumber) =>
+        new RealtimeTranscriptionSession(this, connection, captions, replay, sessionNumber);
+}
+
+/// <summary>A translation target's track: a Realtime conversation session translates each turn into the track's language.</summary>
+internal sealed class RealtimeTranslationTrack(CaptionLanguage language, RealtimeOptions options, IRealtimeConnector connector, ILogger logger, TimeProvider time)
+    : RealtimeTrack(language, options, connector, logger, time, options.TranslateModel)
+{
+    protected override RealtimeSessionKind Kind => RealtimeSessionKind.Translation;
+
+    protected override RealtimeSession CreateSession(IRealtimeConnection connection, ICaptionInput captions, AudioReplayBuffer replay, int sessionNumber) =>
+        new RealtimeTranslationSession(this, connection, captions, replay, sessionNumber);
 }
 
 /// <summary>How one session ended.</summary>

@@ -40,15 +40,24 @@ public sealed partial class AudioPipeline
         _options = options;
         _logger = logger;
         _time = time;
+        RealTime = source.IsLive || (source.CanOutrunRealTime && !options.NoPacing);
         _output = Channel.CreateBounded<AudioChunk>(
             new BoundedChannelOptions(options.QueueCapacity)
             {
-                FullMode = source.IsLive ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
+                FullMode = RealTime ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
                 SingleWriter = true,
             },
             _ => Interlocked.Increment(ref _dropped));
         _levels = new AudioLevelMeter(options.ChunkMilliseconds);
     }
+
+    /// <summary>
+    /// True when chunks come at the pace of real time (a device, a command, or a file played in real time): then a
+    /// consumer that falls behind loses its oldest audio (counted) instead of holding up everyone else, as on a live
+    /// stream. False for input read as fast as it is consumed (<c>--no-pacing</c>, stdin): then nothing is dropped and
+    /// the input waits for the slowest reader.
+    /// </summary>
+    public bool RealTime { get; }
 
     /// <summary>The chunks, completed when the source ends (with the source's exception when it fails).</summary>
     public ChannelReader<AudioChunk> Output => _output.Reader;

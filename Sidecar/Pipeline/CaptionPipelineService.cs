@@ -201,7 +201,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
             }
 
             _audio = new AudioPipeline(source, _audioOptions, _loggers.CreateLogger<AudioPipeline>(), _time);
-            _fanOut = new AudioFanOut(_audio.Output, source.IsLive, _audioOptions.QueueCapacity);
+            _fanOut = new AudioFanOut(_audio.Output, _audio.RealTime, _audioOptions.QueueCapacity);
         }
 
         // The tracks subscribe before audio flows: a file is never read ahead of the track that must hear it.

@@ -107,6 +107,14 @@ internal sealed class SidecarProcess : IAsyncDisposable
         return sidecar;
     }
 
+    /// <summary>Writes <paramref name="data"/> to the sidecar's stdin and flushes it, leaving stdin open.</summary>
+    public async Task WriteStdinAsync(byte[] data, CancellationToken cancellationToken)
+    {
+        var stdin = _process.StandardInput.BaseStream;
+        await stdin.WriteAsync(data, cancellationToken);
+        await stdin.FlushAsync(cancellationToken);
+    }
+
     /// <summary>Writes <paramref name="data"/> to the sidecar's stdin and closes it.</summary>
     public async Task WriteStdinAndCloseAsync(byte[] data, CancellationToken cancellationToken)
     {

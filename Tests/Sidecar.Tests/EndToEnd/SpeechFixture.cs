@@ -38,6 +38,27 @@ internal static class SpeechFixture
         return output;
     }
 
+    /// <summary>
+    /// Each sentence alone as raw 24 kHz mono s16le, followed by 1.5 s of silence so a voice detector ends the turn:
+    /// for tests that feed the sidecar's stdin one turn at a time.
+    /// </summary>
+    public static async Task<IReadOnlyList<byte[]>> SpeakTurnsAsync(string dir, CancellationToken cancellationToken)
+    {
+        var espeak = Peers.RequireExecutable("espeak-ng");
+        var sox = Peers.RequireExecutable("sox");
+        var turns = new List<byte[]>();
+        for (var i = 0; i < Sentences.Length; i++)
+        {
+            var wav = Path.Combine(dir, $"turn{i}.wav");
+            var raw = Path.Combine(dir, $"turn{i}.raw");
+            await RunAsync(espeak, ["-v", "en", "-s", "160", "-w", wav, Sentences[i]], cancellationToken);
+            await RunAsync(sox, [wav, "-t", "raw", "-e", "signed-integer", "-b", "16", "-L", "-r", "24000", "-c", "1", raw, "pad", "0.3", "1.5"], cancellationToken);
+            turns.Add(await File.ReadAllBytesAsync(raw, cancellationToken));
+        }
+
+        return turns;
+    }
+
     /// <summary>Converts <paramref name="wav"/> with sox to another rate/channel count (WAV) or to raw s16le (".raw").</summary>
     public static async Task<string> ConvertAsync(string wav, string output, int rate, int channels, CancellationToken cancellationToken)
     {

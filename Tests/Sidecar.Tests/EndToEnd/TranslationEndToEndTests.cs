@@ -1,0 +1,339 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using CaptionSidecar.FakeRealtime;
+
+namespace CaptionSidecar.Tests.EndToEnd;
+
+/// <summary>
+/// One speaker, several caption languages: the sidecar as a process with real speech (espeak-ng) against the
+/// protocol-exact fake Realtime server, whose conversation sessions answer each turn with the scripted line of their
+/// target language.
+/// </summary>
+public sealed partial class TranslationEndToEndTests : IAsyncLifetime
+{
+    private static readonly string[] Spanish =
+    [
+        "Bienvenidos de nuevo al directo a todos.",
+        "Hoy construimos una herramienta de subtítulos.",
+        "Gracias por mirar y hasta pronto.",
+    ];
+
+    private static readonly string[] French =
+    [
+        "Bon retour sur le live tout le monde.",
+        "Aujourd'hui nous créons un outil de sous-titres.",
+        "Merci d'avoir regardé et à bientôt.",
+    ];
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("caption-translate-e2e-").FullName;
+    private FakeRealtimeServer _server = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var columns = new Dictionary<string, IReadOnlyList<string>>
+        {
+            ["en"] = SpeechFixture.Sentences,
+            ["es"] = Spanish,
+            ["fr"] = French,
+        };
+        _server = await FakeRealtimeServer.StartAsync(new FakeRealtimeOptions { Script = FakeScript.FromColumns(columns) });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private string TranscriptDir => Path.Combine(_dir, "transcripts");
+
+    private List<string> Args(string input, params string[] more) =>
+    [
+        "--input", input, "--engine", "openai", "--api-key", "test-key",
+        "--realtime-endpoint", _server.Endpoint.ToString(), "--transcript-dir", TranscriptDir,
+        "--data-dir", Path.Combine(_dir, "data"), "--no-obs", "--http-port", "0", .. more,
+    ];
+
+    [Fact(Timeout = 180000)]
+    public async Task Run_SourceAndTwoTargets_EachLanguagesTranscriptAndOverlayFeedHoldItsOwnThreeLinesInOrder()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var wav = await SpeechFixture.SpeakAsync(_dir, ct);
+
+        // Played in real time, so the overlay clients are connected before the first sentence ends.
+        await using var sidecar = SidecarProcess.Start(Args($"file:{wav}", "--languages", "es,fr", "--exit-at-end"));
+        var port = await HttpPortAsync(sidecar);
+        var feeds = new[] { "en", "es", "fr" }.ToDictionary(l => l, l => CollectFeedAsync(port, l, ct));
+        var exit = await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(120), ct);
+
+        Assert.True(exit == 0, $"exit {exit}\n{sidecar.Stderr}");
+        AssertTranscript("en", SpeechFixture.Sentences);
+        AssertTranscript("es", Spanish);
+        AssertTranscript("fr", French);
+        AssertFeedShowsInOrder(await feeds["en"], SpeechFixture.Sentences);
+        AssertFeedShowsInOrder(await feeds["es"], Spanish);
+        AssertFeedShowsInOrder(await feeds["fr"], French);
+
+        // One transcription session and one conversation session per target, all closed at the end.
+        Assert.Single(_server.Sessions, s => s.SessionType == FakeSessionType.Transcription);
+        Assert.Single(_server.Sessions, s => s.TargetLanguage == "es");
+        Assert.Single(_server.Sessions, s => s.TargetLanguage == "fr");
+        Assert.All(_server.Sessions, s => Assert.False(s.IsOpen));
+    }
+
+    [Fact(Timeout = 180000)]
+    public async Task Run_LanguageEnabledMidStream_CaptionsFromTheNextTurnAndDisablingClosesItsSessionAndClearsIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var turns = await SpeechFixture.SpeakTurnsAsync(_dir, ct);
+        await using var sidecar = SidecarProcess.Start(Args("stdin", "--input-rate", "24000", "--input-channels", "1"), redirectStdin: true);
+        var (http, token) = await ControlAsync(sidecar);
+        using (http)
+        {
+            using var en = await FeedAsync(http.BaseAddress!.Port, "en", ct);
+            await sidecar.WriteStdinAsync(turns[0], ct);
+            await ReceiveUntilAsync(en, c => Finals(c).Contains("Welcome back", StringComparison.Ordinal), ct);
+
+            // On: its session opens and it captions the next turn.
+            var clock = Stopwatch.StartNew();
+            Assert.Equal(HttpStatusCode.OK, (await ToggleAsync(http, token, "es", true, ct)).StatusCode);
+            using var es = await FeedAsync(http.BaseAddress!.Port, "es", ct);
+            await _server.WaitForSessionsAsync(s => s.Any(x => x.TargetLanguage == "es" && x.IsOpen), TimeSpan.FromSeconds(30));
+            var sessionReady = clock.Elapsed;
+            await sidecar.WriteStdinAsync(turns[1], ct);
+            await ReceiveUntilAsync(es, c => Finals(c).Contains("Bienvenidos", StringComparison.Ordinal), ct);
+            var firstCaption = clock.Elapsed;
+            TestContext.Current.SendDiagnosticMessage(string.Create(CultureInfo.InvariantCulture,
+                $"enable -> es session configured {sessionReady.TotalMilliseconds:F0} ms; enable -> first es caption (next turn's audio sent at once) {firstCaption.TotalMilliseconds:F0} ms"));
+
+            // Off: the fake sees its session close, and its overlay captions are cleared.
+            Assert.Equal(HttpStatusCode.OK, (await ToggleAsync(http, token, "es", false, ct)).StatusCode);
+            await _server.WaitForSessionsAsync(s => s.Where(x => x.TargetLanguage == "es").All(x => !x.IsOpen), TimeSpan.FromSeconds(30));
+            await ReceiveUntilAsync(es, c => c.GetProperty("cleared").GetBoolean(), ct);
+
+            // The source went on captioning throughout.
+            await sidecar.WriteStdinAsync(turns[2], ct);
+            await ReceiveUntilAsync(en, c => Finals(c).Contains("Thanks for watching", StringComparison.Ordinal), ct);
+        }
+
+        Assert.Single(_server.Sessions, s => s.TargetLanguage == "es");
+        var esSrt = Assert.Single(Directory.GetFiles(TranscriptDir, "*-es.srt"));
+        Assert.Equal(Spanish[0], SrtFile.JoinedText(SrtFile.Parse(await File.ReadAllTextAsync(esSrt, ct))));
+        sidecar.Interrupt();
+        Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), ct));
+    }
+
+    [Fact(Timeout = 180000)]
+    public async Task Run_TwentyRapidToggles_EndInTheStateAskedLastWithoutExtraSessions()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var turns = await SpeechFixture.SpeakTurnsAsync(_dir, ct);
+        await using var sidecar = SidecarProcess.Start(Args("stdin", "--input-rate", "24000", "--input-channels", "1"), redirectStdin: true);
+        var (http, token) = await ControlAsync(sidecar);
+        using (http)
+        {
+            // As fast as the API answers: on, off, on, ... the 20th asks for off.
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await ToggleAsync(http, token, "fr", i % 2 == 0, ct)).StatusCode);
+                Assert.True(RunningTracks(await StatusAsync(http, ct)).Count(l => l == "fr") <= 1);
+            }
+
+            Assert.DoesNotContain("fr", RunningTracks(await StatusAsync(http, ct)));
+            Assert.DoesNotContain(Languages(await http.GetStringAsync("/api/languages", ct)), l => l.Code == "fr" && l.Enabled);
+            await _server.WaitForSessionsAsync(s => s.Where(x => x.TargetLanguage == "fr").All(x => !x.IsOpen), TimeSpan.FromSeconds(30));
+
+            // On once more: exactly one live session, and it captions.
+            Assert.Equal(HttpStatusCode.OK, (await ToggleAsync(http, token, "fr", true, ct)).StatusCode);
+            using var fr = await FeedAsync(http.BaseAddress!.Port, "fr", ct);
+            await _server.WaitForSessionsAsync(s => s.Any(x => x.TargetLanguage == "fr" && x.IsOpen), TimeSpan.FromSeconds(30));
+            await sidecar.WriteStdinAsync(turns[0], ct);
+            await ReceiveUntilAsync(fr, c => Finals(c).Length > 0, ct);
+            Assert.Single(_server.Sessions, s => s.TargetLanguage == "fr" && s.IsOpen);
+            Assert.Single(RunningTracks(await StatusAsync(http, ct)), l => l == "fr");
+        }
+
+        sidecar.Interrupt();
+        Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), ct));
+        Assert.All(_server.Sessions, s => Assert.False(s.IsOpen));
+    }
+
+    [Fact(Timeout = 180000)]
+    public async Task Run_OneTargetSessionStalls_SourceAndOtherTargetKeepCaptioning()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var wav = await SpeechFixture.SpeakAsync(_dir, ct);
+        _server.Faults.StallLanguage("es");
+
+        // A file played in real time behaves like a device: the stalled language's queue drops its oldest audio
+        // instead of holding up the others.
+        await using var sidecar = SidecarProcess.Start(Args($"file:{wav}", "--languages", "es,fr"));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (!(HasLines("en", 3) && HasLines("fr", 3)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"en and fr did not caption the three lines\n{sidecar.Stderr}");
+            await Task.Delay(200, ct);
+        }
+
+        AssertTranscript("en", SpeechFixture.Sentences);
+        AssertTranscript("fr", French);
+        Assert.Empty(Directory.GetFiles(TranscriptDir, "*-es.srt"));
+
+        // Shutting down does not wait on the stalled session for ever.
+        sidecar.Interrupt();
+        Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(45), ct));
+        _server.Faults.ResumeLanguage("es");
+    }
+
+    private bool HasLines(string language, int count) =>
+        Directory.Exists(TranscriptDir)
+        && Directory.GetFiles(TranscriptDir, $"*-{language}.srt") is [var srt]
+        && SrtFile.Parse(ReadShared(srt)).Count >= count;
+
+    private static string ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private void AssertTranscript(string language, IReadOnlyList<string> lines)
+    {
+        var srt = Assert.Single(Directory.GetFiles(TranscriptDir, $"*-{language}.srt"));
+        Assert.Equal(string.Join(' ', lines), SrtFile.JoinedText(SrtFile.Parse(ReadShared(srt))));
+    }
+
+    /// <summary>Each line's first words show up in the feed's final text, in the script's order.</summary>
+    private static void AssertFeedShowsInOrder(IReadOnlyList<string> finals, IReadOnlyList<string> lines)
+    {
+        var at = 0;
+        foreach (var line in lines)
+        {
+            var start = string.Join(' ', line.Split(' ').Take(3));
+            var index = finals.Skip(at).ToList().FindIndex(f => f.Contains(start, StringComparison.Ordinal));
+            Assert.True(index >= 0, $"'{start}' not in the feed after update {at}:\n{string.Join('\n', finals)}");
+            at += index;
+        }
+    }
+
+    private static async Task<int> HttpPortAsync(SidecarProcess sidecar)
+    {
+        await sidecar.WaitForStderrAsync("Control page", 1, TimeSpan.FromSeconds(30));
+        var control = ControlUrl().Match(sidecar.Stderr);
+        Assert.True(control.Success, sidecar.Stderr);
+        return int.Parse(control.Groups["port"].Value, CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<(HttpClient Http, string Token)> ControlAsync(SidecarProcess sidecar)
+    {
+        var port = await HttpPortAsync(sidecar);
+        return (new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") }, ControlUrl().Match(sidecar.Stderr).Groups["token"].Value);
+    }
+
+    private static async Task<ClientWebSocket> FeedAsync(int port, string language, CancellationToken ct)
+    {
+        var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/ws/captions?lang={language}"), ct);
+        return socket;
+    }
+
+    /// <summary>The final text of every update of <paramref name="language"/> until the feed closes (the sidecar exits).</summary>
+    private static async Task<IReadOnlyList<string>> CollectFeedAsync(int port, string language, CancellationToken ct)
+    {
+        var finals = new List<string>();
+        using var socket = await FeedAsync(port, language, ct);
+        try
+        {
+            while (await ReceiveAsync(socket, ct) is { } caption)
+            {
+                finals.Add(Finals(caption));
+            }
+        }
+        catch (WebSocketException)
+        {
+            // The sidecar exited without a close handshake.
+        }
+
+        return finals;
+    }
+
+    private static async Task ReceiveUntilAsync(ClientWebSocket socket, Func<JsonElement, bool> match, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        while (await ReceiveAsync(socket, timeout.Token) is { } caption)
+        {
+            if (match(caption))
+            {
+                return;
+            }
+        }
+
+        Assert.Fail("The caption feed closed before the expected update.");
+    }
+
+    /// <summary>The next caption update, or null when the feed closed.</summary>
+    private static async Task<JsonElement?> ReceiveAsync(ClientWebSocket socket, CancellationToken ct)
+    {
+        var buffer = new byte[64 * 1024];
+        using var message = new MemoryStream();
+        WebSocketReceiveResult result;
+        do
+        {
+            result = await socket.ReceiveAsync(buffer, ct);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return null;
+            }
+
+            message.Write(buffer, 0, result.Count);
+        }
+        while (!result.EndOfMessage);
+
+        using var json = JsonDocument.Parse(message.ToArray());
+        return json.RootElement.Clone();
+    }
+
+    private static string Finals(JsonElement caption) =>
+        string.Join(' ', caption.GetProperty("lines").EnumerateArray().Select(l => l.GetProperty("final").GetString()));
+
+    private static async Task<HttpResponseMessage> ToggleAsync(HttpClient http, string token, string code, bool enabled, CancellationToken ct)
+    {
+        using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/languages/{code}")
+        {
+            Content = new StringContent(enabled ? "{\"enabled\":true}" : "{\"enabled\":false}", Encoding.UTF8, "application/json"),
+        };
+        put.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return await http.SendAsync(put, ct);
+    }
+
+    private static async Task<JsonElement> StatusAsync(HttpClient http, CancellationToken ct)
+    {
+        using var status = JsonDocument.Parse(await http.GetStringAsync("/api/status", ct));
+        return status.RootElement.Clone();
+    }
+
+    private static List<string> RunningTracks(JsonElement status) =>
+        [.. status.GetProperty("tracks").EnumerateArray().Select(t => t.GetProperty("language").GetString()!)];
+
+    private static List<(string Code, bool Enabled)> Languages(string json)
+    {
+        using var languages = JsonDocument.Parse(json);
+        return [.. languages.RootElement.EnumerateArray().Select(l => (l.GetProperty("code").GetString()!, l.GetProperty("enabled").GetBoolean()))];
+    }
+
+    [GeneratedRegex(@"http://localhost:(?<port>\d+)/control\?token=(?<token>[A-Za-z0-9_-]+)")]
+    private static partial Regex ControlUrl();
+}

@@ -30,7 +30,7 @@ public sealed class ObsEndToEndTests : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    private static (Uri Url, string Password) Obs()
+    internal static (Uri Url, string Password) Obs()
     {
         var peer = Path.Combine(SidecarProcess.RepoRoot, ".test-peers", "obs");
         var port = Environment.GetEnvironmentVariable("OBS_PORT") ?? ReadOrNull(Path.Combine(peer, "port"));

@@ -78,6 +78,23 @@ public sealed class RealtimeTranscriptionTrackTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 60000)]
+    public async Task RunAsync_TranscriptionUsage_SummedIntoTheTrackStatusWithTheModel()
+    {
+        var track = Track();
+        await WriteAsync(Turn().Concat(Turn()));
+        _chunks.Writer.Complete();
+
+        await track.RunAsync(_chunks.Reader, _captions, TestContext.Current.CancellationToken);
+
+        // The fake bills a token per 100 ms of the turn's audio and a token per 4 characters of transcript.
+        var spans = Assert.Single(_server.Sessions).SpeechSpans;
+        Assert.Equal(spans.Sum(s => Math.Max(1, (long)(s.End - s.Start).TotalMilliseconds / 100)), track.Status.Usage.AudioInputTokens);
+        Assert.Equal(((Lines[0].Length + 3) / 4) + ((Lines[1].Length + 3) / 4), track.Status.Usage.TextOutputTokens);
+        Assert.Equal(0, track.Status.Usage.TextInputTokens);
+        Assert.Equal("gpt-4o-transcribe", track.Status.Model);
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task RunAsync_ConnectionDroppedMidTurn_ReconnectsAndCaptionsTheTurnOnce()
     {
         var track = Track();

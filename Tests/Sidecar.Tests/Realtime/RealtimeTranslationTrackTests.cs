@@ -200,6 +200,35 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 60000)]
+    public async Task RunAsync_ConnectionDroppedWhileTranslating_TheTurnFailsOnceAndIsTranslatedAgainFromItsAudio()
+    {
+        // Slow words: the drop comes while the second turn's translation streams.
+        await _server.DisposeAsync();
+        _server = await StartServerAsync(TimeSpan.FromMilliseconds(150));
+        var chunks = Channel.CreateUnbounded<AudioChunk>();
+        var captions = new RecordingCaptionInput();
+        var track = Track();
+        var run = track.RunAsync(chunks.Reader, captions, TestContext.Current.CancellationToken);
+        await WriteAsync(chunks, Turn());
+        await captions.WaitForCompletedAsync(1, TestContext.Current.CancellationToken);
+        await WriteAsync(chunks, Turn());
+        await WaitUntilAsync(() => captions.Commits.Count == 2 && captions.DeltasOf(captions.Commits[1].ItemId).Length > 0);
+
+        await _server.Faults.DropConnectionsAsync();
+        chunks.Writer.Complete();
+        await run;
+
+        // The fake's script moves on per answer, so the retried turn gets the third line: one text per turn, none twice.
+        var lost = captions.Commits[1];
+        Assert.Equal([$"failed {lost.ItemId}"], captions.Failed.Select(f => string.Join(' ', f.Split(' ').Take(2))));
+        Assert.Equal([Spanish[0], Spanish[2]], captions.CompletedInTurnOrder());
+        var retried = captions.Commits.Single(c => c.ItemId == captions.Completed[1].ItemId);
+        Assert.Equal(lost.Start, retried.Start);
+        Assert.Equal(2, _server.Sessions.Count);
+        Assert.Equal(1, track.Status.Reconnects);
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task RunAsync_SessionExpiresBetweenTurns_ANewSessionTranslatesTheNextTurn()
     {
         var chunks = Channel.CreateUnbounded<AudioChunk>();

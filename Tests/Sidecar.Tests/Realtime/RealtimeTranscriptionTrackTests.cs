@@ -104,7 +104,7 @@ public sealed class RealtimeTranscriptionTrackTests : IAsyncLifetime
 
         var tone = _audio.Tone(TimeSpan.FromMilliseconds(800)).ToList();
         await WriteAsync(tone.Take(20));
-        await WaitUntilAsync(() => _server.Sessions[0].AppendedBytes >= 960 * 110);
+        await Eventually.TrueAsync(() => _server.Sessions[0].AppendedBytes >= 960 * 110, TestContext.Current.CancellationToken);
         await _server.Faults.DropConnectionsAsync();
         await WriteAsync(tone.Skip(20).Concat(_audio.Silence(TimeSpan.FromMilliseconds(1000))));
         _chunks.Writer.Complete();
@@ -186,7 +186,7 @@ public sealed class RealtimeTranscriptionTrackTests : IAsyncLifetime
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var run = track.RunAsync(_chunks.Reader, _captions, cts.Token);
         await WriteAsync(_audio.Silence(TimeSpan.FromMilliseconds(200)));
-        await WaitUntilAsync(() => _server.Sessions.Count == 1 && _server.Sessions[0].AppendedBytes > 0);
+        await Eventually.TrueAsync(() => _server.Sessions.Count == 1 && _server.Sessions[0].AppendedBytes > 0, TestContext.Current.CancellationToken);
 
         await cts.CancelAsync();
 
@@ -208,15 +208,5 @@ public sealed class RealtimeTranscriptionTrackTests : IAsyncLifetime
         var completedItems = _captions.Completed.Select(c => c.ItemId).ToHashSet();
         var second = _captions.Commits.Last(c => completedItems.Contains(c.ItemId));
         Assert.InRange(second.Start.TotalMilliseconds, 1450, 1850);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(20));
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
-        }
     }
 }

@@ -184,7 +184,7 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
 
         var tone = _audio.Tone(TimeSpan.FromMilliseconds(800)).ToList();
         await WriteAsync(chunks, tone.Take(20));
-        await WaitUntilAsync(() => _server.Sessions[0].AppendedBytes >= 960 * 110);
+        await Eventually.TrueAsync(() => _server.Sessions[0].AppendedBytes >= 960 * 110, TestContext.Current.CancellationToken);
         await _server.Faults.DropConnectionsAsync();
         await WriteAsync(chunks, tone.Skip(20).Concat(_audio.Silence(TimeSpan.FromMilliseconds(1000))));
         chunks.Writer.Complete();
@@ -212,7 +212,7 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
         await WriteAsync(chunks, Turn());
         await captions.WaitForCompletedAsync(1, TestContext.Current.CancellationToken);
         await WriteAsync(chunks, Turn());
-        await WaitUntilAsync(() => captions.Commits.Count == 2 && captions.DeltasOf(captions.Commits[1].ItemId).Length > 0);
+        await Eventually.TrueAsync(() => captions.Commits.Count == 2 && captions.DeltasOf(captions.Commits[1].ItemId).Length > 0, TestContext.Current.CancellationToken);
 
         await _server.Faults.DropConnectionsAsync();
         chunks.Writer.Complete();
@@ -328,15 +328,5 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
 
         Assert.Equal([French[0], French[1]], french.Captions.CompletedInTurnOrder());
         Assert.Equal([Spanish[0], Spanish[1]], spanish.Captions.CompletedInTurnOrder());
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(20));
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
-        }
     }
 }

@@ -30,7 +30,15 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
         },
         TestContext.Current.CancellationToken);
 
-    private RealtimeTranslationTrack Track(string language = "es", Action<RealtimeOptions>? configure = null)
+    /// <summary>Words slow enough that turns end while a translation still streams.</summary>
+    private async Task SlowWordsAsync(TimeSpan wordDelay)
+    {
+        await _server.DisposeAsync();
+        _server = await StartServerAsync(wordDelay);
+    }
+
+    /// <summary>Starts a translation track into <paramref name="language"/> on its own audio channel.</summary>
+    private RunningTrack Start(CancellationToken cancellationToken, string language = "es", Action<RealtimeOptions>? configure = null)
     {
         var options = new RealtimeOptions
         {
@@ -42,30 +50,23 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
         };
         configure?.Invoke(options);
         var connector = new OpenAiRealtimeConnector(Options.Create(options));
-        return new RealtimeTranslationTrack(new CaptionLanguage(language, IsSource: false), options, connector, NullLogger.Instance, TimeProvider.System);
+        var track = new RealtimeTranslationTrack(new CaptionLanguage(language, IsSource: false), options, connector, NullLogger.Instance, TimeProvider.System);
+        return new RunningTrack(track, cancellationToken);
     }
 
     private IEnumerable<AudioChunk> Turn() => _audio.Tone(TimeSpan.FromMilliseconds(800)).Concat(_audio.Silence(TimeSpan.FromMilliseconds(1000)));
 
-    private static async Task WriteAsync(Channel<AudioChunk> channel, IEnumerable<AudioChunk> chunks)
-    {
-        foreach (var chunk in chunks)
-        {
-            await channel.Writer.WriteAsync(chunk, TestContext.Current.CancellationToken);
-        }
-    }
+    private IEnumerable<AudioChunk> ShortTurn() => _audio.Tone(TimeSpan.FromMilliseconds(300)).Concat(_audio.Silence(TimeSpan.FromMilliseconds(400)));
 
     [Fact(Timeout = 60000)]
     public async Task RunAsync_TwoSpokenTurns_CaptionsTheTargetLinesInTurnOrder()
     {
-        var chunks = Channel.CreateUnbounded<AudioChunk>();
-        var captions = new RecordingCaptionInput();
-        var track = Track();
-        await WriteAsync(chunks, _audio.Silence(TimeSpan.FromMilliseconds(500)).Concat(Turn()).Concat(Turn()));
-        chunks.Writer.Complete();
+        var es = Start(TestContext.Current.CancellationToken);
 
-        await track.RunAsync(chunks.Reader, captions, TestContext.Current.CancellationToken);
+        await es.SayAsync(_audio.Silence(TimeSpan.FromMilliseconds(500)).Concat(Turn()).Concat(Turn()));
+        await es.EndAsync();
 
+        var captions = es.Captions;
         Assert.Equal([Spanish[0], Spanish[1]], captions.CompletedInTurnOrder());
         var commits = captions.Commits;
         Assert.Equal(2, commits.Count);
@@ -82,9 +83,9 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
         }
 
         Assert.Empty(captions.Failed);
-        Assert.Equal(TrackSessionState.Stopped, track.Status.State);
-        Assert.Equal(2, track.Status.TurnsCompleted);
-        Assert.Equal("gpt-realtime", track.Status.Model);
+        Assert.Equal(TrackSessionState.Stopped, es.Track.Status.State);
+        Assert.Equal(2, es.Track.Status.TurnsCompleted);
+        Assert.Equal("gpt-realtime", es.Track.Status.Model);
         var session = Assert.Single(_server.Sessions);
         Assert.Equal(FakeSessionType.Realtime, session.SessionType);
         Assert.Equal("gpt-realtime", session.Model);
@@ -98,16 +99,14 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
     [Fact(Timeout = 60000)]
     public async Task RunAsync_SessionUpdate_AsksForBoundedTextTranslationsWithoutAutomaticOrInterruptingResponses()
     {
-        var chunks = Channel.CreateUnbounded<AudioChunk>();
-        var track = Track("fr", o =>
+        var fr = Start(TestContext.Current.CancellationToken, "fr", o =>
         {
             o.TurnDetection = TurnDetectionMode.SemanticVad;
             o.Prompt = "Valorant, OBS";
             o.MaxOutputTokens = 200;
         });
-        chunks.Writer.Complete();
 
-        await track.RunAsync(chunks.Reader, new RecordingCaptionInput(), TestContext.Current.CancellationToken);
+        await fr.EndAsync();
 
         using var config = JsonDocument.Parse(Assert.Single(_server.Sessions).SessionConfig);
         var session = config.RootElement;
@@ -129,20 +128,15 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
     [Fact(Timeout = 60000)]
     public async Task RunAsync_TwoTargetsAtOnce_EachCaptionsItsOwnLanguage()
     {
-        var spanish = (Chunks: Channel.CreateUnbounded<AudioChunk>(), Captions: new RecordingCaptionInput());
-        var french = (Chunks: Channel.CreateUnbounded<AudioChunk>(), Captions: new RecordingCaptionInput());
+        var es = Start(TestContext.Current.CancellationToken, "es");
+        var fr = Start(TestContext.Current.CancellationToken, "fr");
         var turns = Turn().Concat(Turn()).Concat(Turn()).ToList();
-        await WriteAsync(spanish.Chunks, turns);
-        await WriteAsync(french.Chunks, turns);
-        spanish.Chunks.Writer.Complete();
-        french.Chunks.Writer.Complete();
 
-        await Task.WhenAll(
-            Track("es").RunAsync(spanish.Chunks.Reader, spanish.Captions, TestContext.Current.CancellationToken),
-            Track("fr").RunAsync(french.Chunks.Reader, french.Captions, TestContext.Current.CancellationToken));
+        await Task.WhenAll(es.SayAsync(turns), fr.SayAsync(turns));
+        await Task.WhenAll(es.EndAsync(), fr.EndAsync());
 
-        Assert.Equal(Spanish, spanish.Captions.CompletedInTurnOrder());
-        Assert.Equal(French, french.Captions.CompletedInTurnOrder());
+        Assert.Equal(Spanish, es.Captions.CompletedInTurnOrder());
+        Assert.Equal(French, fr.Captions.CompletedInTurnOrder());
         Assert.Equal(["es", "fr"], _server.Sessions.Select(s => s.TargetLanguage).Order());
         // The server sees the close a moment after the track returns.
         await _server.WaitForSessionsAsync(sessions => sessions.All(s => !s.IsOpen), TimeSpan.FromSeconds(10));
@@ -151,22 +145,13 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
     [Fact(Timeout = 60000)]
     public async Task RunAsync_TurnsFasterThanTranslations_OneResponseAtATimeAndEveryTurnCaptionedInOrder()
     {
-        // Slow words: several turns are committed while a translation still streams.
-        await _server.DisposeAsync();
-        _server = await StartServerAsync(TimeSpan.FromMilliseconds(60));
-        var chunks = Channel.CreateUnbounded<AudioChunk>();
-        var captions = new RecordingCaptionInput();
-        var track = Track(configure: o => o.SilenceDurationMs = 200);
-        for (var i = 0; i < 3; i++)
-        {
-            await WriteAsync(chunks, _audio.Tone(TimeSpan.FromMilliseconds(300)).Concat(_audio.Silence(TimeSpan.FromMilliseconds(400))));
-        }
+        await SlowWordsAsync(TimeSpan.FromMilliseconds(60));
+        var es = Start(TestContext.Current.CancellationToken, configure: o => o.SilenceDurationMs = 200);
 
-        chunks.Writer.Complete();
+        await es.SayAsync(ShortTurn().Concat(ShortTurn()).Concat(ShortTurn()));
+        await es.EndAsync();
 
-        await track.RunAsync(chunks.Reader, captions, TestContext.Current.CancellationToken);
-
-        Assert.Equal(Spanish, captions.CompletedInTurnOrder());
+        Assert.Equal(Spanish, es.Captions.CompletedInTurnOrder());
         var session = Assert.Single(_server.Sessions);
         Assert.DoesNotContain("conversation_already_has_active_response", session.ErrorsSent);
         Assert.Equal(3, session.ClientEventTypes.Count(t => t == "response.create"));
@@ -175,48 +160,39 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
     [Fact(Timeout = 60000)]
     public async Task RunAsync_ConnectionDroppedMidTurn_ReconnectsAndTranslatesTheTurnOnce()
     {
-        var chunks = Channel.CreateUnbounded<AudioChunk>();
-        var captions = new RecordingCaptionInput();
-        var track = Track();
-        var run = track.RunAsync(chunks.Reader, captions, TestContext.Current.CancellationToken);
-        await WriteAsync(chunks, Turn());
-        await captions.WaitForCompletedAsync(1, TestContext.Current.CancellationToken);
+        var es = Start(TestContext.Current.CancellationToken);
+        await es.SayAsync(Turn());
+        await es.Captions.WaitForCompletedAsync(1, TestContext.Current.CancellationToken);
 
         var tone = _audio.Tone(TimeSpan.FromMilliseconds(800)).ToList();
-        await WriteAsync(chunks, tone.Take(20));
+        await es.SayAsync(tone.Take(20));
         await Eventually.TrueAsync(() => _server.Sessions[0].AppendedBytes >= 960 * 110, TestContext.Current.CancellationToken);
         await _server.Faults.DropConnectionsAsync();
-        await WriteAsync(chunks, tone.Skip(20).Concat(_audio.Silence(TimeSpan.FromMilliseconds(1000))));
-        chunks.Writer.Complete();
-        await run;
+        await es.SayAsync(tone.Skip(20).Concat(_audio.Silence(TimeSpan.FromMilliseconds(1000))));
+        await es.EndAsync();
 
         // The dropped turn was never committed, so no line was spent on it: the new session translates it as the second line.
-        Assert.Equal([Spanish[0], Spanish[1]], captions.CompletedInTurnOrder());
-        Assert.Equal(2, captions.Completed.Count);
+        Assert.Equal([Spanish[0], Spanish[1]], es.Captions.CompletedInTurnOrder());
+        Assert.Equal(2, es.Captions.Completed.Count);
         Assert.Equal(2, _server.Sessions.Count);
-        Assert.Equal(1, track.Status.Reconnects);
-        var second = captions.Commits.Single(c => c.ItemId == captions.Completed[1].ItemId);
+        Assert.Equal(1, es.Track.Status.Reconnects);
+        var second = es.Captions.Commits.Single(c => c.ItemId == es.Captions.Completed[1].ItemId);
         Assert.InRange(second.Start.TotalMilliseconds, 1450, 1850);
     }
 
     [Fact(Timeout = 60000)]
     public async Task RunAsync_ConnectionDroppedWhileTranslating_TheTurnFailsOnceAndIsTranslatedAgainFromItsAudio()
     {
-        // Slow words: the drop comes while the second turn's translation streams.
-        await _server.DisposeAsync();
-        _server = await StartServerAsync(TimeSpan.FromMilliseconds(150));
-        var chunks = Channel.CreateUnbounded<AudioChunk>();
-        var captions = new RecordingCaptionInput();
-        var track = Track();
-        var run = track.RunAsync(chunks.Reader, captions, TestContext.Current.CancellationToken);
-        await WriteAsync(chunks, Turn());
-        await captions.WaitForCompletedAsync(1, TestContext.Current.CancellationToken);
-        await WriteAsync(chunks, Turn());
+        await SlowWordsAsync(TimeSpan.FromMilliseconds(150));
+        var es = Start(TestContext.Current.CancellationToken);
+        await es.SayAsync(Turn());
+        await es.Captions.WaitForCompletedAsync(1, TestContext.Current.CancellationToken);
+        await es.SayAsync(Turn());
+        var captions = es.Captions;
         await Eventually.TrueAsync(() => captions.Commits.Count == 2 && captions.DeltasOf(captions.Commits[1].ItemId).Length > 0, TestContext.Current.CancellationToken);
 
         await _server.Faults.DropConnectionsAsync();
-        chunks.Writer.Complete();
-        await run;
+        await es.EndAsync();
 
         // The fake's script moves on per answer, so the retried turn gets the third line: one text per turn, none twice.
         var lost = captions.Commits[1];
@@ -225,55 +201,46 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
         var retried = captions.Commits.Single(c => c.ItemId == captions.Completed[1].ItemId);
         Assert.Equal(lost.Start, retried.Start);
         Assert.Equal(2, _server.Sessions.Count);
-        Assert.Equal(1, track.Status.Reconnects);
+        Assert.Equal(1, es.Track.Status.Reconnects);
     }
 
     [Fact(Timeout = 60000)]
     public async Task RunAsync_SessionExpiresBetweenTurns_ANewSessionTranslatesTheNextTurn()
     {
-        var chunks = Channel.CreateUnbounded<AudioChunk>();
-        var captions = new RecordingCaptionInput();
-        var track = Track();
-        var run = track.RunAsync(chunks.Reader, captions, TestContext.Current.CancellationToken);
-        await WriteAsync(chunks, Turn());
-        await captions.WaitForCompletedAsync(1, TestContext.Current.CancellationToken);
+        var es = Start(TestContext.Current.CancellationToken);
+        await es.SayAsync(Turn());
+        await es.Captions.WaitForCompletedAsync(1, TestContext.Current.CancellationToken);
 
         await _server.Faults.ExpireSessionsAsync();
-        await WriteAsync(chunks, Turn());
-        chunks.Writer.Complete();
-        await run;
+        await es.SayAsync(Turn());
+        await es.EndAsync();
 
-        Assert.Equal([Spanish[0], Spanish[1]], captions.CompletedInTurnOrder());
+        Assert.Equal([Spanish[0], Spanish[1]], es.Captions.CompletedInTurnOrder());
         Assert.Equal(2, _server.Sessions.Count);
-        // The server sees the close a moment after the track returns.
         await _server.WaitForSessionsAsync(sessions => sessions.All(s => !s.IsOpen), TimeSpan.FromSeconds(10));
     }
 
     [Fact(Timeout = 120000)]
     public async Task RunAsync_HundredTurns_ConversationStaysWithinMaxConversationItems()
     {
-        var chunks = Channel.CreateUnbounded<AudioChunk>();
-        var captions = new RecordingCaptionInput();
-        var track = Track(configure: o =>
+        var es = Start(TestContext.Current.CancellationToken, configure: o =>
         {
             o.SilenceDurationMs = 200;
             o.MaxConversationItems = 6;
         });
-        var run = track.RunAsync(chunks.Reader, captions, TestContext.Current.CancellationToken);
 
         // Each turn waits for the previous translation, as speech in real time would: unpaced audio would commit
         // every turn before the first answer, and a turn still waiting for its answer is never deleted.
         for (var i = 0; i < 100; i++)
         {
-            await WriteAsync(chunks, _audio.Tone(TimeSpan.FromMilliseconds(300)).Concat(_audio.Silence(TimeSpan.FromMilliseconds(400))));
-            await captions.WaitForCompletedAsync(i + 1, TestContext.Current.CancellationToken);
+            await es.SayAsync(ShortTurn());
+            await es.Captions.WaitForCompletedAsync(i + 1, TestContext.Current.CancellationToken);
         }
 
-        chunks.Writer.Complete();
-        await run;
+        await es.EndAsync();
 
-        Assert.Equal(100, captions.Completed.Count);
-        Assert.Empty(captions.Failed);
+        Assert.Equal(100, es.Captions.Completed.Count);
+        Assert.Empty(es.Captions.Failed);
         var session = Assert.Single(_server.Sessions);
         Assert.InRange(session.ConversationItemCount, 1, 6);
         // Between an answer and the deletions it triggers, the two items of the newest turn are there on top.
@@ -285,18 +252,14 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
     [Fact(Timeout = 60000)]
     public async Task RunAsync_ResponsesReportUsage_SummedIntoTheTrackStatus()
     {
-        var chunks = Channel.CreateUnbounded<AudioChunk>();
-        var captions = new RecordingCaptionInput();
-        var track = Track();
-        var run = track.RunAsync(chunks.Reader, captions, TestContext.Current.CancellationToken);
-        await WriteAsync(chunks, Turn());
-        await captions.WaitForCompletedAsync(1, TestContext.Current.CancellationToken);
-        await WriteAsync(chunks, Turn());
-        chunks.Writer.Complete();
-        await run;
+        var es = Start(TestContext.Current.CancellationToken);
+        await es.SayAsync(Turn());
+        await es.Captions.WaitForCompletedAsync(1, TestContext.Current.CancellationToken);
+        await es.SayAsync(Turn());
+        await es.EndAsync();
 
         // The fake bills 20 audio tokens per context item, a token per 4 characters of instructions and of output.
-        var usage = track.Status.Usage;
+        var usage = es.Track.Status.Usage;
         var instructionTokens = (TranslationInstructions.For("es", null).Length + 3) / 4;
         Assert.Equal(2 * instructionTokens, usage.TextInputTokens);
         Assert.Equal(((Spanish[0].Length + 3) / 4) + ((Spanish[1].Length + 3) / 4), usage.TextOutputTokens);
@@ -308,25 +271,54 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
     public async Task RunAsync_OneTargetStalled_TheOtherKeepsCaptioningAndTheStalledOneCatchesUp()
     {
         _server.Faults.StallLanguage("es");
-        var spanish = (Chunks: Channel.CreateUnbounded<AudioChunk>(), Captions: new RecordingCaptionInput());
-        var french = (Chunks: Channel.CreateUnbounded<AudioChunk>(), Captions: new RecordingCaptionInput());
+        var es = Start(TestContext.Current.CancellationToken, "es");
+        var fr = Start(TestContext.Current.CancellationToken, "fr");
         var turns = Turn().Concat(Turn()).ToList();
-        var runs = Task.WhenAll(
-            Track("es").RunAsync(spanish.Chunks.Reader, spanish.Captions, TestContext.Current.CancellationToken),
-            Track("fr").RunAsync(french.Chunks.Reader, french.Captions, TestContext.Current.CancellationToken));
-        await WriteAsync(spanish.Chunks, turns);
-        await WriteAsync(french.Chunks, turns);
+        await Task.WhenAll(es.SayAsync(turns), fr.SayAsync(turns));
 
-        await french.Captions.WaitForCompletedAsync(2, TestContext.Current.CancellationToken);
-        Assert.Empty(spanish.Captions.Completed);
+        await fr.Captions.WaitForCompletedAsync(2, TestContext.Current.CancellationToken);
+        Assert.Empty(es.Captions.Completed);
         Assert.Equal(2, _server.Sessions.Count(s => s.IsOpen));
 
         _server.Faults.ResumeLanguage("es");
-        spanish.Chunks.Writer.Complete();
-        french.Chunks.Writer.Complete();
-        await runs;
+        await Task.WhenAll(es.EndAsync(), fr.EndAsync());
 
-        Assert.Equal([French[0], French[1]], french.Captions.CompletedInTurnOrder());
-        Assert.Equal([Spanish[0], Spanish[1]], spanish.Captions.CompletedInTurnOrder());
+        Assert.Equal([French[0], French[1]], fr.Captions.CompletedInTurnOrder());
+        Assert.Equal([Spanish[0], Spanish[1]], es.Captions.CompletedInTurnOrder());
+    }
+
+    /// <summary>A track running on its own unbounded audio channel, recording what it reports.</summary>
+    private sealed class RunningTrack
+    {
+        private readonly Channel<AudioChunk> _chunks = Channel.CreateUnbounded<AudioChunk>();
+        private readonly CancellationToken _cancellationToken;
+        private readonly Task _run;
+
+        public RunningTrack(RealtimeTranslationTrack track, CancellationToken cancellationToken)
+        {
+            Track = track;
+            _cancellationToken = cancellationToken;
+            _run = track.RunAsync(_chunks.Reader, Captions, cancellationToken);
+        }
+
+        public RealtimeTranslationTrack Track { get; }
+
+        public RecordingCaptionInput Captions { get; } = new();
+
+        /// <summary>Queues audio for the track (unpaced).</summary>
+        public async Task SayAsync(IEnumerable<AudioChunk> chunks)
+        {
+            foreach (var chunk in chunks)
+            {
+                await _chunks.Writer.WriteAsync(chunk, _cancellationToken);
+            }
+        }
+
+        /// <summary>Ends the input and waits for the track to finish its pending turns.</summary>
+        public async Task EndAsync()
+        {
+            _chunks.Writer.TryComplete();
+            await _run;
+        }
     }
 }

@@ -16,26 +16,17 @@ internal sealed class RealtimeClientEvents(string idPrefix)
     public (BinaryData Message, string EventId) TranscriptionSessionUpdate(RealtimeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Write("session.update", w =>
+        return SessionUpdate("transcription", options, static _ => { }, (w, o) =>
         {
-            w.WriteStartObject("session");
-            w.WriteString("type", "transcription");
-            w.WriteStartObject("audio");
-            w.WriteStartObject("input");
-            WriteInputAudio(w, options);
             w.WriteStartObject("transcription");
-            w.WriteString("model", options.TranscribeModel);
-            w.WriteString("language", options.Language.Split('-')[0]);
-            if (!string.IsNullOrWhiteSpace(options.Prompt))
+            w.WriteString("model", o.TranscribeModel);
+            w.WriteString("language", o.Language.Split('-')[0]);
+            if (!string.IsNullOrWhiteSpace(o.Prompt))
             {
-                w.WriteString("prompt", options.Prompt);
+                w.WriteString("prompt", o.Prompt);
             }
 
             w.WriteEndObject();
-            WriteTurnDetection(w, options, conversation: false);
-            w.WriteEndObject(); // input
-            w.WriteEndObject(); // audio
-            w.WriteEndObject(); // session
         });
     }
 
@@ -47,24 +38,35 @@ internal sealed class RealtimeClientEvents(string idPrefix)
     public (BinaryData Message, string EventId) TranslationSessionUpdate(RealtimeOptions options, string instructions)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Write("session.update", w =>
+        return SessionUpdate("realtime", options, w =>
         {
-            w.WriteStartObject("session");
-            w.WriteString("type", "realtime");
             w.WriteStartArray("output_modalities");
             w.WriteStringValue("text");
             w.WriteEndArray();
             w.WriteString("instructions", instructions);
             w.WriteNumber("max_output_tokens", options.MaxOutputTokens);
-            w.WriteStartObject("audio");
-            w.WriteStartObject("input");
-            WriteInputAudio(w, options);
-            WriteTurnDetection(w, options, conversation: true);
-            w.WriteEndObject(); // input
-            w.WriteEndObject(); // audio
-            w.WriteEndObject(); // session
-        });
+        }, static (_, _) => { });
     }
+
+    /// <summary>
+    /// A GA <c>session.update</c>: the session's <paramref name="type"/>, its own top-level fields, then the input audio
+    /// (format, noise reduction, the kind's own input settings, turn detection).
+    /// </summary>
+    private (BinaryData Message, string EventId) SessionUpdate(
+        string type, RealtimeOptions options, Action<Utf8JsonWriter> session, Action<Utf8JsonWriter, RealtimeOptions> input) => Write("session.update", w =>
+    {
+        w.WriteStartObject("session");
+        w.WriteString("type", type);
+        session(w);
+        w.WriteStartObject("audio");
+        w.WriteStartObject("input");
+        WriteInputAudio(w, options);
+        input(w, options);
+        WriteTurnDetection(w, options, conversation: type == "realtime");
+        w.WriteEndObject(); // input
+        w.WriteEndObject(); // audio
+        w.WriteEndObject(); // session
+    });
 
     /// <summary>
     /// <c>response.create</c> in the default conversation for the turn <paramref name="turnItemId"/>; the turn's id

@@ -259,6 +259,9 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
             }
         }
 
+        // Deletions are decided (and queued) before the turn is reported and finished, so the drain waits for them
+        // too and the conversation is trimmed before the next turn can be committed.
+        TrimConversation();
         Track.UpdateStatus(s => s with { Usage = s.Usage.Add(usage) });
         if (turn is null)
         {
@@ -277,8 +280,6 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
             Captions.TurnFailed(turn, reason);
         }
 
-        // Deletions are decided before the turn is finished, so the drain waits for them too.
-        TrimConversation();
         if (turn is not null)
         {
             TurnFinished(turn);

@@ -52,7 +52,8 @@ public sealed class FakeFaults
     /// <paramref name="language"/>, now and opened later, until <see cref="ResumeLanguage"/>: the session stops
     /// reading client events, so it commits no turn and answers nothing (a response already streaming still
     /// finishes), and once the socket buffers fill the client's sends block, as with a server that hangs. The
-    /// connection stays open. Other languages' sessions are unaffected.
+    /// connection stays open. Other languages' sessions are unaffected. Since nothing is read, a close from the
+    /// client is seen (and <see cref="FakeSession.IsOpen"/> turns false) only after the language is resumed.
     /// </summary>
     public void StallLanguage(string language)
     {

@@ -27,6 +27,7 @@ public sealed class FakeSession
     private string _sessionConfig = "{}";
     private long _appendedBytes;
     private int _conversationItemCount;
+    private int _peakConversationItemCount;
     private bool _isOpen = true;
     private string? _targetLanguage;
 
@@ -137,6 +138,18 @@ public sealed class FakeSession
         }
     }
 
+    /// <summary>The most items the default conversation held at any moment of the session.</summary>
+    public int PeakConversationItemCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _peakConversationItemCount;
+            }
+        }
+    }
+
     /// <summary>Transcripts sent in <c>conversation.item.input_audio_transcription.completed</c>, in sending order.</summary>
     public IReadOnlyList<string> CompletedTranscripts => Snapshot(_completedTranscripts);
 
@@ -157,7 +170,11 @@ public sealed class FakeSession
 
     internal void RecordCompleted(string transcript) => Update(() => _completedTranscripts.Add(transcript));
 
-    internal void RecordConversationItemCount(int count) => Update(() => _conversationItemCount = count);
+    internal void RecordConversationItemCount(int count) => Update(() =>
+    {
+        _conversationItemCount = count;
+        _peakConversationItemCount = Math.Max(_peakConversationItemCount, count);
+    });
 
     internal void RecordError(string code) => Update(() => _errorsSent.Add(code));
 

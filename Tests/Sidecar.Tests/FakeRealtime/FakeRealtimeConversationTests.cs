@@ -260,6 +260,42 @@ public sealed class FakeRealtimeConversationTests : IAsyncLifetime
             TestContext.Current.CancellationToken);
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task ResponseCreate_InstructionsNamingTheLanguageInParentheses_AnswersFromThatColumn()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var client = await ConnectConversationAsync(_server, "Translate everything the speaker says into French (fr).\nRules: output only the translation.", null, ct);
+
+        await client.SendAsync(new JsonObject { ["type"] = "response.create" }, ct);
+        var events = await client.ReceiveUntilAsync("response.done", ct);
+
+        Assert.Equal(French[0], events[^1]["response"]!["output"]![0]!["content"]![0]!["text"]!.GetValue<string>());
+        Assert.Equal("fr", Assert.Single(_server.Sessions).TargetLanguage);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task StallLanguage_ThatLanguagesSessionReadsNothingUntilResumed_OthersAnswer()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _server.Faults.StallLanguage("es");
+        await using var spanish = await ConnectConversationAsync(_server, "Translate into Spanish (es).", null, ct);
+        await using var french = await ConnectConversationAsync(_server, "Translate into French (fr).", null, ct);
+
+        await spanish.SendAsync(new JsonObject { ["type"] = "response.create" }, ct);
+        await french.SendAsync(new JsonObject { ["type"] = "response.create" }, ct);
+        var frenchEvents = await french.ReceiveUntilAsync("response.done", ct);
+
+        var stalled = _server.Sessions.Single(s => s.TargetLanguage == "es");
+        Assert.DoesNotContain("response.create", stalled.ClientEventTypes);
+        Assert.True(stalled.IsOpen);
+        Assert.Equal(French[0], frenchEvents[^1]["response"]!["output"]![0]!["content"]![0]!["text"]!.GetValue<string>());
+
+        _server.Faults.ResumeLanguage("es");
+        var spanishEvents = await spanish.ReceiveUntilAsync("response.done", ct);
+
+        Assert.Equal(Spanish[0], spanishEvents[^1]["response"]!["output"]![0]!["content"]![0]!["text"]!.GetValue<string>());
+    }
+
     private static async Task<RealtimeTestClient> ConnectConversationAsync(FakeRealtimeServer server, string instructions, JsonObject? turnDetection, CancellationToken ct)
     {
         var client = await RealtimeTestClient.ConnectAsync(server, ct, query: "model=gpt-realtime");

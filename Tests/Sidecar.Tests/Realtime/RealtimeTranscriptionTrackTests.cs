@@ -78,6 +78,23 @@ public sealed class RealtimeTranscriptionTrackTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 60000)]
+    public async Task RunAsync_TranscriptionUsage_SummedIntoTheTrackStatusWithTheModel()
+    {
+        var track = Track();
+        await WriteAsync(Turn().Concat(Turn()));
+        _chunks.Writer.Complete();
+
+        await track.RunAsync(_chunks.Reader, _captions, TestContext.Current.CancellationToken);
+
+        // The fake bills a token per 100 ms of the turn's audio and a token per 4 characters of transcript.
+        var spans = Assert.Single(_server.Sessions).SpeechSpans;
+        Assert.Equal(spans.Sum(s => Math.Max(1, (long)(s.End - s.Start).TotalMilliseconds / 100)), track.Status.Usage.AudioInputTokens);
+        Assert.Equal(((Lines[0].Length + 3) / 4) + ((Lines[1].Length + 3) / 4), track.Status.Usage.TextOutputTokens);
+        Assert.Equal(0, track.Status.Usage.TextInputTokens);
+        Assert.Equal("gpt-4o-transcribe", track.Status.Model);
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task RunAsync_ConnectionDroppedMidTurn_ReconnectsAndCaptionsTheTurnOnce()
     {
         var track = Track();
@@ -87,7 +104,7 @@ public sealed class RealtimeTranscriptionTrackTests : IAsyncLifetime
 
         var tone = _audio.Tone(TimeSpan.FromMilliseconds(800)).ToList();
         await WriteAsync(tone.Take(20));
-        await WaitUntilAsync(() => _server.Sessions[0].AppendedBytes >= 960 * 110);
+        await Eventually.TrueAsync(() => _server.Sessions[0].AppendedBytes >= 960 * 110, TestContext.Current.CancellationToken);
         await _server.Faults.DropConnectionsAsync();
         await WriteAsync(tone.Skip(20).Concat(_audio.Silence(TimeSpan.FromMilliseconds(1000))));
         _chunks.Writer.Complete();
@@ -169,7 +186,7 @@ public sealed class RealtimeTranscriptionTrackTests : IAsyncLifetime
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var run = track.RunAsync(_chunks.Reader, _captions, cts.Token);
         await WriteAsync(_audio.Silence(TimeSpan.FromMilliseconds(200)));
-        await WaitUntilAsync(() => _server.Sessions.Count == 1 && _server.Sessions[0].AppendedBytes > 0);
+        await Eventually.TrueAsync(() => _server.Sessions.Count == 1 && _server.Sessions[0].AppendedBytes > 0, TestContext.Current.CancellationToken);
 
         await cts.CancelAsync();
 
@@ -191,15 +208,5 @@ public sealed class RealtimeTranscriptionTrackTests : IAsyncLifetime
         var completedItems = _captions.Completed.Select(c => c.ItemId).ToHashSet();
         var second = _captions.Commits.Last(c => completedItems.Contains(c.ItemId));
         Assert.InRange(second.Start.TotalMilliseconds, 1450, 1850);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(20));
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
-        }
     }
 }

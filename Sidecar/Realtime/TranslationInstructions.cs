@@ -1,4 +1,5 @@
 using System.Text;
+using CaptionSidecar.Tracks;
 
 namespace CaptionSidecar.Realtime;
 
@@ -8,21 +9,8 @@ namespace CaptionSidecar.Realtime;
 /// </summary>
 internal static class TranslationInstructions
 {
-    // English names of common stream languages; the build runs with invariant globalization, so CultureInfo has none.
-    private static readonly Dictionary<string, string> Names = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["ar"] = "Arabic", ["bg"] = "Bulgarian", ["cs"] = "Czech", ["da"] = "Danish", ["de"] = "German", ["el"] = "Greek",
-        ["en"] = "English", ["es"] = "Spanish", ["fi"] = "Finnish", ["fr"] = "French", ["he"] = "Hebrew", ["hi"] = "Hindi",
-        ["hu"] = "Hungarian", ["id"] = "Indonesian", ["it"] = "Italian", ["ja"] = "Japanese", ["ko"] = "Korean",
-        ["nl"] = "Dutch", ["no"] = "Norwegian", ["nb"] = "Norwegian", ["pl"] = "Polish", ["pt"] = "Portuguese",
-        ["pt-BR"] = "Brazilian Portuguese", ["ro"] = "Romanian", ["ru"] = "Russian", ["sk"] = "Slovak", ["sv"] = "Swedish",
-        ["th"] = "Thai", ["tr"] = "Turkish", ["uk"] = "Ukrainian", ["vi"] = "Vietnamese", ["zh"] = "Chinese",
-        ["zh-CN"] = "Simplified Chinese", ["zh-TW"] = "Traditional Chinese",
-    };
-
     /// <summary>The English name of a language code (<c>es</c> → Spanish), or the code itself when unknown.</summary>
-    public static string NameOf(string code) =>
-        Names.GetValueOrDefault(code) ?? Names.GetValueOrDefault(code.Split('-')[0]) ?? code;
+    public static string NameOf(string code) => LanguageNames.EnglishName(code);
 
     /// <summary>Instructions to translate every turn into <paramref name="targetCode"/>, keeping the <paramref name="vocabulary"/> terms.</summary>
     public static string For(string targetCode, string? vocabulary)

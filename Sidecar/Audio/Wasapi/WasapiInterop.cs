@@ -169,8 +169,10 @@ internal struct PropVariant
     public nint Value2;
 }
 
-/// <summary>Constants of mmdeviceapi.h, audiosessiontypes.h, objbase.h and functiondiscoverykeys_devpkey.h, and the Win32 calls.</summary>
-[SupportedOSPlatform("windows")]
+/// <summary>
+/// Constants of mmdeviceapi.h, audiosessiontypes.h, objbase.h and functiondiscoverykeys_devpkey.h (plain data,
+/// checked against the headers on any OS), and the Win32 calls (Windows only).
+/// </summary>
 internal static partial class WasapiNative
 {
     public const int RenderFlow = 0; // eRender
@@ -206,24 +208,31 @@ internal static partial class WasapiNative
     /// <summary>PKEY_Device_FriendlyName: {a45c254e-df1c-4efd-8020-67d146a850e0}, 14.</summary>
     public static readonly PropertyKey DeviceFriendlyName = new() { FormatId = new("A45C254E-DF1C-4EFD-8020-67D146A850E0"), PropertyId = 14 };
 
+    [SupportedOSPlatform("windows")]
     [LibraryImport("ole32.dll")]
     public static partial int CoInitializeEx(nint reserved, uint concurrencyModel);
 
+    [SupportedOSPlatform("windows")]
     [LibraryImport("ole32.dll")]
     public static partial void CoUninitialize();
 
+    [SupportedOSPlatform("windows")]
     [LibraryImport("ole32.dll")]
     public static partial int CoCreateInstance(in Guid classId, nint outer, uint classContext, in Guid iid, out nint instance);
 
+    [SupportedOSPlatform("windows")]
     [LibraryImport("ole32.dll")]
     public static partial int PropVariantClear(ref PropVariant value);
 
+    [SupportedOSPlatform("windows")]
     [LibraryImport("kernel32.dll", SetLastError = true)]
     public static partial nint CreateEventW(nint attributes, [MarshalAs(UnmanagedType.Bool)] bool manualReset, [MarshalAs(UnmanagedType.Bool)] bool initialState, nint name);
 
+    [SupportedOSPlatform("windows")]
     [LibraryImport("kernel32.dll", SetLastError = true)]
     public static partial uint WaitForSingleObject(nint handle, uint milliseconds);
 
+    [SupportedOSPlatform("windows")]
     [LibraryImport("kernel32.dll")]
     [return: MarshalAs(UnmanagedType.Bool)]
     public static partial bool CloseHandle(nint handle);

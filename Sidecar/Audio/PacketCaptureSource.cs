@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 
 namespace CaptionSidecar.Audio;
@@ -35,9 +34,7 @@ internal sealed partial class PacketCaptureSource : IAudioSource
             _ => Interlocked.Increment(ref _dropped));
         _loop = new CaptureLoop(device, _fragments.Writer, () => _stop.IsSet, _stop.Wait, time, logger);
 
-        using var opened = new ManualResetEventSlim();
-        ExceptionDispatchInfo? openFailure = null;
-        var format = default(CaptureFormat);
+        var opened = new TaskCompletionSource<CaptureFormat>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
             try
@@ -48,22 +45,22 @@ internal sealed partial class PacketCaptureSource : IAudioSource
                     try
                     {
                         stream = device.Open(requiredSampleRate: null);
-                        format = stream.Format;
                     }
                     catch (Exception ex)
                     {
-                        openFailure = ExceptionDispatchInfo.Capture(ex);
+                        opened.TrySetException(ex);
                         return;
                     }
-                    finally
-                    {
-                        opened.Set();
-                    }
 
+                    opened.TrySetResult(stream.Format);
                     _loop.Run(stream);
                 }
 
                 _fragments.Writer.TryComplete();
+            }
+            catch (Exception ex) when (opened.TrySetException(ex))
+            {
+                // The capture thread could not even be prepared: the constructor throws it.
             }
             catch (Exception ex)
             {
@@ -78,10 +75,10 @@ internal sealed partial class PacketCaptureSource : IAudioSource
         { IsBackground = true, Name = "Audio device capture" };
         thread.Start();
 
-        // A constructor, not async code: the caller opens the source synchronously, like PulseAudioCapture's.
-        opened.Wait();
-        openFailure?.Throw();
-        Format = new AudioFormat(format!.SampleRate, 1);
+        // A constructor, not async code: the caller opens the source synchronously, like PulseAudioCapture's, and a
+        // failure to open surfaces here as the device's own exception.
+        var format = opened.Task.GetAwaiter().GetResult();
+        Format = new AudioFormat(format.SampleRate, 1);
         DeviceFormat = format;
     }
 

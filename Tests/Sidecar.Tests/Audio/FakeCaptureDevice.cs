@@ -100,8 +100,15 @@ internal sealed class FakeCaptureDevice(bool isLoopback, params Func<ICaptureStr
 
     public int ThreadsLeft { get; private set; }
 
+    public IOException? EnterFailure { get; init; }
+
     public IDisposable EnterCaptureThread()
     {
+        if (EnterFailure is not null)
+        {
+            throw EnterFailure;
+        }
+
         ThreadsEntered++;
         return new Leave(this);
     }

@@ -21,6 +21,17 @@ public sealed class PacketCaptureSourceTests
         Assert.Equal(1, device.ThreadsLeft);
     }
 
+    [Fact]
+    public void Create_CaptureThreadCannotBePrepared_ThrowsThatError()
+    {
+        var device = new FakeCaptureDevice(false) { EnterFailure = new IOException("WASAPI: CoInitializeEx failed") };
+
+        var ex = Assert.Throws<IOException>(() => new PacketCaptureSource(device, NullLogger.Instance, new FakeTimeProvider()));
+
+        Assert.Equal("WASAPI: CoInitializeEx failed", ex.Message);
+        Assert.Empty(device.OpenedWithRate);
+    }
+
     [Fact(Timeout = 30000)]
     public async Task ReadAsync_SixChannelFloatDevice_DeliversMonoAtTheDeviceRate()
     {

@@ -10,7 +10,10 @@ namespace CaptionSidecar.Audio;
 /// </summary>
 internal sealed partial class CaptureLoop
 {
-    /// <summary>How long one wait for the device's signal lasts before the stream is polled anyway.</summary>
+    /// <summary>
+    /// How long one wait for the device's signal lasts before the stream is polled anyway: Windows before 10 1703
+    /// never signals an event-driven loopback stream, and polling every 20 ms stays well inside the 200 ms buffer.
+    /// </summary>
     internal static readonly TimeSpan WaitTimeout = TimeSpan.FromMilliseconds(20);
 
     /// <summary>A loopback device idle this long is filled with silence, so the timeline and speech detection keep moving.</summary>

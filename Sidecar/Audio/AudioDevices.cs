@@ -4,7 +4,7 @@ using System.Text;
 namespace CaptionSidecar.Audio;
 
 /// <summary>A capture input the OS offers.</summary>
-/// <param name="Id">The name <c>--input device:ID</c> takes (PulseAudio source name).</param>
+/// <param name="Id">The name <c>--input device:ID</c> takes (PulseAudio source name; on Windows the endpoint id, with <c>loopback:</c> before an output's).</param>
 /// <param name="Description">The human name the sound settings show.</param>
 /// <param name="IsDefault">True for the OS default input (what <c>--input default</c> opens).</param>
 /// <param name="SampleRate">The device's native rate in Hz.</param>
@@ -25,8 +25,13 @@ public static class AudioDevices
             return PulseAudioDevices.List();
         }
 
+        if (OperatingSystem.IsWindows())
+        {
+            return Wasapi.WasapiDevices.List();
+        }
+
         throw new PlatformNotSupportedException(
-            "Listing audio devices is built for Linux (PulseAudio/PipeWire) only; on Windows and macOS capture with ffmpeg through --input cmd:\"...\" (see README, 'Choosing an audio device').");
+            "Listing audio devices is built for Linux (PulseAudio/PipeWire) and Windows (WASAPI); on macOS capture with ffmpeg through --input cmd:\"...\" (see README, 'Choosing an audio device').");
     }
 
     /// <summary>
@@ -55,8 +60,11 @@ public static class AudioDevices
         };
     }
 
-    /// <summary>One line per device: default mark, id, rate, channels, monitor mark and description.</summary>
-    public static string Format(IReadOnlyList<AudioDevice> devices)
+    /// <summary>One line per device: default mark, id, rate, channels, monitor (loopback on Windows) mark and description.</summary>
+    public static string Format(IReadOnlyList<AudioDevice> devices) => Format(devices, OperatingSystem.IsWindows() ? "loopback" : "monitor");
+
+    /// <summary>As <see cref="Format(IReadOnlyList{AudioDevice})"/>, with <paramref name="monitorLabel"/> marking what the computer plays.</summary>
+    internal static string Format(IReadOnlyList<AudioDevice> devices, string monitorLabel)
     {
         ArgumentNullException.ThrowIfNull(devices);
         if (devices.Count == 0)
@@ -68,7 +76,7 @@ public static class AudioDevices
         var text = new StringBuilder();
         foreach (var d in devices)
         {
-            text.Append(CultureInfo.InvariantCulture, $"{(d.IsDefault ? "* " : "  ")}{d.Id.PadRight(width)}  {d.SampleRate,6} Hz  {d.Channels} ch  {(d.IsMonitor ? "monitor" : "input  ")}  {d.Description}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{(d.IsDefault ? "* " : "  ")}{d.Id.PadRight(width)}  {d.SampleRate,6} Hz  {d.Channels} ch  {(d.IsMonitor ? monitorLabel : "input".PadRight(monitorLabel.Length))}  {d.Description}\n");
         }
 
         return text.ToString().TrimEnd('\n');

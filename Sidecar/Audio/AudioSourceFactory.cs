@@ -32,15 +32,12 @@ internal sealed partial class AudioSourceFactory(ILoggerFactory loggers) : IAudi
             return new PulseAudioCapture(name is null ? null : ResolvePulseSource(name), DeviceSampleRate, channels: 1, loggers.CreateLogger<PulseAudioCapture>());
         }
 
-        var device = name is null ? "the default device" : $"device '{name}'";
         if (OperatingSystem.IsWindows())
         {
-            throw new NotSupportedException(
-                $"Capturing {device} on Windows is not built yet (WASAPI comes later). Capture with ffmpeg instead: " +
-                "--input cmd:\"ffmpeg -loglevel error -f dshow -i audio=\\\"Microphone (NAME)\\\" -f s16le -ac 1 -ar 48000 -\" --input-rate 48000 " +
-                "(list devices with: ffmpeg -list_devices true -f dshow -i dummy).");
+            return OpenWasapi(name);
         }
 
+        var device = name is null ? "the default device" : $"device '{name}'";
         if (OperatingSystem.IsMacOS())
         {
             throw new NotSupportedException(
@@ -51,6 +48,42 @@ internal sealed partial class AudioSourceFactory(ILoggerFactory loggers) : IAudi
 
         throw new NotSupportedException(
             $"Capturing {device} is not supported on this operating system; use --input cmd:\"COMMAND\" with a command writing raw s16le (such as ffmpeg).");
+    }
+
+    /// <summary>
+    /// The default capture endpoint, or the endpoint (or loopback of an output) whose id or unique part of its id or
+    /// name is <paramref name="name"/>; no match or several: the list.
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("windows")]
+    private PacketCaptureSource OpenWasapi(string? name)
+    {
+        Wasapi.WasapiDevice device;
+        if (name is null)
+        {
+            device = new Wasapi.WasapiDevice(endpointId: null, loopback: false, "WASAPI default input");
+        }
+        else
+        {
+            AudioDevice chosen;
+            try
+            {
+                chosen = AudioDevices.Resolve(name, Wasapi.WasapiDevices.List());
+            }
+            catch (ArgumentException ex)
+            {
+                throw new IOException($"Audio:Input (--input device:{name}): {ex.Message}", ex);
+            }
+
+            if (chosen.Id != name)
+            {
+                LogResolved(name, chosen.Id);
+            }
+
+            var (endpointId, loopback) = WindowsAudioEndpoints.Split(chosen.Id);
+            device = new Wasapi.WasapiDevice(endpointId, loopback, loopback ? $"WASAPI loopback of '{chosen.Description}'" : $"WASAPI input '{chosen.Description}'");
+        }
+
+        return new PacketCaptureSource(device, loggers.CreateLogger<PacketCaptureSource>(), TimeProvider.System);
     }
 
     /// <summary>Turns a unique part of a source's id or description into its id; no match or several: the list.</summary>

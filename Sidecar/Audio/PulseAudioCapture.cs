@@ -53,6 +53,12 @@ internal sealed partial class PulseAudioCapture : IAudioSource
     /// <summary>Fragments dropped because the pipeline did not keep up.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
+    /// <summary>
+    /// Called on the capture thread the moment a read returns, with the samples read: the start of the audio path for
+    /// latency measurements (Tests/Benchmarks, AudioLatencyReport). Null in the product.
+    /// </summary>
+    internal Action<int>? CaptureReadObserver { get; set; }
+
     /// <inheritdoc/>
     public string Description => $"PulseAudio {(Device is null ? "default source" : $"source '{Device}'")}";
 
@@ -178,6 +184,7 @@ internal sealed partial class PulseAudioCapture : IAudioSource
                     continue;
                 }
 
+                CaptureReadObserver?.Invoke(bytes.Length / 2);
                 var samples = new float[bytes.Length / 2];
                 for (var i = 0; i < samples.Length; i++)
                 {

@@ -1,0 +1,225 @@
+using System.Buffers.Binary;
+using System.Threading.Channels;
+using CaptionSidecar.Audio;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CaptionSidecar.Tests.Audio;
+
+public sealed class CaptureLoopTests
+{
+    private static readonly CaptureFormat Stereo16 = new(CaptureSampleEncoding.Pcm16, 48_000, 2, 16);
+
+    private readonly Channel<float[]> _output = Channel.CreateUnbounded<float[]>();
+    private readonly FakeTimeProvider _time = new();
+    private readonly List<TimeSpan> _pauses = [];
+    private bool _stop;
+    private bool _stopDuringPause;
+
+    private CaptureLoop Loop(ICaptureDevice device) =>
+        new(device, _output.Writer, () => _stop, delay =>
+        {
+            _pauses.Add(delay);
+            _stop |= _stopDuringPause;
+            return _stopDuringPause;
+        }, _time, NullLogger.Instance);
+
+    private FakeCaptureStream Stream(params FakeWake[] script) => new(Stereo16, script, _time, () => _stop = true);
+
+    private List<float[]> Output()
+    {
+        var fragments = new List<float[]>();
+        while (_output.Reader.TryRead(out var fragment))
+        {
+            fragments.Add(fragment);
+        }
+
+        return fragments;
+    }
+
+    /// <summary>Interleaved stereo PCM16 frames from (left, right) pairs.</summary>
+    private static FakePacket Packet(CapturePacketFlags flags, params (short Left, short Right)[] frames)
+    {
+        var data = new byte[frames.Length * 4];
+        for (var i = 0; i < frames.Length; i++)
+        {
+            BinaryPrimitives.WriteInt16LittleEndian(data.AsSpan(4 * i), frames[i].Left);
+            BinaryPrimitives.WriteInt16LittleEndian(data.AsSpan((4 * i) + 2), frames[i].Right);
+        }
+
+        return new FakePacket(data, frames.Length, flags);
+    }
+
+    [Fact]
+    public void Run_PacketsOfOneWake_AreDeliveredAsMonoInOrderAndReleased()
+    {
+        var stream = Stream(FakeWake.With(Packet(CapturePacketFlags.None, (16_384, 0), (-16_384, -16_384)), Packet(CapturePacketFlags.None, (8_192, 8_192))));
+        var device = new FakeCaptureDevice(isLoopback: false);
+
+        Loop(device).Run(stream);
+
+        var output = Output();
+        Assert.Equal(2, output.Count);
+        Assert.Equal([0.25f, -0.5f], output[0]);
+        Assert.Equal([0.25f], output[1]);
+        Assert.Equal([2, 1], stream.Released);
+        Assert.True(stream.Disposed);
+    }
+
+    [Fact]
+    public void Run_SilentPacket_DeliversZerosWhateverItsBytesAndCountsIt()
+    {
+        var stream = Stream(FakeWake.With(Packet(CapturePacketFlags.Silent, (30_000, 30_000), (-30_000, 12)), Packet(CapturePacketFlags.None, (100, 100))));
+        var device = new FakeCaptureDevice(isLoopback: false);
+        var loop = Loop(device);
+
+        loop.Run(stream);
+
+        var output = Output();
+        Assert.Equal([0f, 0f], output[0]);
+        Assert.Equal([100 / 32_768f], output[1]);
+        Assert.Equal(1, loop.SilentPackets);
+        Assert.Equal([2, 1], stream.Released);
+    }
+
+    [Fact]
+    public void Run_DiscontinuityFlag_IsCountedAndTheAudioStillDelivered()
+    {
+        var stream = Stream(
+            FakeWake.With(Packet(CapturePacketFlags.DataDiscontinuity, (3_276, 3_276))),
+            FakeWake.With(Packet(CapturePacketFlags.None, (3_276, 3_276))),
+            FakeWake.With(Packet(CapturePacketFlags.DataDiscontinuity | CapturePacketFlags.TimestampError, (-3_276, -3_276))));
+        var loop = Loop(new FakeCaptureDevice(isLoopback: false));
+
+        loop.Run(stream);
+
+        Assert.Equal(2, loop.Discontinuities);
+        Assert.Equal([3_276 / 32_768f, 3_276 / 32_768f, -3_276 / 32_768f], Output().SelectMany(f => f));
+        Assert.Equal(0, loop.SilentPackets);
+    }
+
+    [Fact]
+    public void Run_DeviceInvalidated_ReopensAtTheSameRateWithGrowingBackoffAndResumes()
+    {
+        var first = Stream(FakeWake.With(Packet(CapturePacketFlags.None, (1_000, 1_000))), FakeWake.Fail("the device was unplugged (AUDCLNT_E_DEVICE_INVALIDATED)"));
+        var second = Stream(FakeWake.With(Packet(CapturePacketFlags.None, (2_000, 2_000))));
+        var device = new FakeCaptureDevice(
+            isLoopback: false,
+            () => throw new IOException("not found"),
+            () => throw new IOException("not found"),
+            () => second);
+        var loop = Loop(device);
+
+        loop.Run(first);
+
+        Assert.True(first.Disposed);
+        Assert.True(second.Disposed);
+        Assert.Equal([48_000, 48_000, 48_000], device.OpenedWithRate);
+        Assert.Equal(2, _pauses.Count);
+        Assert.InRange(_pauses[0].TotalMilliseconds, 200, 300); // 250 ms +-20 %
+        Assert.InRange(_pauses[1].TotalMilliseconds, 400, 600); // doubled
+        Assert.Equal(1, loop.Reopens);
+        Assert.Equal([1_000 / 32_768f, 2_000 / 32_768f], Output().SelectMany(f => f));
+    }
+
+    [Fact]
+    public void Run_ManyFailedReopens_BackoffIsCappedAtFiveSeconds()
+    {
+        var failures = Enumerable.Repeat<Func<ICaptureStream>>(() => throw new IOException("the Windows Audio service is not running"), 8);
+        var last = Stream();
+        var device = new FakeCaptureDevice(false, [.. failures, () => last]);
+
+        Loop(device).Run(Stream(FakeWake.Fail("lost")));
+
+        Assert.Equal(8, _pauses.Count);
+        Assert.All(_pauses.Skip(5), p => Assert.InRange(p.TotalMilliseconds, 4_000, 6_000));
+        Assert.True(last.Disposed);
+    }
+
+    [Fact]
+    public void Run_ReopenedDeviceAtAnotherRate_IsClosedAndRetried()
+    {
+        var otherRate = new FakeCaptureStream(Stereo16 with { SampleRate = 44_100 }, []);
+        var right = Stream(FakeWake.With(Packet(CapturePacketFlags.None, (4_000, 4_000))));
+        var device = new FakeCaptureDevice(false, () => otherRate, () => right);
+
+        Loop(device).Run(Stream(FakeWake.Fail("lost")));
+
+        Assert.True(otherRate.Disposed);
+        Assert.Single(_pauses);
+        Assert.Equal([4_000 / 32_768f], Output().SelectMany(f => f));
+    }
+
+    [Fact]
+    public void Run_StopAskedDuringBackoff_EndsWithoutOpeningAgain()
+    {
+        _stopDuringPause = true;
+        var device = new FakeCaptureDevice(false, () => throw new IOException("gone"));
+        var first = Stream(FakeWake.Fail("lost"));
+
+        Loop(device).Run(first);
+
+        Assert.True(first.Disposed);
+        Assert.Single(device.OpenedWithRate);
+        Assert.Single(_pauses);
+    }
+
+    [Fact]
+    public void Run_StopAlreadyAsked_DisposesTheStreamWithoutReading()
+    {
+        var stream = Stream(FakeWake.With(Packet(CapturePacketFlags.None, (1, 1))));
+        _stop = true;
+
+        Loop(new FakeCaptureDevice(false)).Run(stream);
+
+        Assert.True(stream.Disposed);
+        Assert.Empty(stream.Released);
+        Assert.Empty(Output());
+    }
+
+    [Fact]
+    public void Run_LoopbackWithNothingPlaying_FillsTheIdleTimeWithSilence()
+    {
+        // Five 20 ms timeouts: silence is owed once 100 ms passed without a packet (4800 frames at 48 kHz).
+        var stream = Stream(FakeWake.Timeout, FakeWake.Timeout, FakeWake.Timeout, FakeWake.Timeout, FakeWake.Timeout, FakeWake.With(Packet(CapturePacketFlags.None, (8_192, 8_192))));
+        var loop = Loop(new FakeCaptureDevice(isLoopback: true));
+
+        loop.Run(stream);
+
+        var output = Output();
+        Assert.Equal(2, output.Count);
+        Assert.Equal(4_800, output[0].Length);
+        Assert.All(output[0], s => Assert.Equal(0f, s));
+        Assert.Equal([0.25f], output[1]);
+        Assert.Equal(4_800, loop.SilenceFilledFrames);
+    }
+
+    [Fact]
+    public void Run_MicrophoneIdleForFiveSeconds_IsTreatedAsLostAndReopened()
+    {
+        var stalled = Stream([.. Enumerable.Repeat(FakeWake.Timeout, 250)]); // 250 x 20 ms
+        var next = Stream(FakeWake.With(Packet(CapturePacketFlags.None, (1_000, 1_000))));
+        var device = new FakeCaptureDevice(isLoopback: false, () => next);
+        var loop = Loop(device);
+
+        loop.Run(stalled);
+
+        Assert.True(stalled.Disposed);
+        Assert.Equal(1, loop.Reopens);
+        Assert.Equal(0, loop.SilenceFilledFrames);
+        Assert.Equal([1_000 / 32_768f], Output().SelectMany(f => f));
+    }
+
+    [Fact]
+    public void Run_MicrophoneIdleJustUnderFiveSeconds_IsNotReopened()
+    {
+        var slow = Stream([.. Enumerable.Repeat(FakeWake.Timeout, 249)]);
+        var device = new FakeCaptureDevice(isLoopback: false);
+
+        var loop = Loop(device);
+        loop.Run(slow);
+
+        Assert.Empty(device.OpenedWithRate);
+        Assert.Equal(0, loop.Reopens);
+    }
+}

@@ -1,0 +1,101 @@
+using CaptionSidecar.Audio;
+
+namespace CaptionSidecar.Tests.Audio;
+
+/// <summary>Choosing a Windows endpoint by name, as <c>devices</c> lists them (ids as IMMDevice::GetId returns them).</summary>
+public sealed class WindowsAudioEndpointsTests
+{
+    private const string YetiId = "{0.0.1.00000000}.{5b3f2a8e-1c4d-4e6f-9a0b-2c3d4e5f6a7b}";
+    private const string HeadsetMicId = "{0.0.1.00000000}.{9c1d7e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f}";
+    private const string SpeakersId = "{0.0.0.00000000}.{a7e2b3c4-d5e6-4f70-8192-a3b4c5d6e7f8}";
+    private const string HeadphonesId = "{0.0.0.00000000}.{c41b2d3e-4f50-4617-a829-3a4b5c6d7e8f}";
+
+    private static readonly AudioDevice[] Devices =
+    [
+        new(YetiId, "Microphone (Yeti Stereo Microphone)", true, 48_000, 2, false),
+        new(HeadsetMicId, "Headset Microphone (Arctis 7 Chat)", false, 16_000, 1, false),
+        new(WindowsAudioEndpoints.LoopbackId(SpeakersId), "Speakers (Realtek(R) Audio) (loopback)", false, 48_000, 2, true),
+        new(WindowsAudioEndpoints.LoopbackId(HeadphonesId), "Headphones (Arctis 7 Game) (loopback)", false, 48_000, 8, true),
+    ];
+
+    [Theory]
+    [InlineData("yeti", YetiId, false)]
+    [InlineData("speakers", SpeakersId, true)]
+    [InlineData("Realtek", SpeakersId, true)]
+    [InlineData("arctis 7 game", HeadphonesId, true)]
+    [InlineData("headset", HeadsetMicId, false)]
+    public void Resolve_UniquePartOfTheFriendlyName_GivesTheEndpointAndWhetherItIsLoopback(string name, string endpointId, bool loopback)
+    {
+        var device = AudioDevices.Resolve(name, Devices);
+
+        Assert.Equal((endpointId, loopback), WindowsAudioEndpoints.Split(device.Id));
+        Assert.Equal(loopback, device.IsMonitor);
+    }
+
+    [Fact]
+    public void Resolve_ExactEndpointId_IsTheCaptureEndpointNotItsLoopbackTwin()
+    {
+        var device = AudioDevices.Resolve(YetiId, Devices);
+
+        Assert.Equal(YetiId, device.Id);
+        Assert.False(WindowsAudioEndpoints.Split(device.Id).Loopback);
+    }
+
+    [Fact]
+    public void Resolve_ExactLoopbackId_IsThatLoopback()
+    {
+        var device = AudioDevices.Resolve("loopback:" + HeadphonesId, Devices);
+
+        Assert.Equal((HeadphonesId, true), WindowsAudioEndpoints.Split(device.Id));
+    }
+
+    [Fact]
+    public void Resolve_NameOfTwoEndpoints_ErrorListsBoth()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => AudioDevices.Resolve("Arctis", Devices));
+
+        Assert.Contains("'Arctis' matches 2 audio inputs", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(HeadsetMicId, ex.Message, StringComparison.Ordinal);
+        Assert.Contains(HeadphonesId, ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(YetiId, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Resolve_WordLoopback_MatchesEveryLoopbackSoItAsksForMore()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => AudioDevices.Resolve("loopback", Devices));
+
+        Assert.Contains("matches 2 audio inputs", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Resolve_UnknownName_ErrorListsEveryEndpoint()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => AudioDevices.Resolve("Focusrite", Devices));
+
+        Assert.All(Devices, d => Assert.Contains(d.Id, ex.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Format_WindowsLabel_MarksDefaultAndLoopbackColumnsAligned()
+    {
+        var lines = AudioDevices.Format(Devices, "loopback").Split('\n');
+
+        Assert.StartsWith("* " + YetiId, lines[0], StringComparison.Ordinal);
+        Assert.Contains(" 48000 Hz  2 ch  input     Microphone (Yeti", lines[0], StringComparison.Ordinal);
+        Assert.Contains(" 48000 Hz  8 ch  loopback  Headphones (Arctis 7 Game) (loopback)", lines[3], StringComparison.Ordinal);
+        Assert.Equal(lines[0].IndexOf("Microphone", StringComparison.Ordinal), lines[3].IndexOf("Headphones", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(unchecked((int)0x88890004), "unplugged, disabled or reconfigured")]
+    [InlineData(unchecked((int)0x88890010), "Windows Audio service is not running")]
+    [InlineData(unchecked((int)0x8889000A), "exclusive mode")]
+    [InlineData(unchecked((int)0x80070490), "CaptionSidecar devices")]
+    [InlineData(unchecked((int)0x80070005), "Privacy & security > Microphone")]
+    [InlineData(unchecked((int)0x80004005), "HRESULT 0x80004005")]
+    public void Describe_KnownAndUnknownCodes_SayWhatHappened(int hresult, string expected)
+    {
+        Assert.Contains(expected, WindowsAudioEndpoints.Describe(hresult), StringComparison.Ordinal);
+    }
+}

@@ -43,7 +43,7 @@ public static class SidecarCommandLine
         obsCheck.SetAction((parse, ct) => RunObsCheckAsync(ToConfiguration(parse, settings), parse.GetValue(configFile)?.FullName, ct));
         root.Add(obsCheck);
 
-        var devices = new Command("devices", "List the audio inputs (* = default; 'monitor' = what this computer plays) with the ids --input device:ID takes, and exit.");
+        var devices = new Command("devices", "List the audio inputs (* = default; 'monitor' on Linux, 'loopback' on Windows = what this computer plays) with the ids --input device:ID takes, and exit.");
         devices.SetAction((_, _) => Task.FromResult(ListDevices(Console.Out, Console.Error)));
         root.Add(devices);
 

@@ -10,7 +10,7 @@ namespace CaptionSidecar.Realtime;
 internal static class TranslationInstructions
 {
     /// <summary>The English name of a language code (<c>es</c> → Spanish), or the code itself when unknown.</summary>
-    public static string NameOf(string code) => LanguageNames.EnglishName(code);
+    public static string NameOf(string code) => LanguageNames.PlainName(code);
 
     /// <summary>Instructions to translate every turn into <paramref name="targetCode"/>, keeping the <paramref name="vocabulary"/> terms.</summary>
     public static string For(string targetCode, string? vocabulary)

@@ -34,6 +34,17 @@ public static class LanguageNames
         return dash > 0 && Names.TryGetValue(code[..dash], out var baseName) ? $"{baseName} ({code[(dash + 1)..]})" : code;
     }
 
+    /// <summary>
+    /// The name to write in a sentence: the exact name when known (<c>pt-BR</c> → Brazilian Portuguese), else the base
+    /// language's (<c>de-AT</c> → German), else the code itself.
+    /// </summary>
+    public static string PlainName(string code)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        var dash = code.IndexOf('-', StringComparison.Ordinal);
+        return Names.GetValueOrDefault(code) ?? (dash > 0 ? Names.GetValueOrDefault(code[..dash]) : null) ?? code;
+    }
+
     /// <summary>True when <paramref name="code"/> has a known name.</summary>
     public static bool IsKnown(string code) =>
         Names.ContainsKey(code) || (code.IndexOf('-', StringComparison.Ordinal) is > 0 and var dash && Names.ContainsKey(code[..dash]));

@@ -11,6 +11,7 @@ namespace CaptionSidecar.Tests.EndToEnd;
 /// .test-peers/obs or OBS_PORT/OBS_PASSWORD). The ObsBridge tests restart that OBS while they run, so these tests poll
 /// with generous deadlines: the sidecar itself must ride out an OBS restart.
 /// </summary>
+[Collection(RealObsCollection.Name)]
 public sealed class ObsEndToEndTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("caption-obs-e2e-").FullName;

@@ -6,11 +6,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using System.Text.Json.Nodes;
 using CaptionSidecar.FakeRealtime;
-using CaptionSidecar.ObsBridge;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace CaptionSidecar.Tests.EndToEnd;
 
@@ -21,14 +17,14 @@ namespace CaptionSidecar.Tests.EndToEnd;
 /// </summary>
 public sealed partial class TranslationEndToEndTests : IAsyncLifetime
 {
-    private static readonly string[] Spanish =
+    internal static readonly string[] Spanish =
     [
         "Bienvenidos de nuevo al directo a todos.",
         "Hoy construimos una herramienta de subtítulos.",
         "Gracias por mirar y hasta pronto.",
     ];
 
-    private static readonly string[] French =
+    internal static readonly string[] French =
     [
         "Bon retour sur le live tout le monde.",
         "Aujourd'hui nous créons un outil de sous-titres.",
@@ -38,15 +34,17 @@ public sealed partial class TranslationEndToEndTests : IAsyncLifetime
     private readonly string _dir = Directory.CreateTempSubdirectory("caption-translate-e2e-").FullName;
     private FakeRealtimeServer _server = null!;
 
+    /// <summary>The fake's script: the three sentences, and their Spanish and French lines.</summary>
+    internal static FakeScript Script() => FakeScript.FromColumns(new Dictionary<string, IReadOnlyList<string>>
+    {
+        ["en"] = SpeechFixture.Sentences,
+        ["es"] = Spanish,
+        ["fr"] = French,
+    });
+
     public async ValueTask InitializeAsync()
     {
-        var columns = new Dictionary<string, IReadOnlyList<string>>
-        {
-            ["en"] = SpeechFixture.Sentences,
-            ["es"] = Spanish,
-            ["fr"] = French,
-        };
-        _server = await FakeRealtimeServer.StartAsync(new FakeRealtimeOptions { Script = FakeScript.FromColumns(columns) });
+        _server = await FakeRealtimeServer.StartAsync(new FakeRealtimeOptions { Script = Script() });
     }
 
     public async ValueTask DisposeAsync()
@@ -203,66 +201,6 @@ public sealed partial class TranslationEndToEndTests : IAsyncLifetime
         _server.Faults.ResumeLanguage("es");
     }
 
-    [Fact(Timeout = 240000)]
-    public async Task Run_SourceAndTwoTargetsWithRealObs_EachLanguagesTextSourceShowsItsOwnLinesInOrder()
-    {
-        var ct = TestContext.Current.CancellationToken;
-        var (url, password) = ObsEndToEndTests.Obs();
-        var wav = await SpeechFixture.SpeakAsync(_dir, ct);
-        var template = $"Translation {Guid.NewGuid():N} ({{lang}})";
-        await using var obs = new ObsClient(Options.Create(new ObsClientOptions { Url = url, Password = password }), NullLogger<ObsClient>.Instance, TimeProvider.System);
-        obs.Start();
-
-        var args = Args($"file:{wav}", "--languages", "es,fr", "--exit-at-end");
-        args.Remove("--no-obs");
-        await using var sidecar = SidecarProcess.Start(
-            [.. args, "--obs-url", url.ToString(), "--obs-source-template", template],
-            environment: new Dictionary<string, string> { ["OBS_WEBSOCKET_PASSWORD"] = password });
-
-        // What each source shows, sampled while the speech plays (OBS has no event for a text change).
-        var shown = new Dictionary<string, List<string>> { ["en"] = [], ["es"] = [], ["fr"] = [] };
-        while (!sidecar.HasExited)
-        {
-            await Task.Delay(50, ct);
-            foreach (var (language, texts) in shown)
-            {
-                if (await ReadTextAsync(obs, template.Replace("{lang}", language, StringComparison.Ordinal), ct) is { Length: > 0 } text
-                    && (texts.Count == 0 || texts[^1] != text))
-                {
-                    texts.Add(text);
-                }
-            }
-        }
-
-        Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), ct));
-        AssertFeedShowsInOrder([.. shown["en"].Select(Unwrap)], SpeechFixture.Sentences);
-        AssertFeedShowsInOrder([.. shown["es"].Select(Unwrap)], Spanish);
-        AssertFeedShowsInOrder([.. shown["fr"].Select(Unwrap)], French);
-    }
-
-    /// <summary>A text source's text with its line breaks as spaces (the layout wraps at word boundaries).</summary>
-    private static string Unwrap(string text) => text.Replace('\n', ' ');
-
-    private static async Task<string?> ReadTextAsync(ObsClient obs, string source, CancellationToken ct)
-    {
-        if (!obs.IsConnected)
-        {
-            return null;
-        }
-
-        try
-        {
-            var response = await obs.SendRequestAsync("GetInputSettings", new JsonObject { ["inputName"] = source }, ct);
-            return response.IsSuccess && response.Data.TryGetProperty("inputSettings", out var settings) && settings.TryGetProperty("text", out var text)
-                ? text.GetString()
-                : null;
-        }
-        catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException)
-        {
-            return null;
-        }
-    }
-
     private bool HasLines(string language, int count) =>
         Directory.Exists(TranscriptDir)
         && Directory.GetFiles(TranscriptDir, $"*-{language}.srt") is [var srt]
@@ -282,7 +220,7 @@ public sealed partial class TranslationEndToEndTests : IAsyncLifetime
     }
 
     /// <summary>Each line's first words show up in the feed's final text, in the script's order.</summary>
-    private static void AssertFeedShowsInOrder(IReadOnlyList<string> finals, IReadOnlyList<string> lines)
+    internal static void AssertFeedShowsInOrder(IReadOnlyList<string> finals, IReadOnlyList<string> lines)
     {
         var at = 0;
         foreach (var line in lines)

@@ -1,0 +1,86 @@
+using System.Text.Json.Nodes;
+using CaptionSidecar.FakeRealtime;
+using CaptionSidecar.ObsBridge;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace CaptionSidecar.Tests.EndToEnd;
+
+/// <summary>Several caption languages into the real headless OBS: one text source per language.</summary>
+[Collection(RealObsCollection.Name)]
+public sealed class TranslationObsEndToEndTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("caption-translate-obs-e2e-").FullName;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Fact(Timeout = 240000)]
+    public async Task Run_SourceAndTwoTargetsWithRealObs_EachLanguagesTextSourceShowsItsOwnLinesInOrder()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (url, password) = ObsEndToEndTests.Obs();
+        var wav = await SpeechFixture.SpeakAsync(_dir, ct);
+        await using var server = await FakeRealtimeServer.StartAsync(new FakeRealtimeOptions { Script = TranslationEndToEndTests.Script() }, ct);
+        var template = $"Translation {Guid.NewGuid():N} ({{lang}})";
+        await using var obs = new ObsClient(Options.Create(new ObsClientOptions { Url = url, Password = password }), NullLogger<ObsClient>.Instance, TimeProvider.System);
+        obs.Start();
+
+        await using var sidecar = SidecarProcess.Start(
+            ["--input", $"file:{wav}", "--engine", "openai", "--api-key", "test-key", "--realtime-endpoint", server.Endpoint.ToString(),
+             "--data-dir", Path.Combine(_dir, "data"), "--http-port", "0", "--languages", "es,fr", "--exit-at-end",
+             "--obs-url", url.ToString(), "--obs-source-template", template],
+            environment: new Dictionary<string, string> { ["OBS_WEBSOCKET_PASSWORD"] = password });
+
+        // What each source shows, sampled while the speech plays (OBS has no event for a text change).
+        var shown = new Dictionary<string, List<string>> { ["en"] = [], ["es"] = [], ["fr"] = [] };
+        while (!sidecar.HasExited)
+        {
+            await Task.Delay(50, ct);
+            foreach (var (language, texts) in shown)
+            {
+                if (await ReadTextAsync(obs, template.Replace("{lang}", language, StringComparison.Ordinal), ct) is { Length: > 0 } text
+                    && (texts.Count == 0 || texts[^1] != text))
+                {
+                    texts.Add(text);
+                }
+            }
+        }
+
+        Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), ct));
+        TranslationEndToEndTests.AssertFeedShowsInOrder([.. shown["en"].Select(Unwrap)], SpeechFixture.Sentences);
+        TranslationEndToEndTests.AssertFeedShowsInOrder([.. shown["es"].Select(Unwrap)], TranslationEndToEndTests.Spanish);
+        TranslationEndToEndTests.AssertFeedShowsInOrder([.. shown["fr"].Select(Unwrap)], TranslationEndToEndTests.French);
+    }
+
+    /// <summary>A text source's text with its line breaks as spaces (the layout wraps at word boundaries).</summary>
+    private static string Unwrap(string text) => text.Replace('\n', ' ');
+
+    private static async Task<string?> ReadTextAsync(ObsClient obs, string source, CancellationToken ct)
+    {
+        if (!obs.IsConnected)
+        {
+            return null;
+        }
+
+        try
+        {
+            var response = await obs.SendRequestAsync("GetInputSettings", new JsonObject { ["inputName"] = source }, ct);
+            return response.IsSuccess && response.Data.TryGetProperty("inputSettings", out var settings) && settings.TryGetProperty("text", out var text)
+                ? text.GetString()
+                : null;
+        }
+        catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException)
+        {
+            return null;
+        }
+    }
+}

@@ -8,27 +8,30 @@ using CaptionSidecar.Overlay;
 
 namespace CaptionSidecar.Benchmarks.OverlayFanOut;
 
-/// <summary>Latency percentiles of one server at one client count, and whether every client got every update in order.</summary>
+/// <summary>
+/// Latency percentiles of one server at one client count, whether every client got every update in order, and the
+/// server process's CPU time (user + system) per event while the events ran (a figure a busy machine hardly moves).
+/// </summary>
 internal sealed record FanOutResult(
-    string Server, int Clients, int Events, long Receipts, long Missing, long OutOfOrder, double P50Ms, double P99Ms, double MaxMs);
+    string Server, int Clients, int Events, long Receipts, long Missing, long OutOfOrder, double P50Ms, double P99Ms, double MaxMs, double CpuMsPerEvent);
 
 /// <summary>
 /// Connects N feed clients (<see cref="FeedReaders"/>), raises caption events one at a time at a fixed pace with a
 /// raw keep-alive HTTP/1.1 POST, and records, for every client and event, the time from just before the event's POST
 /// to the client's receipt of the update (same process, same Stopwatch, so no clock skew).
 /// </summary>
-internal sealed class LoadGenerator(IPEndPoint server, string publishPath, int readerThreads)
+internal sealed class LoadGenerator(IPEndPoint server, string publishPath, int readerThreads, Func<TimeSpan> serverCpuTime)
 {
     private const int WarmUpEvents = 20;
 
-    public async Task<FanOutResult> RunAsync(string serverName, int clients, int events, TimeSpan interval, CancellationToken cancellationToken)
+    /// <summary>One run; <paramref name="language"/> must be new to the server, so no earlier state reaches these clients.</summary>
+    public async Task<FanOutResult> RunAsync(string serverName, string language, int clients, int events, TimeSpan interval, CancellationToken cancellationToken)
     {
         var total = WarmUpEvents + events;
         var sent = new long[total + 1];
-        // A language of its own per run, so the state left by an earlier run is not sent to these clients.
-        var language = $"bench{clients}";
         var readers = new FeedReaders(server, $"/ws/captions?lang={language}", clients, readerThreads, total);
         await readers.StartAsync();
+        var cpuBefore = serverCpuTime();
         using (var publisher = await Publisher.ConnectAsync(server, publishPath, cancellationToken))
         {
             for (var sequence = 1; sequence <= total; sequence++)
@@ -43,6 +46,7 @@ internal sealed class LoadGenerator(IPEndPoint server, string publishPath, int r
         }
 
         await readers.FinishAsync(TimeSpan.FromSeconds(30));
+        var cpuMsPerEvent = (serverCpuTime() - cpuBefore).TotalMilliseconds / total;
 
         var received = readers.ReceivedAt;
         var latencies = new List<double>(clients * events);
@@ -64,7 +68,7 @@ internal sealed class LoadGenerator(IPEndPoint server, string publishPath, int r
 
         latencies.Sort();
         return new FanOutResult(serverName, clients, events, latencies.Count, missing, readers.OutOfOrder,
-            Percentile(latencies, 0.50), Percentile(latencies, 0.99), latencies.Count == 0 ? double.NaN : latencies[^1]);
+            Percentile(latencies, 0.50), Percentile(latencies, 0.99), latencies.Count == 0 ? double.NaN : latencies[^1], cpuMsPerEvent);
     }
 
     private static double Percentile(List<double> sorted, double p) =>

@@ -1,5 +1,5 @@
+using System.Net.WebSockets;
 using System.Text.Json;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -7,8 +7,12 @@ namespace CaptionSidecar.Overlay;
 
 /// <summary>
 /// The live caption feed behind <c>/ws/captions</c>: keeps the latest state per language and fans each update out
-/// to every subscribed client. Each client has its own bounded queue drained by one writer; a client whose queue is
-/// full is dropped (and logged) so it never delays the others. <see cref="Publish"/> never blocks on a client.
+/// to every subscribed client. Each update is serialised once; <see cref="Publish"/> hands it to each client's
+/// socket directly when that client is idle (its previous send completed and nothing waits), which on loopback or
+/// a LAN is nearly always: one pass over the clients on the publisher's thread, like a node <c>ws</c> broadcast,
+/// instead of one thread-pool wake-up per client. A client whose send is still pending gets the update in its own
+/// bounded queue, drained in order by that send's continuation; a client whose queue is full is dropped (and logged)
+/// so it never delays the others. <see cref="Publish"/> never blocks on a client.
 /// </summary>
 public sealed partial class CaptionFeed
 {
@@ -53,9 +57,13 @@ public sealed partial class CaptionFeed
     public long SlowClientsDropped => Interlocked.Read(ref _slowClientsDropped);
 
     /// <summary>
-    /// Makes <paramref name="update"/> the current state of its language and queues it for every client that
-    /// follows that language. Never blocks: a client whose queue is full is disconnected instead.
+    /// Makes <paramref name="update"/> the current state of its language and sends it to (or queues it for) every
+    /// client that follows that language. Never blocks: a client whose queue is full is disconnected instead.
     /// </summary>
+    /// <remarks>
+    /// The sends run on the caller's thread, about 15 microseconds of CPU per client (docs/benchmarks.md), so call it
+    /// from a consumer of its own (the Sidecar's overlay caption sink has its own queue), not from audio or session code.
+    /// </remarks>
     public void Publish(OverlayCaption update)
     {
         ArgumentNullException.ThrowIfNull(update);
@@ -73,7 +81,7 @@ public sealed partial class CaptionFeed
             for (var i = _subscriptions.Count - 1; i >= 0; i--)
             {
                 var subscription = _subscriptions[i];
-                if (!subscription.Follows(update.Language) || subscription.TryEnqueue(message))
+                if (!subscription.Follows(update.Language) || subscription.TryOffer(message))
                 {
                     continue;
                 }
@@ -98,20 +106,23 @@ public sealed partial class CaptionFeed
     }
 
     /// <summary>
-    /// Subscribes a client to the languages in <paramref name="languages"/> (empty: all). The current state of each
-    /// of those languages is queued first, in the same critical section, so the client sees no gap and no repeat.
-    /// Dispose the subscription when the client leaves.
+    /// Subscribes the open <paramref name="socket"/> to the languages in <paramref name="languages"/> (empty: all).
+    /// The current state of each of those languages is sent first, in the same critical section as the subscription,
+    /// so the client sees no gap and no repeat. From then on the feed is the socket's only sender of data messages
+    /// (one send in flight at a time); the caller keeps receiving and closing. Dispose the subscription when the
+    /// client leaves, before closing the socket.
     /// </summary>
-    public CaptionSubscription Subscribe(IReadOnlyCollection<string> languages, string clientName)
+    public CaptionSubscription Subscribe(WebSocket socket, IReadOnlyCollection<string> languages, string clientName)
     {
+        ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(languages);
-        var subscription = new CaptionSubscription(this, languages, clientName, _queueCapacity);
+        var subscription = new CaptionSubscription(this, socket, languages, clientName, _queueCapacity);
         lock (_gate)
         {
             foreach (var (language, message) in _latest)
             {
                 // A fresh queue can still overflow when more languages than its capacity are current.
-                if (subscription.Follows(language) && !subscription.TryEnqueue(message))
+                if (subscription.Follows(language) && !subscription.TryOffer(message))
                 {
                     break;
                 }
@@ -146,58 +157,191 @@ public sealed partial class CaptionFeed
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Overlay client {Client} could not keep up ({Capacity} updates queued); disconnecting it")]
     private partial void LogSlowClientDropped(string client, int capacity);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Overlay client {Client} went away while sending")]
+    internal partial void LogSendFailed(Exception exception, string client);
 }
 
 /// <summary>
-/// One client's place in the <see cref="CaptionFeed"/>: a bounded queue of serialised updates (UTF-8 JSON) for its
-/// single writer to drain, and a token that is cancelled when the feed drops the client for being too slow.
+/// One client's place in the <see cref="CaptionFeed"/>: its socket, and a bounded queue of serialised updates
+/// (UTF-8 JSON) that wait while a send to that socket is still pending. At most one send is in flight per socket:
+/// the feed sends an update itself when the client is idle; otherwise the pending send's continuation takes the
+/// queued updates in order, and the client is idle again once the queue is empty.
 /// </summary>
 public sealed class CaptionSubscription : IDisposable
 {
     private readonly CaptionFeed _feed;
+    private readonly WebSocket _socket;
     private readonly HashSet<string> _languages;
-    private readonly Channel<ReadOnlyMemory<byte>> _queue;
-    private readonly CancellationTokenSource _dropped = new();
+    private readonly int _capacity;
+    private readonly Lock _sync = new();
+    private readonly Queue<ReadOnlyMemory<byte>> _waiting = new();
+    private readonly CancellationTokenSource _ended = new();
+    private bool _sending;
+    private bool _closed;
 
-    internal CaptionSubscription(CaptionFeed feed, IReadOnlyCollection<string> languages, string clientName, int capacity)
+    internal CaptionSubscription(CaptionFeed feed, WebSocket socket, IReadOnlyCollection<string> languages, string clientName, int capacity)
     {
         _feed = feed;
+        _socket = socket;
         _languages = new HashSet<string>(languages, StringComparer.OrdinalIgnoreCase);
         ClientName = clientName;
-        _queue = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(capacity)
-        {
-            // Full is handled by the feed (the client is dropped); Wait makes TryWrite report it instead of discarding.
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-            SingleWriter = false,
-        });
+        _capacity = capacity;
     }
 
     /// <summary>A name for logs (for example the remote endpoint).</summary>
     public string ClientName { get; }
 
-    /// <summary>Updates to send, in publish order; completes when the client is dropped or disposed.</summary>
-    public ChannelReader<ReadOnlyMemory<byte>> Updates => _queue.Reader;
+    /// <summary>Cancelled when the feed is done with this client: dropped for being too slow, or a send failed.</summary>
+    public CancellationToken Ended => _ended.Token;
 
-    /// <summary>Cancelled when the feed drops this client because its queue was full.</summary>
-    public CancellationToken Dropped => _dropped.Token;
+    /// <summary>True when the feed dropped this client because its queue was full (then abort, do not close politely).</summary>
+    public bool WasDropped { get; private set; }
+
+    /// <summary>Updates waiting behind a pending send now.</summary>
+    public int Queued
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _waiting.Count;
+            }
+        }
+    }
 
     internal bool Follows(string language) => _languages.Count == 0 || _languages.Contains(language);
 
-    internal bool TryEnqueue(ReadOnlyMemory<byte> message) => _queue.Writer.TryWrite(message);
+    /// <summary>Sends <paramref name="message"/> now if the client is idle, else queues it; false when the queue is full.</summary>
+    internal bool TryOffer(ReadOnlyMemory<byte> message)
+    {
+        lock (_sync)
+        {
+            if (_closed)
+            {
+                return true;
+            }
+
+            if (_sending)
+            {
+                if (_waiting.Count >= _capacity)
+                {
+                    return false;
+                }
+
+                _waiting.Enqueue(message);
+                return true;
+            }
+
+            _sending = true;
+        }
+
+        // The publisher's thread is this socket's writer until a send stays pending; then DrainAsync takes over.
+        var next = message;
+        while (true)
+        {
+            ValueTask pending;
+            try
+            {
+                pending = Send(next);
+            }
+            catch (Exception ex) when (ex is WebSocketException or InvalidOperationException or ObjectDisposedException)
+            {
+                Fail(ex);
+                return true;
+            }
+
+            if (!pending.IsCompletedSuccessfully)
+            {
+                _ = DrainAsync(pending);
+                return true;
+            }
+
+            // Consumes the (possibly pooled) result.
+            pending.GetAwaiter().GetResult();
+            if (FinishedSending(out next))
+            {
+                return true;
+            }
+        }
+    }
 
     internal void Drop()
     {
-        _queue.Writer.TryComplete();
-        _dropped.Cancel();
+        WasDropped = true;
+        Close();
+        _ended.Cancel();
     }
 
-    /// <summary>Leaves the feed.</summary>
+    /// <summary>Leaves the feed; no send starts after this (one in flight may still finish).</summary>
     public void Dispose()
     {
         _feed.Remove(this);
-        // _dropped is not disposed: the feed may still cancel it from Publish after the client left, and a
+        Close();
+        // _ended is not disposed: the feed may still cancel it from Publish after the client left, and a
         // CancellationTokenSource without a timer holds nothing that needs releasing.
-        _queue.Writer.TryComplete();
+    }
+
+    // No cancellation token: a cancelled send aborts the socket anyway, and the uncancellable send completes
+    // synchronously when the transport takes the bytes. A stuck send ends when the socket is aborted.
+    private ValueTask Send(ReadOnlyMemory<byte> message) =>
+        _socket.SendAsync(message, WebSocketMessageType.Text, WebSocketMessageFlags.EndOfMessage, CancellationToken.None);
+
+    /// <summary>Ends the current send; true when the client is idle now, else <paramref name="next"/> is to be sent.</summary>
+    private bool FinishedSending(out ReadOnlyMemory<byte> next)
+    {
+        lock (_sync)
+        {
+            if (_closed || !_waiting.TryDequeue(out next))
+            {
+                next = default;
+                _sending = false;
+                return true;
+            }
+
+            return false;
+        }
+    }
+
+    private async Task DrainAsync(ValueTask pending)
+    {
+        try
+        {
+            await pending;
+            while (!FinishedSending(out var next))
+            {
+                await Send(next);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+        {
+            Fail(ex);
+        }
+    }
+
+    private void Fail(Exception exception)
+    {
+        bool wasClosed;
+        lock (_sync)
+        {
+            wasClosed = _closed;
+        }
+
+        if (!wasClosed)
+        {
+            _feed.LogSendFailed(exception, ClientName);
+        }
+
+        Close();
+        _ended.Cancel();
+    }
+
+    private void Close()
+    {
+        lock (_sync)
+        {
+            _closed = true;
+            _waiting.Clear();
+        }
     }
 }

@@ -5,8 +5,9 @@ using Microsoft.Extensions.Logging;
 namespace CaptionSidecar.Overlay;
 
 /// <summary>
-/// Serves one <c>/ws/captions</c> client: one writer drains the client's queue to the socket, one reader only
-/// watches for the close (the feed is read-only; anything the client sends is discarded).
+/// Serves one <c>/ws/captions</c> client: the <see cref="CaptionFeed"/> sends the updates (one send in flight at a
+/// time), one reader only watches for the close (the feed is read-only; anything the client sends is discarded), and
+/// this closes the socket when the client leaves, is dropped, or the server stops.
 /// </summary>
 internal sealed partial class CaptionSocket(CaptionFeed feed, ILogger logger)
 {
@@ -25,36 +26,30 @@ internal sealed partial class CaptionSocket(CaptionFeed feed, ILogger logger)
         var languages = ParseLanguages(context.Request.Query["lang"].ToString());
         var client = $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}";
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        using var subscription = feed.Subscribe(languages, client);
         using var clientLeft = new CancellationTokenSource();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(
-            context.RequestAborted, stopping, subscription.Dropped, clientLeft.Token);
-        // The reader outlives the writer so it can take the client's answer to our close frame.
+        // The reader outlives the feed's sends so it can take the client's answer to our close frame.
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-
         var reading = WatchForCloseAsync(socket, clientLeft, stopReading.Token);
-        try
+        using (var subscription = feed.Subscribe(socket, languages, client))
         {
-            await foreach (var message in subscription.Updates.ReadAllAsync(stop.Token))
+            // The feed writes to the socket (see CaptionFeed); this connection only waits for its end.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(
+                context.RequestAborted, stopping, subscription.Ended, clientLeft.Token);
+            var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (stop.Token.Register(() => ended.TrySetResult()))
             {
-                await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, stop.Token);
+                await ended.Task;
+            }
+
+            subscription.Dispose();
+            if (subscription.WasDropped)
+            {
+                // Its queue is full because it does not read: a close handshake would wait on it too.
+                socket.Abort();
             }
         }
-        catch (OperationCanceledException)
-        {
-            // The client left, was dropped for being slow, or the server is stopping; handled below.
-        }
-        catch (WebSocketException ex)
-        {
-            LogSendFailed(ex, client);
-        }
 
-        if (subscription.Dropped.IsCancellationRequested)
-        {
-            // Its queue is full because it does not read: a close handshake would wait on it too.
-            socket.Abort();
-        }
-        else if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
             var status = stopping.IsCancellationRequested ? WebSocketCloseStatus.EndpointUnavailable : WebSocketCloseStatus.NormalClosure;
             using var timeout = new CancellationTokenSource(CloseTimeout);
@@ -100,7 +95,7 @@ internal sealed partial class CaptionSocket(CaptionFeed feed, ILogger logger)
         }
         catch (OperationCanceledException)
         {
-            // The writer side ended first.
+            // The sending side ended first.
         }
         catch (WebSocketException ex)
         {
@@ -110,7 +105,7 @@ internal sealed partial class CaptionSocket(CaptionFeed feed, ILogger logger)
         await clientLeft.CancelAsync();
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Overlay client {Client} went away while sending")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Overlay client {Client} went away while closing")]
     private partial void LogSendFailed(Exception exception, string client);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Overlay client connection ended without a close handshake")]

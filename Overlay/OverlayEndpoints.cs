@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -32,6 +33,11 @@ public static class OverlayEndpoints
         }
 
         services.AddSingleton<CaptionFeed>();
+        // The caption feed sends on the publisher's thread (CaptionFeed); inline transport scheduling lets Kestrel
+        // write those bytes to the socket on that same thread instead of waking an I/O queue thread per update, and
+        // run requests without one more thread-pool hop. Safe here because nothing on this server blocks a thread
+        // (the solution bans it); measured in docs/benchmarks.md, Overlay section.
+        services.Configure<SocketTransportOptions>(o => o.UnsafePreferInlineScheduling = true);
         services.AddSingleton(sp =>
         {
             var folder = sp.GetRequiredService<IOptions<OverlayServerOptions>>().Value.TokenFolder;

@@ -143,6 +143,106 @@ public sealed class CaptionFeedTests
     }
 
     [Fact]
+    public void Publish_OneClientsSendStaysPending_OthersGetEveryUpdateAndItIsDroppedWhenItsQueueIsFull()
+    {
+        var feed = NewFeed(queueCapacity: 4);
+        var stalled = new FakeFeedSocket();
+        var healthy = Enumerable.Range(0, 3).Select(_ => new FakeFeedSocket()).ToArray();
+        using var stalledSubscription = feed.Subscribe(stalled, [], "stalled");
+        var subscriptions = healthy.Select((socket, i) => feed.Subscribe(socket, [], $"healthy {i}")).ToArray();
+        stalled.HoldSends = true;
+
+        // Update 1 is the stalled client's pending send, 2 to 5 fill its queue, 6 overflows it.
+        for (var sequence = 1; sequence <= 5; sequence++)
+        {
+            feed.Publish(OverlayTestServer.Caption("en", sequence, ($"line {sequence}", "")));
+        }
+
+        Assert.Equal(4, stalledSubscription.Queued);
+        Assert.False(stalledSubscription.Ended.IsCancellationRequested);
+        feed.Publish(OverlayTestServer.Caption("en", 6, ("line 6", "")));
+        feed.Publish(OverlayTestServer.Caption("en", 7, ("line 7", "")));
+
+        Assert.True(stalledSubscription.WasDropped);
+        Assert.True(stalledSubscription.Ended.IsCancellationRequested);
+        Assert.Equal(1, feed.SlowClientsDropped);
+        Assert.Equal(3, feed.ClientCount);
+        Assert.Equal([1L], stalled.SentSequences);
+        foreach (var socket in healthy)
+        {
+            // Sent on the publisher's own call: the stalled client held nobody up.
+            Assert.Equal([1L, 2, 3, 4, 5, 6, 7], socket.SentSequences);
+        }
+
+        foreach (var subscription in subscriptions)
+        {
+            Assert.False(subscription.Ended.IsCancellationRequested);
+            subscription.Dispose();
+        }
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Publish_SendPendingThenCompletes_QueuedUpdatesFollowInOrderOneSendAtATime()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var feed = NewFeed(queueCapacity: 8);
+        var socket = new FakeFeedSocket { HoldSends = true };
+        using var subscription = feed.Subscribe(socket, ["en"], "slow for a moment");
+
+        feed.Publish(OverlayTestServer.Caption("en", 1, ("one", "")));
+        feed.Publish(OverlayTestServer.Caption("en", 2, ("two", "")));
+        feed.Publish(OverlayTestServer.Caption("es", 1, ("uno", "")));
+        feed.Publish(OverlayTestServer.Caption("en", 3, ("three", "")));
+        Assert.Equal([1L], socket.SentSequences);
+        Assert.Equal(2, subscription.Queued);
+
+        socket.ReleaseHeldSend();
+        await Poll.UntilAsync(() => subscription.Queued == 0 && socket.Sent.Count == 3, "the queued updates sent", ct);
+        feed.Publish(OverlayTestServer.Caption("en", 4, ("four", "")));
+
+        Assert.Equal([1L, 2, 3, 4], socket.SentSequences);
+        Assert.All(socket.Sent, u => Assert.Equal("en", u.Language));
+        Assert.Equal(1, socket.MostInFlight);
+        Assert.Equal(0, feed.SlowClientsDropped);
+    }
+
+    [Fact]
+    public void Publish_ClientSendThrows_ItsSubscriptionEndsAndOthersKeepReceiving()
+    {
+        var feed = NewFeed(queueCapacity: 4);
+        var gone = new FakeFeedSocket();
+        var healthy = new FakeFeedSocket();
+        using var goneSubscription = feed.Subscribe(gone, [], "gone");
+        using var healthySubscription = feed.Subscribe(healthy, [], "healthy");
+        gone.Failure = new WebSocketException(WebSocketError.ConnectionClosedPrematurely);
+
+        feed.Publish(OverlayTestServer.Caption("en", 1, ("one", "")));
+        feed.Publish(OverlayTestServer.Caption("en", 2, ("two", "")));
+
+        Assert.True(goneSubscription.Ended.IsCancellationRequested);
+        Assert.False(goneSubscription.WasDropped);
+        Assert.Equal(0, feed.SlowClientsDropped);
+        Assert.Equal([1L, 2], healthy.SentSequences);
+    }
+
+    [Fact]
+    public void Subscribe_StateOfEveryLanguage_SentAtOnceBeforeLaterUpdates()
+    {
+        var feed = NewFeed(queueCapacity: 4);
+        feed.Publish(OverlayTestServer.Caption("en", 5, ("hello", "")));
+        feed.Publish(OverlayTestServer.Caption("es", 9, ("hola", "")));
+        var socket = new FakeFeedSocket();
+        using var subscription = feed.Subscribe(socket, [], "new");
+
+        feed.Publish(OverlayTestServer.Caption("en", 6, ("hello again", "")));
+
+        var sent = socket.Sent.Select(u => $"{u.Language} {u.Sequence}").ToList();
+        Assert.Equal(3, sent.Count);
+        Assert.Equal(["en 5", "es 9"], sent.Take(2).Order(StringComparer.Ordinal));
+        Assert.Equal("en 6", sent[2]);
+    }
+
+    [Fact]
     public void Publish_NoLanguage_ThrowsNamingTheField()
     {
         var feed = new CaptionFeed(
@@ -153,4 +253,8 @@ public sealed class CaptionFeedTests
 
         Assert.Contains("OverlayCaption.Language", ex.Message, StringComparison.Ordinal);
     }
+
+    private static CaptionFeed NewFeed(int queueCapacity) => new(
+        Microsoft.Extensions.Options.Options.Create(new OverlayServerOptions { ClientQueueCapacity = queueCapacity }),
+        Microsoft.Extensions.Logging.Abstractions.NullLogger<CaptionFeed>.Instance);
 }

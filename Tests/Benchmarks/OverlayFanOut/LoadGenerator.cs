@@ -1,77 +1,65 @@
 using System.Buffers.Text;
 using System.Diagnostics;
-using System.Net.WebSockets;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using CaptionSidecar.Overlay;
 
 namespace CaptionSidecar.Benchmarks.OverlayFanOut;
 
-/// <summary>Latency percentiles of one server at one client count.</summary>
-internal sealed record FanOutResult(string Server, int Clients, int Events, long Receipts, double P50Ms, double P99Ms, double MaxMs);
+/// <summary>
+/// Latency percentiles of one server at one client count, whether every client got every update in order, and the
+/// server process's CPU time (user + system) per event while the events ran (a figure a busy machine hardly moves).
+/// </summary>
+internal sealed record FanOutResult(
+    string Server, int Clients, int Events, long Receipts, long Missing, long OutOfOrder, double P50Ms, double P99Ms, double MaxMs, double CpuMsPerEvent);
 
 /// <summary>
-/// Connects N feed clients, raises caption events one at a time over HTTP at a fixed pace, and records, for every
-/// client and event, the time from just before the event's POST to the client's receipt of the update (same process,
-/// same Stopwatch, so no clock skew).
+/// Connects N feed clients (<see cref="FeedReaders"/>), raises caption events one at a time at a fixed pace with a
+/// raw keep-alive HTTP/1.1 POST, and records, for every client and event, the time from just before the event's POST
+/// to the client's receipt of the update (same process, same Stopwatch, so no clock skew).
 /// </summary>
-internal sealed class LoadGenerator(Uri baseAddress, string publishPath)
+internal sealed class LoadGenerator(IPEndPoint server, string publishPath, int readerThreads, Func<TimeSpan> serverCpuTime)
 {
     private const int WarmUpEvents = 20;
 
-    public async Task<FanOutResult> RunAsync(string server, int clients, int events, TimeSpan interval, CancellationToken cancellationToken)
+    /// <summary>One run; <paramref name="language"/> must be new to the server, so no earlier state reaches these clients.</summary>
+    public async Task<FanOutResult> RunAsync(string serverName, string language, int clients, int events, TimeSpan interval, CancellationToken cancellationToken)
     {
         var total = WarmUpEvents + events;
         var sent = new long[total + 1];
-        var received = new long[clients][];
-        var sockets = new ClientWebSocket[clients];
-        // A language of its own per run, so the state left by an earlier run is not sent to these clients.
-        var language = $"bench{clients}";
-        var wsUri = new Uri($"ws://{baseAddress.Authority}/ws/captions?lang={language}");
-        for (var start = 0; start < clients; start += 50)
+        var readers = new FeedReaders(server, $"/ws/captions?lang={language}", clients, readerThreads, total);
+        await readers.StartAsync();
+        var cpuBefore = serverCpuTime();
+        using (var publisher = await Publisher.ConnectAsync(server, publishPath, cancellationToken))
         {
-            await Task.WhenAll(Enumerable.Range(start, Math.Min(50, clients - start)).Select(async i =>
+            for (var sequence = 1; sequence <= total; sequence++)
             {
-                sockets[i] = new ClientWebSocket();
-                received[i] = new long[total + 1];
-                await sockets[i].ConnectAsync(wsUri, cancellationToken);
-            }));
+                var body = JsonSerializer.SerializeToUtf8Bytes(
+                    new OverlayCaption(language, sequence, [new OverlayCaptionLine("The quick brown fox jumps over the lazy dog.", " And then")], false, DateTimeOffset.UtcNow),
+                    OverlayJsonContext.Default.OverlayCaption);
+                sent[sequence] = Stopwatch.GetTimestamp();
+                await publisher.PostAsync(body, cancellationToken);
+                await Task.Delay(interval, cancellationToken);
+            }
         }
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var readers = Enumerable.Range(0, clients).Select(i => Task.Run(() => ReadAsync(sockets[i], received[i], total, stop.Token), stop.Token)).ToArray();
-        using var http = new HttpClient { BaseAddress = baseAddress };
-        for (var sequence = 1; sequence <= total; sequence++)
-        {
-            var body = JsonSerializer.SerializeToUtf8Bytes(
-                new OverlayCaption(language, sequence, [new OverlayCaptionLine("The quick brown fox jumps over the lazy dog.", " And then")], false, DateTimeOffset.UtcNow),
-                OverlayJsonContext.Default.OverlayCaption);
-            using var content = new ByteArrayContent(body);
-            content.Headers.ContentType = new("application/json");
-            sent[sequence] = Stopwatch.GetTimestamp();
-            using var response = await http.PostAsync(publishPath, content, cancellationToken);
-            response.EnsureSuccessStatusCode();
-            await Task.Delay(interval, cancellationToken);
-        }
+        await readers.FinishAsync(TimeSpan.FromSeconds(30));
+        var cpuMsPerEvent = (serverCpuTime() - cpuBefore).TotalMilliseconds / total;
 
-        var all = Task.WhenAll(readers);
-        if (await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(30), cancellationToken)) != all)
-        {
-            await stop.CancelAsync();
-        }
-
-        foreach (var socket in sockets)
-        {
-            socket.Abort();
-            socket.Dispose();
-        }
-
+        var received = readers.ReceivedAt;
         var latencies = new List<double>(clients * events);
+        long missing = 0;
         for (var c = 0; c < clients; c++)
         {
-            for (var s = WarmUpEvents + 1; s <= total; s++)
+            for (var s = 1; s <= total; s++)
             {
-                if (received[c][s] != 0)
+                if (received[c][s] == 0)
+                {
+                    missing++;
+                }
+                else if (s > WarmUpEvents)
                 {
                     latencies.Add(Stopwatch.GetElapsedTime(sent[s], received[c][s]).TotalMilliseconds);
                 }
@@ -79,56 +67,75 @@ internal sealed class LoadGenerator(Uri baseAddress, string publishPath)
         }
 
         latencies.Sort();
-        return new FanOutResult(server, clients, events, latencies.Count, Percentile(latencies, 0.50), Percentile(latencies, 0.99), latencies.Count == 0 ? double.NaN : latencies[^1]);
-    }
-
-    private static async Task ReadAsync(ClientWebSocket socket, long[] receivedAt, int last, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[16 * 1024];
-        var marker = "\"sequence\":"u8.ToArray();
-        try
-        {
-            var filled = 0;
-            while (true)
-            {
-                var result = await socket.ReceiveAsync(buffer.AsMemory(filled), cancellationToken);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    return;
-                }
-
-                filled += result.Count;
-                if (!result.EndOfMessage)
-                {
-                    continue;
-                }
-
-                var now = Stopwatch.GetTimestamp();
-                var message = buffer.AsSpan(0, filled);
-                filled = 0;
-                var at = message.IndexOf(marker);
-                if (at < 0 || !Utf8Parser.TryParse(message[(at + marker.Length)..], out long sequence, out _))
-                {
-                    throw new InvalidDataException("Feed message without a sequence: " + Encoding.UTF8.GetString(message));
-                }
-
-                if (sequence >= 1 && sequence <= last && receivedAt[sequence] == 0)
-                {
-                    receivedAt[sequence] = now;
-                }
-
-                if (sequence == last)
-                {
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Gave up waiting: missing receipts show as a lower receipt count.
-        }
+        return new FanOutResult(serverName, clients, events, latencies.Count, missing, readers.OutOfOrder,
+            Percentile(latencies, 0.50), Percentile(latencies, 0.99), latencies.Count == 0 ? double.NaN : latencies[^1], cpuMsPerEvent);
     }
 
     private static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    /// <summary>One keep-alive HTTP/1.1 connection that POSTs JSON and expects 2xx (no HttpClient machinery in the timed path).</summary>
+    private sealed class Publisher(Socket socket, string head) : IDisposable
+    {
+        private readonly byte[] _response = new byte[4096];
+
+        public static async Task<Publisher> ConnectAsync(IPEndPoint server, string path, CancellationToken cancellationToken)
+        {
+            var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            await socket.ConnectAsync(server, cancellationToken);
+            return new Publisher(socket, $"POST {path} HTTP/1.1\r\nHost: {server}\r\nContent-Type: application/json\r\nContent-Length: ");
+        }
+
+        public async Task PostAsync(byte[] body, CancellationToken cancellationToken)
+        {
+            var request = new byte[head.Length + 16 + body.Length];
+            var length = Encoding.ASCII.GetBytes(head + body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\r\n\r\n", request);
+            body.CopyTo(request, length);
+            await socket.SendAsync(request.AsMemory(0, length + body.Length), cancellationToken);
+
+            var filled = 0;
+            int headerEnd;
+            while ((headerEnd = _response.AsSpan(0, filled).IndexOf("\r\n\r\n"u8)) < 0)
+            {
+                var read = await socket.ReceiveAsync(_response.AsMemory(filled), cancellationToken);
+                if (read == 0)
+                {
+                    throw new InvalidDataException("The server closed the publish connection.");
+                }
+
+                filled += read;
+            }
+
+            var headers = _response.AsSpan(0, headerEnd);
+            if (!headers.StartsWith("HTTP/1.1 2"u8))
+            {
+                throw new InvalidDataException("Publish refused: " + Encoding.ASCII.GetString(headers));
+            }
+
+            // Skip a body if there is one (both servers answer 204, but stay correct if not).
+            var contentLength = 0;
+            var marker = "\r\ncontent-length:"u8;
+            var lower = Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(headers).ToLowerInvariant());
+            var at = lower.AsSpan().IndexOf(marker);
+            if (at >= 0)
+            {
+                var value = lower.AsSpan(at + marker.Length).TrimStart((byte)' ');
+                _ = Utf8Parser.TryParse(value, out contentLength, out _);
+            }
+
+            var bodyRead = filled - headerEnd - 4;
+            while (bodyRead < contentLength)
+            {
+                var read = await socket.ReceiveAsync(_response.AsMemory(0, Math.Min(_response.Length, contentLength - bodyRead)), cancellationToken);
+                if (read == 0)
+                {
+                    throw new InvalidDataException("The server closed the publish connection mid-response.");
+                }
+
+                bodyRead += read;
+            }
+        }
+
+        public void Dispose() => socket.Dispose();
+    }
 }

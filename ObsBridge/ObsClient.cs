@@ -15,9 +15,11 @@ namespace CaptionSidecar.ObsBridge;
 /// with ids and timeouts, and delivers events in order on one dispatch loop.
 /// </summary>
 /// <remarks>
-/// One task writes to the socket (an outbound channel drained by the send loop), one task reads it. Events go through a
-/// bounded channel to the dispatch loop, so a slow subscriber never blocks the receive loop (overflow is dropped and
-/// counted). When a connection drops, every pending request fails at once with <see cref="ObsConnectionLostException"/>.
+/// One task writes to the socket (an outbound channel drained by the send loop, which runs on the requesting thread
+/// when it is idle), and one dedicated thread per connection reads it, blocking in poll/recv, so a response completes
+/// its request on that thread with no thread-pool hop (docs/benchmarks.md). Events go through a bounded
+/// channel to the dispatch loop, so a slow subscriber never blocks the receive loop (overflow is dropped and counted).
+/// When a connection drops, every pending request fails at once with <see cref="ObsConnectionLostException"/>.
 /// </remarks>
 public sealed partial class ObsClient : IAsyncDisposable
 {
@@ -117,8 +119,9 @@ public sealed partial class ObsClient : IAsyncDisposable
     }
 
     /// <summary>Sends a request and waits for its response (any status code; see <see cref="ObsResponse.EnsureSuccess"/>).</summary>
-    /// <remarks>The code after <c>await</c> may run on the client's receive loop (no thread hop, like a JavaScript
-    /// client's event loop): keep it non-blocking; it may send further requests.</remarks>
+    /// <remarks>The code after <c>await</c> may run on the client's receive thread (no thread hop, like a JavaScript
+    /// client's event loop): keep it non-blocking, or the next responses and events wait; it may send further
+    /// requests.</remarks>
     /// <exception cref="ObsConnectionLostException">OBS is not connected, or the connection dropped before the response.</exception>
     /// <exception cref="TimeoutException">No response within <see cref="ObsClientOptions.RequestTimeout"/>.</exception>
     public async Task<ObsResponse> SendRequestAsync(string requestType, JsonObject? requestData = null,

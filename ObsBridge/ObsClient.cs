@@ -440,24 +440,25 @@ public sealed partial class ObsClient : IAsyncDisposable
             _ = Task.Run(() => ReadObsVersionAsync(stopping), CancellationToken.None);
         }
 
-        await _dispatch.Writer.WriteAsync(new DispatchItem(null), stopping).ConfigureAwait(false);
-
-        // The receive loop gets a thread of its own that blocks in poll/recv: a response is parsed and its caller
-        // resumed on that thread, without the thread-pool hop every asynchronous socket read costs (docs/benchmarks.md).
-        var ended = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        stream.UseBlockingReads();
-        var receiver = new Thread(() => ReceiveLoop(socket, buffer, session, ended, lifetime.Token))
-        {
-            IsBackground = true,
-            Name = "ObsClient receive",
-        };
-        _receiveThread = receiver;
-        receiver.UnsafeStart();
-
         string? error = null;
         SessionOutcome? outcome = null;
         try
         {
+            // Before the receive thread starts, so Connected precedes every event of this session.
+            await _dispatch.Writer.WriteAsync(new DispatchItem(null), stopping).ConfigureAwait(false);
+
+            // The receive loop gets a thread of its own that blocks in poll/recv: a response is parsed and its caller
+            // resumed on that thread, without the thread-pool hop every asynchronous socket read costs (docs/benchmarks.md).
+            var ended = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            stream.UseBlockingReads();
+            var receiver = new Thread(() => ReceiveLoop(socket, buffer, session, ended, lifetime.Token))
+            {
+                IsBackground = true,
+                Name = "ObsClient receive",
+            };
+            _receiveThread = receiver;
+            receiver.UnsafeStart();
+
             if (await ended.Task.ConfigureAwait(false))
             {
                 outcome = Closed(socket, identified: true);

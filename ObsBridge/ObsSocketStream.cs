@@ -19,7 +19,10 @@ internal sealed class ObsSocketStream(Socket socket) : Stream
 {
     private const int PollMicroseconds = 250_000;
 
+    private readonly byte[] _readBuffer = new byte[16 * 1024];
     private volatile bool _blockingReads;
+    private int _readOffset;
+    private int _readCount;
     private int _disposed;
 
     /// <summary>The socket (for tests and socket options).</summary>
@@ -67,6 +70,13 @@ internal sealed class ObsSocketStream(Socket socket) : Stream
     /// <inheritdoc/>
     public override int Read(Span<byte> buffer)
     {
+        // The WebSocket reads a frame header and then its payload: one recv into this buffer serves both (and any
+        // frames behind them), so a small message costs one poll and one recv.
+        if (_readCount > 0)
+        {
+            return TakeBuffered(buffer);
+        }
+
         while (true)
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -75,7 +85,14 @@ internal sealed class ObsSocketStream(Socket socket) : Stream
                 if (Socket.Poll(PollMicroseconds, SelectMode.SelectRead))
                 {
                     // Readable: data, end of stream (0) or an error, all without waiting.
-                    return Socket.Receive(buffer, SocketFlags.None);
+                    if (buffer.Length >= _readBuffer.Length)
+                    {
+                        return Socket.Receive(buffer, SocketFlags.None);
+                    }
+
+                    _readOffset = 0;
+                    _readCount = Socket.Receive(_readBuffer, SocketFlags.None);
+                    return _readCount == 0 ? 0 : TakeBuffered(buffer);
                 }
             }
             catch (SocketException ex)
@@ -87,6 +104,15 @@ internal sealed class ObsSocketStream(Socket socket) : Stream
 
     /// <inheritdoc/>
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    private int TakeBuffered(Span<byte> destination)
+    {
+        var n = Math.Min(destination.Length, _readCount);
+        _readBuffer.AsSpan(_readOffset, n).CopyTo(destination);
+        _readOffset += n;
+        _readCount -= n;
+        return n;
+    }
 
     /// <inheritdoc/>
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)

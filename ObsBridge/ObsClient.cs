@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Net.Sockets;
 using System.Net.WebSockets;
+using System.Security.Authentication;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
@@ -13,14 +15,17 @@ namespace CaptionSidecar.ObsBridge;
 /// with ids and timeouts, and delivers events in order on one dispatch loop.
 /// </summary>
 /// <remarks>
-/// One task writes to the socket (an outbound channel drained by the send loop), one task reads it. Events go through a
-/// bounded channel to the dispatch loop, so a slow subscriber never blocks the receive loop (overflow is dropped and
-/// counted). When a connection drops, every pending request fails at once with <see cref="ObsConnectionLostException"/>.
+/// One task writes to the socket (an outbound channel drained by the send loop, which runs on the requesting thread
+/// when it is idle), and one dedicated thread per connection reads it, blocking in poll/recv, so a response completes
+/// its request on that thread with no thread-pool hop (docs/benchmarks.md). Events go through a bounded
+/// channel to the dispatch loop, so a slow subscriber never blocks the receive loop (overflow is dropped and counted).
+/// When a connection drops, every pending request fails at once with <see cref="ObsConnectionLostException"/>.
 /// </remarks>
 public sealed partial class ObsClient : IAsyncDisposable
 {
     private const int OutboundCapacity = 1024;
     private const int MaxMessageBytes = 64 * 1024 * 1024;
+    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(10);
 
     private readonly ObsClientOptions _options;
     private readonly ILogger<ObsClient> _logger;
@@ -32,6 +37,7 @@ public sealed partial class ObsClient : IAsyncDisposable
     private Task? _run;
     private Task? _dispatchLoop;
     private volatile Session? _session;
+    private volatile Thread? _receiveThread;
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _nextRequestId;
     private int _disposed;
@@ -81,6 +87,9 @@ public sealed partial class ObsClient : IAsyncDisposable
     /// <summary>True while a session is identified.</summary>
     public bool IsConnected => _session is { IsClosed: false, Identified: true };
 
+    /// <summary>The current (or last) session's receive thread; tests check that it ends with its session.</summary>
+    internal Thread? ReceiveThread => _receiveThread;
+
     /// <summary>Starts connecting in the background (idempotent).</summary>
     public void Start()
     {
@@ -110,8 +119,9 @@ public sealed partial class ObsClient : IAsyncDisposable
     }
 
     /// <summary>Sends a request and waits for its response (any status code; see <see cref="ObsResponse.EnsureSuccess"/>).</summary>
-    /// <remarks>The code after <c>await</c> may run on the client's receive loop (no thread hop, like a JavaScript
-    /// client's event loop): keep it non-blocking; it may send further requests.</remarks>
+    /// <remarks>The code after <c>await</c> may run on the client's receive thread (no thread hop, like a JavaScript
+    /// client's event loop): keep it non-blocking, or the next responses and events wait; it may send further
+    /// requests.</remarks>
     /// <exception cref="ObsConnectionLostException">OBS is not connected, or the connection dropped before the response.</exception>
     /// <exception cref="TimeoutException">No response within <see cref="ObsClientOptions.RequestTimeout"/>.</exception>
     public async Task<ObsResponse> SendRequestAsync(string requestType, JsonObject? requestData = null,
@@ -299,18 +309,18 @@ public sealed partial class ObsClient : IAsyncDisposable
 
     private async Task<SessionOutcome> RunSessionAsync(CancellationToken stopping)
     {
-        using var socket = new ClientWebSocket();
-        socket.Options.AddSubProtocol(ObsProtocol.SubProtocol);
-        socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(10);
+        WebSocket? socket = null;
         var buffer = new ReceiveBuffer();
         try
         {
+            ObsSocketStream stream;
             using (var handshake = new CancellationTokenSource(_options.ConnectTimeout, _time))
             using (var linked = CancellationTokenSource.CreateLinkedTokenSource(handshake.Token, stopping))
             {
                 try
                 {
-                    await socket.ConnectAsync(_options.Url, linked.Token).ConfigureAwait(false);
+                    (socket, stream) = await WebSocketUpgrade.ConnectAsync(_options.Url, ObsProtocol.SubProtocol, KeepAliveInterval, linked.Token)
+                        .ConfigureAwait(false);
                     var identified = await HandshakeAsync(socket, buffer, linked.Token).ConfigureAwait(false);
                     if (identified is not null)
                     {
@@ -323,16 +333,20 @@ public sealed partial class ObsClient : IAsyncDisposable
                 }
             }
 
-            return await RunIdentifiedSessionAsync(socket, buffer, stopping).ConfigureAwait(false);
+            return await RunIdentifiedSessionAsync(socket, stream, buffer, stopping).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             return new SessionOutcome(false, null, "stopped");
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or JsonException or InvalidOperationException
-                                       or KeyNotFoundException or System.Net.Http.HttpRequestException)
+                                       or KeyNotFoundException or SocketException or AuthenticationException)
         {
             return Unreachable(ex);
+        }
+        finally
+        {
+            socket?.Dispose();
         }
 
         SessionOutcome Unreachable(Exception ex)
@@ -352,7 +366,7 @@ public sealed partial class ObsClient : IAsyncDisposable
     }
 
     /// <summary>Hello → Identify → Identified. Returns an outcome when OBS closed the socket instead, null when identified.</summary>
-    private async Task<SessionOutcome?> HandshakeAsync(ClientWebSocket socket, ReceiveBuffer buffer, CancellationToken ct)
+    private async Task<SessionOutcome?> HandshakeAsync(WebSocket socket, ReceiveBuffer buffer, CancellationToken ct)
     {
         var hello = await ReceiveAsync(socket, buffer, ct).ConfigureAwait(false);
         if (hello is null)
@@ -394,7 +408,8 @@ public sealed partial class ObsClient : IAsyncDisposable
             : throw new InvalidOperationException($"OBS answered Identify with op {(int)replyOp} instead of Identified.");
     }
 
-    private async Task<SessionOutcome> RunIdentifiedSessionAsync(ClientWebSocket socket, ReceiveBuffer buffer, CancellationToken stopping)
+    private async Task<SessionOutcome> RunIdentifiedSessionAsync(WebSocket socket, ObsSocketStream stream, ReceiveBuffer buffer,
+        CancellationToken stopping)
     {
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var session = new Session(Channel.CreateBounded<byte[]>(new BoundedChannelOptions(OutboundCapacity)
@@ -425,22 +440,29 @@ public sealed partial class ObsClient : IAsyncDisposable
             _ = Task.Run(() => ReadObsVersionAsync(stopping), CancellationToken.None);
         }
 
-        await _dispatch.Writer.WriteAsync(new DispatchItem(null), stopping).ConfigureAwait(false);
-
         string? error = null;
         SessionOutcome? outcome = null;
         try
         {
-            while (true)
-            {
-                var message = await ReceiveAsync(socket, buffer, lifetime.Token).ConfigureAwait(false);
-                if (message is null)
-                {
-                    outcome = Closed(socket, identified: true);
-                    break;
-                }
+            // Before the receive thread starts, so Connected precedes every event of this session.
+            await _dispatch.Writer.WriteAsync(new DispatchItem(null), stopping).ConfigureAwait(false);
 
-                HandleMessage(session, message);
+            // The receive loop gets a thread of its own that blocks in poll/recv: a response is parsed and its caller
+            // resumed on that thread, without the thread-pool hop every asynchronous socket read costs (docs/benchmarks.md).
+            var ended = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            stream.UseBlockingReads();
+            var receiver = new Thread(() => ReceiveLoop(socket, buffer, session, ended, lifetime.Token))
+            {
+                IsBackground = true,
+                Name = "ObsClient receive",
+            };
+            _receiveThread = receiver;
+            receiver.UnsafeStart();
+
+            if (await ended.Task.ConfigureAwait(false))
+            {
+                outcome = Closed(socket, identified: true);
+                await CloseQuietlyAsync(socket).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -518,7 +540,66 @@ public sealed partial class ObsClient : IAsyncDisposable
         }
     }
 
-    private SessionOutcome Closed(ClientWebSocket socket, bool identified)
+    /// <summary>The receive thread: completes <paramref name="ended"/> with true when OBS closed the connection, with the
+    /// exception that ended the loop otherwise.</summary>
+    private void ReceiveLoop(WebSocket socket, ReceiveBuffer buffer, Session session, TaskCompletionSource<bool> ended,
+        CancellationToken ct)
+    {
+        try
+        {
+            while (ReceiveOnThisThread(socket, buffer, ct, out var message))
+            {
+                HandleMessage(session, message);
+            }
+
+            ended.TrySetResult(true);
+        }
+        catch (Exception ex)
+        {
+            // Any failure ends the session; the session task classifies it (stopped, lost, bad message).
+            ended.TrySetException(ex);
+        }
+    }
+
+    /// <summary>Blocking receive of one message; false when OBS sent a close frame. A message that fits one chunk is
+    /// parsed in place, without a copy.</summary>
+    private static bool ReceiveOnThisThread(WebSocket socket, ReceiveBuffer buffer, CancellationToken ct, out ReadOnlySpan<byte> message)
+    {
+        buffer.Message.SetLength(0);
+        while (true)
+        {
+            var pending = socket.ReceiveAsync(buffer.Chunk.AsMemory(), ct);
+
+            // The stream's reads block this thread, so this completes synchronously unless the socket answered a ping
+            // while its send buffer was full; then waiting here is what this dedicated thread is for.
+            var result = pending.IsCompleted ? pending.GetAwaiter().GetResult() : pending.AsTask().GetAwaiter().GetResult();
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                message = default;
+                return false;
+            }
+
+            if (result.EndOfMessage && buffer.Message.Length == 0)
+            {
+                message = buffer.Chunk.AsSpan(0, result.Count);
+                return true;
+            }
+
+            buffer.Message.Write(buffer.Chunk, 0, result.Count);
+            if (buffer.Message.Length > MaxMessageBytes)
+            {
+                throw new InvalidOperationException($"OBS sent a message larger than {MaxMessageBytes} bytes.");
+            }
+
+            if (result.EndOfMessage)
+            {
+                message = buffer.Message.GetBuffer().AsSpan(0, (int)buffer.Message.Length);
+                return true;
+            }
+        }
+    }
+
+    private SessionOutcome Closed(WebSocket socket, bool identified)
     {
         var code = socket.CloseStatus is { } s ? (int)s : (int?)null;
         var reason = socket.CloseStatusDescription;
@@ -526,7 +607,7 @@ public sealed partial class ObsClient : IAsyncDisposable
         return new SessionOutcome(identified, code, $"OBS closed the connection ({code} {reason})");
     }
 
-    private void HandleMessage(Session session, byte[] message)
+    private void HandleMessage(Session session, ReadOnlySpan<byte> message)
     {
         var (op, d) = ObsProtocol.Parse(message);
         switch (op)
@@ -562,7 +643,7 @@ public sealed partial class ObsClient : IAsyncDisposable
         }
     }
 
-    private async Task SendLoopAsync(ClientWebSocket socket, Session session, CancellationTokenSource lifetime)
+    private async Task SendLoopAsync(WebSocket socket, Session session, CancellationTokenSource lifetime)
     {
         try
         {
@@ -604,7 +685,7 @@ public sealed partial class ObsClient : IAsyncDisposable
         }
     }
 
-    private static async Task<byte[]?> ReceiveAsync(ClientWebSocket socket, ReceiveBuffer buffer, CancellationToken ct)
+    private static async Task<byte[]?> ReceiveAsync(WebSocket socket, ReceiveBuffer buffer, CancellationToken ct)
     {
         buffer.Message.SetLength(0);
         while (true)
@@ -629,7 +710,7 @@ public sealed partial class ObsClient : IAsyncDisposable
         }
     }
 
-    private static async Task CloseQuietlyAsync(ClientWebSocket socket)
+    private static async Task CloseQuietlyAsync(WebSocket socket)
     {
         if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
         {

@@ -196,13 +196,14 @@ internal static class ObsProtocol
             w.WriteEndArray();
         });
 
-    /// <summary>Parses a message into its op code and a detached copy of <c>d</c>.</summary>
+    /// <summary>Parses a message into its op code and <c>d</c>, which does not depend on <paramref name="utf8"/> (the
+    /// receive buffer is reused).</summary>
     /// <exception cref="JsonException">The message is not an obs-websocket message.</exception>
     public static (ObsOpCode Op, JsonElement Data) Parse(ReadOnlySpan<byte> utf8)
     {
+        // ParseValue copies the bytes into a document that needs no disposal: one copy, no Clone.
         var reader = new Utf8JsonReader(utf8);
-        using var doc = JsonDocument.ParseValue(ref reader);
-        var root = doc.RootElement;
+        var root = JsonElement.ParseValue(ref reader);
         if (root.ValueKind != JsonValueKind.Object
             || !root.TryGetProperty("op", out var op) || op.ValueKind != JsonValueKind.Number
             || !root.TryGetProperty("d", out var d) || d.ValueKind != JsonValueKind.Object)
@@ -210,7 +211,7 @@ internal static class ObsProtocol
             throw new JsonException("Not an obs-websocket message: expected {\"op\": number, \"d\": object}.");
         }
 
-        return ((ObsOpCode)op.GetInt32(), d.Clone());
+        return ((ObsOpCode)op.GetInt32(), d);
     }
 
     public static ObsResponse ParseResponse(JsonElement d)

@@ -300,4 +300,75 @@ public sealed class ObsClientTests
         Assert.Equal(1, server.ConnectionAttempts);
         Assert.False(client.IsConnected);
     }
+    [Fact(Timeout = 30000)]
+    public async Task DisposeAsync_Connected_ReceiveThreadEnds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        var client = NewClient(server.Url, null);
+        client.Start();
+        await client.WaitUntilConnectedAsync(ct);
+        await Poll.UntilAsync(() => client.ReceiveThread is { IsAlive: true }, "the receive thread runs", ct);
+        var receiver = client.ReceiveThread!;
+        Assert.True(receiver.IsBackground);
+        Assert.Equal("ObsClient receive", receiver.Name);
+
+        await client.DisposeAsync();
+
+        await Poll.UntilAsync(() => !receiver.IsAlive, "the receive thread ended", ct);
+    }
+
+    [Theory(Timeout = 30000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReceiveThread_ServerGoesAway_EndsAndTheReconnectedSessionHasANewOne(bool abortWithoutClose)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        await using var client = NewClient(server.Url, null);
+        var connections = 0;
+        client.Connected += (_, _) => Interlocked.Increment(ref connections);
+        client.Start();
+        await client.WaitUntilConnectedAsync(ct);
+        await Poll.UntilAsync(() => client.ReceiveThread is { IsAlive: true }, "the receive thread runs", ct);
+        var first = client.ReceiveThread!;
+
+        if (abortWithoutClose)
+        {
+            server.AbortAll();
+        }
+        else
+        {
+            await server.CloseAllAsync(1001, "Server stopping.");
+        }
+
+        await Poll.UntilAsync(() => !first.IsAlive, "the first session's receive thread ended", ct);
+        await Poll.UntilAsync(() => Volatile.Read(ref connections) == 2, "the client reconnected", ct);
+        await client.WaitUntilConnectedAsync(ct);
+        var response = await client.SendRequestAsync("GetVersion", cancellationToken: ct);
+
+        Assert.True(response.IsSuccess);
+        Assert.NotSame(first, client.ReceiveThread);
+        Assert.True(client.ReceiveThread!.IsAlive);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task EventReceived_EventLargerThanOneReceiveChunk_ArrivesWholeAndInOrder()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        await using var client = NewClient(server.Url, null);
+        var texts = new List<string>();
+        client.EventReceived += (_, e) => { lock (texts) { texts.Add(e.EventData!.Value.GetProperty("text").GetString()!); } };
+        client.Start();
+        await client.WaitUntilConnectedAsync(ct);
+        var big = string.Concat(Enumerable.Range(0, 20_000).Select(i => (char)('a' + (i % 26)))); // > the 16 KiB chunk
+
+        await server.EmitAsync("CustomEvent", 1, new JsonObject { ["text"] = "small 1" });
+        await server.EmitAsync("CustomEvent", 1, new JsonObject { ["text"] = big });
+        await server.EmitAsync("CustomEvent", 1, new JsonObject { ["text"] = "small 2" });
+
+        await Poll.UntilAsync(() => { lock (texts) { return texts.Count == 3; } }, "3 events arrived", ct);
+        Assert.Equal(["small 1", big, "small 2"], texts);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -16,7 +17,11 @@ namespace CaptionSidecar.Overlay;
 /// </summary>
 public sealed partial class CaptionFeed
 {
+    /// <summary>From this many clients on, a publish sends on several cores at once.</summary>
+    internal const int ParallelFromClients = 64;
+
     private readonly Lock _gate = new();
+    private readonly Lock _publishing = new();
     private readonly Dictionary<string, ReadOnlyMemory<byte>> _latest = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<CaptionSubscription> _subscriptions = [];
     private readonly int _queueCapacity;
@@ -61,8 +66,10 @@ public sealed partial class CaptionFeed
     /// client that follows that language. Never blocks: a client whose queue is full is disconnected instead.
     /// </summary>
     /// <remarks>
-    /// The sends run on the caller's thread, about 15 microseconds of CPU per client (docs/benchmarks.md), so call it
-    /// from a consumer of its own (the Sidecar's overlay caption sink has its own queue), not from audio or session code.
+    /// The sends run on the caller's thread (and, from <see cref="ParallelFromClients"/> clients on, on thread-pool
+    /// threads beside it), about 15 microseconds of CPU per client (docs/benchmarks.md), so call it from a consumer of
+    /// its own (the Sidecar's overlay caption sink has its own queue), not from audio or session code. Publishes are
+    /// serialised, so every client gets updates in publish order.
     /// </remarks>
     public void Publish(OverlayCaption update)
     {
@@ -74,20 +81,25 @@ public sealed partial class CaptionFeed
 
         // Serialised once, shared by every client.
         ReadOnlyMemory<byte> message = JsonSerializer.SerializeToUtf8Bytes(update, OverlayJsonContext.Default.OverlayCaption);
-        List<CaptionSubscription>? overflowed = null;
-        lock (_gate)
+        List<CaptionSubscription>? overflowed;
+        lock (_publishing)
         {
-            _latest[update.Language] = message;
-            for (var i = _subscriptions.Count - 1; i >= 0; i--)
+            // The snapshot and the new state are taken together: a client that subscribes after this point got this
+            // update from Subscribe and is not in the snapshot, so it sees it exactly once.
+            CaptionSubscription[] targets;
+            lock (_gate)
             {
-                var subscription = _subscriptions[i];
-                if (!subscription.Follows(update.Language) || subscription.TryOffer(message))
-                {
-                    continue;
-                }
+                _latest[update.Language] = message;
+                targets = [.. _subscriptions.Where(s => s.Follows(update.Language))];
+            }
 
-                _subscriptions.RemoveAt(i);
-                (overflowed ??= []).Add(subscription);
+            overflowed = Offer(targets, message);
+            if (overflowed is not null)
+            {
+                lock (_gate)
+                {
+                    _subscriptions.RemoveAll(overflowed.Contains);
+                }
             }
         }
 
@@ -103,6 +115,42 @@ public sealed partial class CaptionFeed
             LogSlowClientDropped(subscription.ClientName, _queueCapacity);
             subscription.Drop();
         }
+    }
+
+    /// <summary>
+    /// Hands <paramref name="message"/> to every target; returns those whose queue was full. With many clients the
+    /// sends are split across the cores (each client in one share, so its updates stay in order): the cost is the
+    /// per-socket send, and node's single event loop cannot do this.
+    /// </summary>
+    private static List<CaptionSubscription>? Offer(CaptionSubscription[] targets, ReadOnlyMemory<byte> message)
+    {
+        var shares = targets.Length < ParallelFromClients ? 1 : Math.Min(Environment.ProcessorCount, targets.Length / (ParallelFromClients / 2));
+        if (shares <= 1)
+        {
+            List<CaptionSubscription>? full = null;
+            foreach (var target in targets)
+            {
+                if (!target.TryOffer(message))
+                {
+                    (full ??= []).Add(target);
+                }
+            }
+
+            return full;
+        }
+
+        var overflowed = new ConcurrentQueue<CaptionSubscription>();
+        Parallel.For(0, shares, share =>
+        {
+            for (var i = share; i < targets.Length; i += shares)
+            {
+                if (!targets[i].TryOffer(message))
+                {
+                    overflowed.Enqueue(targets[i]);
+                }
+            }
+        });
+        return overflowed.IsEmpty ? null : [.. overflowed];
     }
 
     /// <summary>

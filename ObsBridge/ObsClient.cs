@@ -450,7 +450,6 @@ public sealed partial class ObsClient : IAsyncDisposable
             // The receive loop gets a thread of its own that blocks in poll/recv: a response is parsed and its caller
             // resumed on that thread, without the thread-pool hop every asynchronous socket read costs (docs/benchmarks.md).
             var ended = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            stream.UseBlockingReads();
             var receiver = new Thread(() => ReceiveLoop(socket, buffer, session, ended, lifetime.Token))
             {
                 IsBackground = true,

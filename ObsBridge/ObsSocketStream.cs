@@ -1,26 +1,31 @@
+using System.Net;
 using System.Net.Sockets;
 
 namespace CaptionSidecar.ObsBridge;
 
 /// <summary>
-/// The TCP stream under the client's WebSocket. Writes go straight to <see cref="Socket.SendAsync(ReadOnlyMemory{byte}, SocketFlags, CancellationToken)"/>,
-/// which completes on the writing thread when the socket is writable. Reads are asynchronous until
-/// <see cref="UseBlockingReads"/>; from then on they block the reading thread (the client's dedicated receive thread) in
-/// <c>poll</c> and then <c>recv</c>, so a received frame is handled on that thread without a thread-pool hop.
+/// The TCP stream under the client's WebSocket. The socket never runs an asynchronous operation, so the runtime's
+/// socket engine never watches it: writes are plain <c>send(2)</c> on the writing thread (bounded by
+/// <see cref="SendTimeout"/>), reads block the reading thread (the client's dedicated receive thread) in <c>poll(2)</c>
+/// and then <c>recv(2)</c>, so a received frame is handled on that thread, and no engine thread or thread-pool worker
+/// wakes for it.
 /// </summary>
 /// <remarks>
-/// Why poll, not a blocking <see cref="Socket.Receive(Span{byte})"/>: once a .NET socket has run an asynchronous
-/// operation (connect, send) it is non-blocking, and a synchronous receive that finds no data waits for the
-/// socket engine, which completes it through the thread pool: the hop this class exists to avoid. <see cref="Socket.Poll(int, SelectMode)"/>
-/// is a plain <c>poll(2)</c>, and a receive after it finds the data at once. Disposing shuts the socket down, which
-/// wakes a thread blocked in poll; the poll also times out periodically and checks for disposal.
+/// Why it matters: once a .NET socket has run one asynchronous operation it is registered with the socket engine's
+/// epoll, and every readable or writable edge on it then wakes the engine thread, which queues a thread-pool work item;
+/// on two cores those wake-ups (and the workers' spinning that follows) compete with the receive thread on every
+/// request. <see cref="ConnectAsync"/> therefore connects with a non-blocking <c>connect(2)</c> and <c>poll(2)</c>.
+/// Disposing shuts the socket down, which wakes a thread blocked in poll; the poll also times out periodically and
+/// checks for disposal and cancellation.
 /// </remarks>
 internal sealed class ObsSocketStream(Socket socket) : Stream
 {
     private const int PollMicroseconds = 250_000;
 
+    /// <summary>How long a send may block (OBS not reading) before the connection counts as lost.</summary>
+    public static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(10);
+
     private readonly byte[] _readBuffer = new byte[16 * 1024];
-    private volatile bool _blockingReads;
     private int _readOffset;
     private int _readCount;
     private int _disposed;
@@ -47,20 +52,69 @@ internal sealed class ObsSocketStream(Socket socket) : Stream
         set => throw new NotSupportedException();
     }
 
-    /// <summary>From now on reads block the calling thread (call it from the one thread that reads).</summary>
-    public void UseBlockingReads() => _blockingReads = true;
+    /// <summary>
+    /// Connects the socket to <paramref name="host"/>:<paramref name="port"/> without the socket engine: a non-blocking
+    /// <c>connect(2)</c> per resolved address, then <c>poll(2)</c> for writability (checking
+    /// <paramref name="cancellationToken"/> between short polls), then back to blocking mode for plain sends.
+    /// </summary>
+    public async Task ConnectAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        var addresses = IPAddress.TryParse(host, out var literal)
+            ? [literal]
+            : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+        SocketException? last = null;
+        foreach (var address in addresses.Where(a => a.AddressFamily == Socket.AddressFamily || Socket.DualMode))
+        {
+            try
+            {
+                await Task.Run(() => ConnectOne(new IPEndPoint(address, port), cancellationToken), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (SocketException ex)
+            {
+                last = ex;
+            }
+        }
+
+        throw last ?? new SocketException((int)SocketError.HostNotFound);
+    }
+
+    private void ConnectOne(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        Socket.Blocking = false;
+        try
+        {
+            Socket.Connect(endpoint);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress or SocketError.AlreadyInProgress)
+        {
+            while (!Socket.Poll(100_000, SelectMode.SelectWrite) && !Socket.Poll(0, SelectMode.SelectError))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            if (Socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is int error and not 0)
+            {
+                throw new SocketException(error);
+            }
+        }
+
+        Socket.Blocking = true;
+        Socket.SendTimeout = (int)SendTimeout.TotalMilliseconds;
+    }
 
     /// <inheritdoc/>
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (!_blockingReads)
+        // Completes synchronously by design: the caller is the dedicated receive thread (or the upgrade handshake).
+        try
         {
-            return Socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+            return new ValueTask<int>(Read(buffer.Span, cancellationToken));
         }
-
-        // Completes synchronously by design: the caller is the dedicated receive thread.
-        cancellationToken.ThrowIfCancellationRequested();
-        return new ValueTask<int>(Read(buffer.Span));
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            return ValueTask.FromException<int>(ex);
+        }
     }
 
     /// <inheritdoc/>
@@ -68,7 +122,9 @@ internal sealed class ObsSocketStream(Socket socket) : Stream
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <inheritdoc/>
-    public override int Read(Span<byte> buffer)
+    public override int Read(Span<byte> buffer) => Read(buffer, CancellationToken.None);
+
+    private int Read(Span<byte> buffer, CancellationToken cancellationToken)
     {
         // The WebSocket reads a frame header and then its payload: one recv into this buffer serves both (and any
         // frames behind them), so a small message costs one poll and one recv.
@@ -80,6 +136,7 @@ internal sealed class ObsSocketStream(Socket socket) : Stream
         while (true)
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            cancellationToken.ThrowIfCancellationRequested();
             try
             {
                 if (Socket.Poll(PollMicroseconds, SelectMode.SelectRead))
@@ -115,12 +172,18 @@ internal sealed class ObsSocketStream(Socket socket) : Stream
     }
 
     /// <inheritdoc/>
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        while (!buffer.IsEmpty)
+        // Completes on the writing thread: a caption update is a few hundred bytes and the kernel takes it at once.
+        try
         {
-            var sent = await Socket.SendAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            buffer = buffer[sent..];
+            cancellationToken.ThrowIfCancellationRequested();
+            Write(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            return ValueTask.FromException(ex);
         }
     }
 
@@ -131,9 +194,17 @@ internal sealed class ObsSocketStream(Socket socket) : Stream
     /// <inheritdoc/>
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        while (!buffer.IsEmpty)
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        try
         {
-            buffer = buffer[Socket.Send(buffer, SocketFlags.None)..];
+            while (!buffer.IsEmpty)
+            {
+                buffer = buffer[Socket.Send(buffer, SocketFlags.None)..];
+            }
+        }
+        catch (SocketException ex)
+        {
+            throw new IOException($"Writing to OBS failed: {ex.Message}", ex);
         }
     }
 

@@ -30,7 +30,7 @@ internal static class WebSocketUpgrade
         var upgraded = false;
         try
         {
-            await socket.ConnectAsync(url.IdnHost, url.Port, cancellationToken).ConfigureAwait(false);
+            await tcp.ConnectAsync(url.IdnHost, url.Port, cancellationToken).ConfigureAwait(false);
             if (url.Scheme == "wss")
             {
                 var tls = new SslStream(tcp, leaveInnerStreamOpen: false);

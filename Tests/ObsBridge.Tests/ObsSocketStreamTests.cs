@@ -11,10 +11,38 @@ public sealed class ObsSocketStreamTests
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        var stream = new ObsSocketStream(new Socket(SocketType.Stream, ProtocolType.Tcp));
         var accept = listener.AcceptSocketAsync(ct);
-        await socket.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port, ct); // leaves it non-blocking
-        return (new ObsSocketStream(socket), await accept);
+        await stream.ConnectAsync("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, ct);
+        return (stream, await accept);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task ConnectAsync_NothingListening_ThrowsConnectionRefused()
+    {
+        int port;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        await using var stream = new ObsSocketStream(new Socket(SocketType.Stream, ProtocolType.Tcp));
+
+        var ex = await Assert.ThrowsAsync<SocketException>(() => stream.ConnectAsync("127.0.0.1", port, TestContext.Current.CancellationToken));
+        Assert.Equal(SocketError.ConnectionRefused, ex.SocketErrorCode);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task ConnectAsync_Connected_SocketIsBlockingWithASendTimeout()
+    {
+        var (stream, peer) = await ConnectedPairAsync(TestContext.Current.CancellationToken);
+        await using var _ = stream;
+        using var __ = peer;
+
+        // Plain blocking send(2), never the socket engine: no engine or thread-pool wake-up per request.
+        Assert.True(stream.Socket.Blocking);
+        Assert.Equal((int)ObsSocketStream.SendTimeout.TotalMilliseconds, stream.Socket.SendTimeout);
     }
 
     private static Thread StartReader(ObsSocketStream stream, List<object> outcomes)
@@ -58,7 +86,6 @@ public sealed class ObsSocketStreamTests
         var (stream, peer) = await ConnectedPairAsync(ct);
         await using var _ = stream;
         using var __ = peer;
-        stream.UseBlockingReads();
         var outcomes = new List<object>();
         var reader = StartReader(stream, outcomes);
 
@@ -76,7 +103,6 @@ public sealed class ObsSocketStreamTests
         var ct = TestContext.Current.CancellationToken;
         var (stream, peer) = await ConnectedPairAsync(ct);
         using var _ = peer;
-        stream.UseBlockingReads();
         var outcomes = new List<object>();
         var reader = StartReader(stream, outcomes);
         await Task.Delay(50, ct); // let it block in poll (if it has not yet, the read sees the disposal at once)

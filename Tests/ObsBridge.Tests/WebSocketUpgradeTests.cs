@@ -85,8 +85,6 @@ public sealed class WebSocketUpgradeTests
             Assert.Equal("hello", Encoding.UTF8.GetString(buffer, 0, first.Count));
             Assert.True(first.EndOfMessage);
 
-            // From here on reads block this thread in poll/recv, as on the client's receive thread.
-            stream.UseBlockingReads();
             await socket.SendAsync("ping-me"u8.ToArray(), WebSocketMessageType.Text, true, ct);
             var echo = socket.ReceiveAsync(buffer.AsMemory(), ct);
             Assert.True(echo.IsCompleted); // a blocking read completes synchronously

@@ -33,7 +33,7 @@ public sealed partial class ControlEndToEndTests : IAsyncLifetime
         var ct = TestContext.Current.CancellationToken;
         await using var sidecar = SidecarProcess.Start(["--engine", "test-pattern", "--no-obs", "--http-port", "0", "--data-dir", Path.Combine(_dir, "data")]);
         await sidecar.WaitForStderrAsync("Control page", 1, TimeSpan.FromSeconds(30));
-        var control = ControlUrl().Match(sidecar.Stderr);
+        var control = SidecarControl.ControlUrl().Match(sidecar.Stderr);
         Assert.True(control.Success, sidecar.Stderr);
         var port = int.Parse(control.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
         var token = control.Groups["token"].Value;
@@ -88,23 +88,23 @@ public sealed partial class ControlEndToEndTests : IAsyncLifetime
         string[] common = ["--engine", "test-pattern", "--no-obs", "--http-port", "0", "--data-dir", data, "--transcript-dir", transcripts];
         await using (var sidecar = SidecarProcess.Start([.. common, "--languages", "es,fr"]))
         {
-            var (http, token) = await ConnectAsync(sidecar);
-            using (http)
+            using (var control = await SidecarControl.ConnectAsync(sidecar))
             {
+                var http = control.Http;
                 // Source and both targets caption at once, each in its own language (final text, so transcripts get it too).
-                using var es = await FeedAsync(http, "es", ct);
-                using var fr = await FeedAsync(http, "fr", ct);
+                using var es = await control.OpenFeedAsync("es", ct);
+                using var fr = await control.OpenFeedAsync("fr", ct);
                 await ReceiveUntilAsync(es, m => HasFinalText(m, "es"), ct);
                 await ReceiveUntilAsync(fr, m => HasFinalText(m, "fr"), ct);
                 Assert.Equal(["en", "es", "fr"], Codes(await http.GetStringAsync("/api/languages", ct), enabledOnly: true));
 
                 // Off: its track stops and its overlay captions are cleared; on: a new language starts without a restart.
-                Assert.Equal(HttpStatusCode.OK, (await ToggleAsync(http, token, "fr", false, ct)).StatusCode);
+                Assert.Equal(HttpStatusCode.OK, (await control.SetLanguageAsync("fr", false, ct)).StatusCode);
                 await ReceiveUntilAsync(fr, m => m.Contains("\"cleared\":true", StringComparison.Ordinal), ct);
-                Assert.Equal(HttpStatusCode.OK, (await ToggleAsync(http, token, "de", true, ct)).StatusCode);
-                using var de = await FeedAsync(http, "de", ct);
+                Assert.Equal(HttpStatusCode.OK, (await control.SetLanguageAsync("de", true, ct)).StatusCode);
+                using var de = await control.OpenFeedAsync("de", ct);
                 await ReceiveUntilAsync(de, m => HasFinalText(m, "de"), ct);
-                Assert.Equal(HttpStatusCode.NotFound, (await ToggleAsync(http, token, "xx", true, ct)).StatusCode);
+                Assert.Equal(HttpStatusCode.NotFound, (await control.SetLanguageAsync("xx", true, ct)).StatusCode);
 
                 using var status = JsonDocument.Parse(await http.GetStringAsync("/api/status", ct));
                 var running = status.RootElement.GetProperty("tracks").EnumerateArray().Select(t => t.GetProperty("language").GetString()).Order().ToList();
@@ -127,10 +127,9 @@ public sealed partial class ControlEndToEndTests : IAsyncLifetime
         // Without --languages the moderators' last choice comes back.
         await using (var again = SidecarProcess.Start(common))
         {
-            var (http, _) = await ConnectAsync(again);
-            using (http)
+            using (var control = await SidecarControl.ConnectAsync(again))
             {
-                Assert.Equal(["en", "es", "de"], Codes(await http.GetStringAsync("/api/languages", ct), enabledOnly: true));
+                Assert.Equal(["en", "es", "de"], Codes(await control.Http.GetStringAsync("/api/languages", ct), enabledOnly: true));
             }
 
             again.Interrupt();
@@ -142,32 +141,6 @@ public sealed partial class ControlEndToEndTests : IAsyncLifetime
     private static bool HasFinalText(string message, string language) =>
         message.Contains($"\"language\":\"{language}\"", StringComparison.Ordinal) && FinalText().IsMatch(message)
         && !message.Contains("\"final\":\"[TEST] This", StringComparison.Ordinal);
-
-    private static async Task<(HttpClient Http, string Token)> ConnectAsync(SidecarProcess sidecar)
-    {
-        await sidecar.WaitForStderrAsync("Control page", 1, TimeSpan.FromSeconds(30));
-        var control = ControlUrl().Match(sidecar.Stderr);
-        Assert.True(control.Success, sidecar.Stderr);
-        var port = int.Parse(control.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
-        return (new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") }, control.Groups["token"].Value);
-    }
-
-    private static async Task<ClientWebSocket> FeedAsync(HttpClient http, string language, CancellationToken ct)
-    {
-        var socket = new ClientWebSocket();
-        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{http.BaseAddress!.Port}/ws/captions?lang={language}"), ct);
-        return socket;
-    }
-
-    private static async Task<HttpResponseMessage> ToggleAsync(HttpClient http, string token, string code, bool enabled, CancellationToken ct)
-    {
-        using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/languages/{code}")
-        {
-            Content = new StringContent(enabled ? "{\"enabled\":true}" : "{\"enabled\":false}", Encoding.UTF8, "application/json"),
-        };
-        put.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return await http.SendAsync(put, ct);
-    }
 
     private static List<string> Codes(string languagesJson, bool enabledOnly)
     {
@@ -204,6 +177,4 @@ public sealed partial class ControlEndToEndTests : IAsyncLifetime
     [GeneratedRegex("\"final\":\"[^\"]")]
     private static partial Regex FinalText();
 
-    [GeneratedRegex(@"http://localhost:(?<port>\d+)/control\?token=(?<token>[A-Za-z0-9_-]+)")]
-    private static partial Regex ControlUrl();
 }

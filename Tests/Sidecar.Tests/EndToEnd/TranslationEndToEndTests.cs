@@ -1,11 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using CaptionSidecar.FakeRealtime;
 
 namespace CaptionSidecar.Tests.EndToEnd;
@@ -15,7 +12,7 @@ namespace CaptionSidecar.Tests.EndToEnd;
 /// protocol-exact fake Realtime server, whose conversation sessions answer each turn with the scripted line of their
 /// target language.
 /// </summary>
-public sealed partial class TranslationEndToEndTests : IAsyncLifetime
+public sealed class TranslationEndToEndTests : IAsyncLifetime
 {
     internal static readonly string[] Spanish =
     [
@@ -76,8 +73,8 @@ public sealed partial class TranslationEndToEndTests : IAsyncLifetime
 
         // Played in real time, so the overlay clients are connected before the first sentence ends.
         await using var sidecar = SidecarProcess.Start(Args($"file:{wav}", "--languages", "es,fr", "--exit-at-end"));
-        var port = await HttpPortAsync(sidecar);
-        var feeds = new[] { "en", "es", "fr" }.ToDictionary(l => l, l => CollectFeedAsync(port, l, ct));
+        using var control = await SidecarControl.ConnectAsync(sidecar);
+        var feeds = new[] { "en", "es", "fr" }.ToDictionary(l => l, l => CollectFeedAsync(control, l, ct));
         var exit = await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(120), ct);
 
         Assert.True(exit == 0, $"exit {exit}\n{sidecar.Stderr}");
@@ -101,17 +98,17 @@ public sealed partial class TranslationEndToEndTests : IAsyncLifetime
         var ct = TestContext.Current.CancellationToken;
         var turns = await SpeechFixture.SpeakTurnsAsync(_dir, ct);
         await using var sidecar = SidecarProcess.Start(Args("stdin", "--input-rate", "24000", "--input-channels", "1"), redirectStdin: true);
-        var (http, token) = await ControlAsync(sidecar);
-        using (http)
+        using (var control = await SidecarControl.ConnectAsync(sidecar))
         {
-            using var en = await FeedAsync(http.BaseAddress!.Port, "en", ct);
+            var http = control.Http;
+            using var en = await control.OpenFeedAsync("en", ct);
             await sidecar.WriteStdinAsync(turns[0], ct);
             await ReceiveUntilAsync(en, c => Finals(c).Contains("Welcome back", StringComparison.Ordinal), ct);
 
             // On: its session opens and it captions the next turn.
             var clock = Stopwatch.StartNew();
-            Assert.Equal(HttpStatusCode.OK, (await ToggleAsync(http, token, "es", true, ct)).StatusCode);
-            using var es = await FeedAsync(http.BaseAddress!.Port, "es", ct);
+            Assert.Equal(HttpStatusCode.OK, (await control.SetLanguageAsync("es", true, ct)).StatusCode);
+            using var es = await control.OpenFeedAsync("es", ct);
             await _server.WaitForSessionsAsync(s => s.Any(x => x.TargetLanguage == "es" && x.IsOpen), TimeSpan.FromSeconds(30));
             var sessionReady = clock.Elapsed;
             await sidecar.WriteStdinAsync(turns[1], ct);
@@ -123,7 +120,7 @@ public sealed partial class TranslationEndToEndTests : IAsyncLifetime
                 $"{DateTime.UtcNow:O} enable -> session configured {sessionReady.TotalMilliseconds:F0} ms; enable -> first caption (next turn's audio sent at once) {firstCaption.TotalMilliseconds:F0} ms\n"), ct);
 
             // Off: the fake sees its session close, and its overlay captions are cleared.
-            Assert.Equal(HttpStatusCode.OK, (await ToggleAsync(http, token, "es", false, ct)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await control.SetLanguageAsync("es", false, ct)).StatusCode);
             await _server.WaitForSessionsAsync(s => s.Where(x => x.TargetLanguage == "es").All(x => !x.IsOpen), TimeSpan.FromSeconds(30));
             await ReceiveUntilAsync(es, c => c.GetProperty("cleared").GetBoolean(), ct);
 
@@ -145,13 +142,13 @@ public sealed partial class TranslationEndToEndTests : IAsyncLifetime
         var ct = TestContext.Current.CancellationToken;
         var turns = await SpeechFixture.SpeakTurnsAsync(_dir, ct);
         await using var sidecar = SidecarProcess.Start(Args("stdin", "--input-rate", "24000", "--input-channels", "1"), redirectStdin: true);
-        var (http, token) = await ControlAsync(sidecar);
-        using (http)
+        using (var control = await SidecarControl.ConnectAsync(sidecar))
         {
+            var http = control.Http;
             // As fast as the API answers: on, off, on, ... the 20th asks for off.
             for (var i = 0; i < 20; i++)
             {
-                Assert.Equal(HttpStatusCode.OK, (await ToggleAsync(http, token, "fr", i % 2 == 0, ct)).StatusCode);
+                Assert.Equal(HttpStatusCode.OK, (await control.SetLanguageAsync("fr", i % 2 == 0, ct)).StatusCode);
                 Assert.True(RunningTracks(await StatusAsync(http, ct)).Count(l => l == "fr") <= 1);
             }
 
@@ -160,8 +157,8 @@ public sealed partial class TranslationEndToEndTests : IAsyncLifetime
             await _server.WaitForSessionsAsync(s => s.Where(x => x.TargetLanguage == "fr").All(x => !x.IsOpen), TimeSpan.FromSeconds(30));
 
             // On once more: exactly one live session, and it captions.
-            Assert.Equal(HttpStatusCode.OK, (await ToggleAsync(http, token, "fr", true, ct)).StatusCode);
-            using var fr = await FeedAsync(http.BaseAddress!.Port, "fr", ct);
+            Assert.Equal(HttpStatusCode.OK, (await control.SetLanguageAsync("fr", true, ct)).StatusCode);
+            using var fr = await control.OpenFeedAsync("fr", ct);
             await _server.WaitForSessionsAsync(s => s.Any(x => x.TargetLanguage == "fr" && x.IsOpen), TimeSpan.FromSeconds(30));
             await sidecar.WriteStdinAsync(turns[0], ct);
             await ReceiveUntilAsync(fr, c => Finals(c).Length > 0, ct);
@@ -232,32 +229,11 @@ public sealed partial class TranslationEndToEndTests : IAsyncLifetime
         }
     }
 
-    private static async Task<int> HttpPortAsync(SidecarProcess sidecar)
-    {
-        await sidecar.WaitForStderrAsync("Control page", 1, TimeSpan.FromSeconds(30));
-        var control = ControlUrl().Match(sidecar.Stderr);
-        Assert.True(control.Success, sidecar.Stderr);
-        return int.Parse(control.Groups["port"].Value, CultureInfo.InvariantCulture);
-    }
-
-    private static async Task<(HttpClient Http, string Token)> ControlAsync(SidecarProcess sidecar)
-    {
-        var port = await HttpPortAsync(sidecar);
-        return (new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") }, ControlUrl().Match(sidecar.Stderr).Groups["token"].Value);
-    }
-
-    private static async Task<ClientWebSocket> FeedAsync(int port, string language, CancellationToken ct)
-    {
-        var socket = new ClientWebSocket();
-        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/ws/captions?lang={language}"), ct);
-        return socket;
-    }
-
     /// <summary>The final text of every update of <paramref name="language"/> until the feed closes (the sidecar exits).</summary>
-    private static async Task<IReadOnlyList<string>> CollectFeedAsync(int port, string language, CancellationToken ct)
+    private static async Task<IReadOnlyList<string>> CollectFeedAsync(SidecarControl control, string language, CancellationToken ct)
     {
         var finals = new List<string>();
-        using var socket = await FeedAsync(port, language, ct);
+        using var socket = await control.OpenFeedAsync(language, ct);
         try
         {
             while (await ReceiveAsync(socket, ct) is { } caption)
@@ -313,16 +289,6 @@ public sealed partial class TranslationEndToEndTests : IAsyncLifetime
     private static string Finals(JsonElement caption) =>
         string.Join(' ', caption.GetProperty("lines").EnumerateArray().Select(l => l.GetProperty("final").GetString()));
 
-    private static async Task<HttpResponseMessage> ToggleAsync(HttpClient http, string token, string code, bool enabled, CancellationToken ct)
-    {
-        using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/languages/{code}")
-        {
-            Content = new StringContent(enabled ? "{\"enabled\":true}" : "{\"enabled\":false}", Encoding.UTF8, "application/json"),
-        };
-        put.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return await http.SendAsync(put, ct);
-    }
-
     private static async Task<JsonElement> StatusAsync(HttpClient http, CancellationToken ct)
     {
         using var status = JsonDocument.Parse(await http.GetStringAsync("/api/status", ct));
@@ -337,7 +303,4 @@ public sealed partial class TranslationEndToEndTests : IAsyncLifetime
         using var languages = JsonDocument.Parse(json);
         return [.. languages.RootElement.EnumerateArray().Select(l => (l.GetProperty("code").GetString()!, l.GetProperty("enabled").GetBoolean()))];
     }
-
-    [GeneratedRegex(@"http://localhost:(?<port>\d+)/control\?token=(?<token>[A-Za-z0-9_-]+)")]
-    private static partial Regex ControlUrl();
 }

@@ -197,7 +197,15 @@ internal sealed partial class CaptureLoop
             {
                 stream?.Dispose();
                 var wait = delay * (0.8 + (0.4 * Random.Shared.NextDouble()));
-                LogReopenFailed(_device.Description, attempt, (int)wait.TotalMilliseconds, ex.Message);
+                if (ReopenAttempts.IsWorthAWarning(attempt))
+                {
+                    LogReopenFailed(_device.Description, attempt, (int)wait.TotalMilliseconds, ex.Message);
+                }
+                else
+                {
+                    LogReopenStillFailing(_device.Description, attempt, (int)wait.TotalMilliseconds, ex.Message);
+                }
+
                 if (_pause(wait))
                 {
                     return null;
@@ -215,6 +223,9 @@ internal sealed partial class CaptureLoop
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reopening {Source} failed (attempt {Attempt}), retry in {DelayMs} ms: {Reason}")]
     private partial void LogReopenFailed(string source, int attempt, int delayMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reopening {Source} failed (attempt {Attempt}), retry in {DelayMs} ms: {Reason}")]
+    private partial void LogReopenStillFailing(string source, int attempt, int delayMs, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Audio device reopened: {Source} after {Attempt} attempt(s); capture resumes")]
     private partial void LogReopened(string source, int attempt);

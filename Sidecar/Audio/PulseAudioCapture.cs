@@ -169,7 +169,15 @@ internal sealed partial class PulseAudioCapture : IAudioSource
                     {
                         // A dedicated thread, not async code: waiting on the stop signal is the interruptible pause.
                         var wait = delay * (0.8 + (0.4 * Random.Shared.NextDouble()));
-                        LogReopenFailed(Description, attempt, (int)wait.TotalMilliseconds, ex.Message);
+                        if (ReopenAttempts.IsWorthAWarning(attempt))
+                        {
+                            LogReopenFailed(Description, attempt, (int)wait.TotalMilliseconds, ex.Message);
+                        }
+                        else
+                        {
+                            LogReopenStillFailing(Description, attempt, (int)wait.TotalMilliseconds, ex.Message);
+                        }
+
                         _stop.Wait(wait);
                         delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxReopenDelay.Ticks));
                         continue;
@@ -236,6 +244,9 @@ internal sealed partial class PulseAudioCapture : IAudioSource
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reopening {Source} failed (attempt {Attempt}), retry in {DelayMs} ms: {Reason}")]
     private partial void LogReopenFailed(string source, int attempt, int delayMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reopening {Source} failed (attempt {Attempt}), retry in {DelayMs} ms: {Reason}")]
+    private partial void LogReopenStillFailing(string source, int attempt, int delayMs, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Audio device reopened: {Source} after {Attempt} attempt(s); capture resumes")]
     private partial void LogReopened(string source, int attempt);

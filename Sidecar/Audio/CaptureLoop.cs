@@ -22,9 +22,6 @@ internal sealed partial class CaptureLoop
     /// <summary>A microphone that delivers nothing this long is treated as lost (a running stream always delivers).</summary>
     internal static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(5);
 
-    internal static readonly TimeSpan FirstReopenDelay = TimeSpan.FromMilliseconds(250);
-    internal static readonly TimeSpan MaxReopenDelay = TimeSpan.FromSeconds(5);
-
     private readonly ICaptureDevice _device;
     private readonly ChannelWriter<float[]> _output;
     private readonly Func<TimeSpan, bool> _pause;
@@ -177,7 +174,7 @@ internal sealed partial class CaptureLoop
     /// <summary>Opens the device again, waiting with backoff between attempts; null when stopping meanwhile.</summary>
     private ICaptureStream? Reopen(int rate)
     {
-        var delay = FirstReopenDelay;
+        var delay = ReopenBackoff.FirstDelay;
         for (var attempt = 1; !_stopping(); attempt++)
         {
             ICaptureStream? stream = null;
@@ -196,22 +193,15 @@ internal sealed partial class CaptureLoop
             catch (Exception ex) when (ex is IOException or AudioFormatException)
             {
                 stream?.Dispose();
-                var wait = delay * (0.8 + (0.4 * Random.Shared.NextDouble()));
-                if (ReopenAttempts.IsWorthAWarning(attempt))
-                {
-                    LogReopenFailed(_device.Description, attempt, (int)wait.TotalMilliseconds, ex.Message);
-                }
-                else
-                {
-                    LogReopenStillFailing(_device.Description, attempt, (int)wait.TotalMilliseconds, ex.Message);
-                }
+                var wait = ReopenBackoff.Jittered(delay);
+                LogReopenFailed(ReopenBackoff.LevelFor(attempt), _device.Description, attempt, (int)wait.TotalMilliseconds, ex.Message);
 
                 if (_pause(wait))
                 {
                     return null;
                 }
 
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxReopenDelay.Ticks));
+                delay = ReopenBackoff.Next(delay);
             }
         }
 
@@ -221,11 +211,8 @@ internal sealed partial class CaptureLoop
     [LoggerMessage(Level = LogLevel.Warning, Message = "Audio device lost: {Source} failed ({Reason}); reopening it")]
     private partial void LogDeviceLost(string source, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reopening {Source} failed (attempt {Attempt}), retry in {DelayMs} ms: {Reason}")]
-    private partial void LogReopenFailed(string source, int attempt, int delayMs, string reason);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Reopening {Source} failed (attempt {Attempt}), retry in {DelayMs} ms: {Reason}")]
-    private partial void LogReopenStillFailing(string source, int attempt, int delayMs, string reason);
+    [LoggerMessage(Message = "Reopening {Source} failed (attempt {Attempt}), retry in {DelayMs} ms: {Reason}")]
+    private partial void LogReopenFailed(LogLevel level, string source, int attempt, int delayMs, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Audio device reopened: {Source} after {Attempt} attempt(s); capture resumes")]
     private partial void LogReopened(string source, int attempt);

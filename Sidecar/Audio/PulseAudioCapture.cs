@@ -14,8 +14,6 @@ internal sealed partial class PulseAudioCapture : IAudioSource
 {
     private const int FragmentMilliseconds = 20;
     private const int QueueFragments = 100; // 2 s of audio between the capture thread and the pipeline
-    private static readonly TimeSpan FirstReopenDelay = TimeSpan.FromMilliseconds(250);
-    private static readonly TimeSpan MaxReopenDelay = TimeSpan.FromSeconds(5);
 
     private readonly Channel<float[]> _fragments;
     private readonly ILogger _logger;
@@ -149,7 +147,7 @@ internal sealed partial class PulseAudioCapture : IAudioSource
     private void CaptureLoop()
     {
         var bytes = new byte[_fragmentBytes];
-        var delay = FirstReopenDelay;
+        var delay = ReopenBackoff.FirstDelay;
         var attempt = 0;
         try
         {
@@ -163,23 +161,16 @@ internal sealed partial class PulseAudioCapture : IAudioSource
                         _handle = Open(Device, Format.SampleRate, Format.Channels, _fragmentBytes);
                         LogReopened(Description, attempt);
                         attempt = 0;
-                        delay = FirstReopenDelay;
+                        delay = ReopenBackoff.FirstDelay;
                     }
                     catch (IOException ex)
                     {
                         // A dedicated thread, not async code: waiting on the stop signal is the interruptible pause.
-                        var wait = delay * (0.8 + (0.4 * Random.Shared.NextDouble()));
-                        if (ReopenAttempts.IsWorthAWarning(attempt))
-                        {
-                            LogReopenFailed(Description, attempt, (int)wait.TotalMilliseconds, ex.Message);
-                        }
-                        else
-                        {
-                            LogReopenStillFailing(Description, attempt, (int)wait.TotalMilliseconds, ex.Message);
-                        }
+                        var wait = ReopenBackoff.Jittered(delay);
+                        LogReopenFailed(ReopenBackoff.LevelFor(attempt), Description, attempt, (int)wait.TotalMilliseconds, ex.Message);
 
                         _stop.Wait(wait);
-                        delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxReopenDelay.Ticks));
+                        delay = ReopenBackoff.Next(delay);
                         continue;
                     }
                 }
@@ -242,11 +233,8 @@ internal sealed partial class PulseAudioCapture : IAudioSource
     [LoggerMessage(Level = LogLevel.Warning, Message = "Audio device lost: reading from {Source} failed ({Reason}); reopening it")]
     private partial void LogDeviceLost(string source, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reopening {Source} failed (attempt {Attempt}), retry in {DelayMs} ms: {Reason}")]
-    private partial void LogReopenFailed(string source, int attempt, int delayMs, string reason);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Reopening {Source} failed (attempt {Attempt}), retry in {DelayMs} ms: {Reason}")]
-    private partial void LogReopenStillFailing(string source, int attempt, int delayMs, string reason);
+    [LoggerMessage(Message = "Reopening {Source} failed (attempt {Attempt}), retry in {DelayMs} ms: {Reason}")]
+    private partial void LogReopenFailed(LogLevel level, string source, int attempt, int delayMs, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Audio device reopened: {Source} after {Attempt} attempt(s); capture resumes")]
     private partial void LogReopened(string source, int attempt);

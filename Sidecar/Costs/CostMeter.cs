@@ -53,7 +53,7 @@ internal sealed class CostMeter(IOptions<PricingOptions> options)
                 before.Cost + (cost ?? 0m),
                 before.Ran + ran,
                 status.Model ?? before.Model,
-                before.Priced && (cost is not null || status.Usage.TotalTokens == 0));
+                before.Priced && cost is not null);
         }
     }
 

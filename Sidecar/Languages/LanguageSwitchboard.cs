@@ -86,9 +86,6 @@ internal sealed partial class LanguageSwitchboard
     /// <summary>The source (spoken) language.</summary>
     public CaptionLanguage Source { get; }
 
-    /// <summary>Where the choice is saved.</summary>
-    public string StateFile => _file.Path;
-
     /// <summary>Every caption language the sidecar knows, source first, and whether it is wanted on.</summary>
     public IReadOnlyList<LanguageSelection> Languages
     {

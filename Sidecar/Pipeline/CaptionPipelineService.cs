@@ -75,18 +75,6 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         _time = time;
     }
 
-    /// <summary>Status snapshots of the running tracks.</summary>
-    public IReadOnlyList<TrackStatus> TrackStatuses
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return [.. _tracks.Select(t => t.Track.Status)];
-            }
-        }
-    }
-
     /// <summary>The running tracks' status snapshots with how long each has run, for the cost meter.</summary>
     public IReadOnlyList<TrackRun> TrackRuns
     {

@@ -9,14 +9,11 @@ namespace CaptionSidecar.Realtime;
 /// </summary>
 internal static class TranslationInstructions
 {
-    /// <summary>The English name of a language code (<c>es</c> → Spanish), or the code itself when unknown.</summary>
-    public static string NameOf(string code) => LanguageNames.PlainName(code);
-
     /// <summary>Instructions to translate every turn into <paramref name="targetCode"/>, keeping the <paramref name="vocabulary"/> terms.</summary>
     public static string For(string targetCode, string? vocabulary)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(targetCode);
-        var name = NameOf(targetCode);
+        var name = LanguageNames.PlainName(targetCode);
         var text = new StringBuilder()
             .Append("You are a simultaneous interpreter for a live stream. Translate everything the speaker says into ")
             .Append(name).Append(" (").Append(targetCode).Append(").\n")

@@ -44,8 +44,4 @@ public static class LanguageNames
         var dash = code.IndexOf('-', StringComparison.Ordinal);
         return Names.GetValueOrDefault(code) ?? (dash > 0 ? Names.GetValueOrDefault(code[..dash]) : null) ?? code;
     }
-
-    /// <summary>True when <paramref name="code"/> has a known name.</summary>
-    public static bool IsKnown(string code) =>
-        Names.ContainsKey(code) || (code.IndexOf('-', StringComparison.Ordinal) is > 0 and var dash && Names.ContainsKey(code[..dash]));
 }

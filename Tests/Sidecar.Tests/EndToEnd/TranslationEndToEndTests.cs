@@ -100,7 +100,6 @@ public sealed class TranslationEndToEndTests : IAsyncLifetime
         await using var sidecar = SidecarProcess.Start(Args("stdin", "--input-rate", "24000", "--input-channels", "1"), redirectStdin: true);
         using (var control = await SidecarControl.ConnectAsync(sidecar))
         {
-            var http = control.Http;
             using var en = await control.OpenFeedAsync("en", ct);
             await sidecar.WriteStdinAsync(turns[0], ct);
             await ReceiveUntilAsync(en, c => Finals(c).Contains("Welcome back", StringComparison.Ordinal), ct);

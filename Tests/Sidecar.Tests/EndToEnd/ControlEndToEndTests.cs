@@ -154,22 +154,13 @@ public sealed partial class ControlEndToEndTests : IAsyncLifetime
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        var buffer = new byte[64 * 1024];
         while (true)
         {
-            var text = new StringBuilder();
-            WebSocketReceiveResult result;
-            do
+            var text = await SidecarControl.ReceiveTextAsync(socket, timeout.Token);
+            Assert.NotNull(text); // the feed closed
+            if (match(text))
             {
-                result = await socket.ReceiveAsync(buffer, timeout.Token);
-                text.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
-            }
-            while (!result.EndOfMessage);
-
-            Assert.NotEqual(WebSocketMessageType.Close, result.MessageType);
-            if (match(text.ToString()))
-            {
-                return text.ToString();
+                return text;
             }
         }
     }

@@ -57,6 +57,28 @@ internal sealed partial class SidecarControl : IDisposable
         return socket;
     }
 
+    /// <summary>The next whole message of a caption feed as text, or null when the feed closed.</summary>
+    public static async Task<string?> ReceiveTextAsync(ClientWebSocket socket, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        var buffer = new byte[64 * 1024];
+        using var message = new MemoryStream();
+        WebSocketReceiveResult result;
+        do
+        {
+            result = await socket.ReceiveAsync(buffer, ct);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return null;
+            }
+
+            message.Write(buffer, 0, result.Count);
+        }
+        while (!result.EndOfMessage);
+
+        return Encoding.UTF8.GetString(message.GetBuffer(), 0, (int)message.Length);
+    }
+
     public void Dispose() => Http.Dispose();
 
     /// <summary>The control URL the sidecar prints on stderr at start.</summary>

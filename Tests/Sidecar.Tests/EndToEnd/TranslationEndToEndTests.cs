@@ -266,22 +266,12 @@ public sealed class TranslationEndToEndTests : IAsyncLifetime
     /// <summary>The next caption update, or null when the feed closed.</summary>
     private static async Task<JsonElement?> ReceiveAsync(ClientWebSocket socket, CancellationToken ct)
     {
-        var buffer = new byte[64 * 1024];
-        using var message = new MemoryStream();
-        WebSocketReceiveResult result;
-        do
+        if (await SidecarControl.ReceiveTextAsync(socket, ct) is not { } text)
         {
-            result = await socket.ReceiveAsync(buffer, ct);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return null;
-            }
-
-            message.Write(buffer, 0, result.Count);
+            return null;
         }
-        while (!result.EndOfMessage);
 
-        using var json = JsonDocument.Parse(message.ToArray());
+        using var json = JsonDocument.Parse(text);
         return json.RootElement.Clone();
     }
 

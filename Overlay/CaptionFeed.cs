@@ -125,22 +125,8 @@ public sealed partial class CaptionFeed
     private static List<CaptionSubscription>? Offer(CaptionSubscription[] targets, ReadOnlyMemory<byte> message)
     {
         var shares = targets.Length < ParallelFromClients ? 1 : Math.Min(Environment.ProcessorCount, targets.Length / (ParallelFromClients / 2));
-        if (shares <= 1)
-        {
-            List<CaptionSubscription>? full = null;
-            foreach (var target in targets)
-            {
-                if (!target.TryOffer(message))
-                {
-                    (full ??= []).Add(target);
-                }
-            }
-
-            return full;
-        }
-
         var overflowed = new ConcurrentQueue<CaptionSubscription>();
-        Parallel.For(0, shares, share =>
+        void OfferShare(int share)
         {
             for (var i = share; i < targets.Length; i += shares)
             {
@@ -149,7 +135,17 @@ public sealed partial class CaptionFeed
                     overflowed.Enqueue(targets[i]);
                 }
             }
-        });
+        }
+
+        if (shares <= 1)
+        {
+            OfferShare(0);
+        }
+        else
+        {
+            Parallel.For(0, shares, OfferShare);
+        }
+
         return overflowed.IsEmpty ? null : [.. overflowed];
     }
 

@@ -242,17 +242,14 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         }
     }
 
+    /// <summary>Starts a track; the caller holds <c>_gate</c>, so two starts of one language cannot race.</summary>
     private void StartTrack(CaptionLanguage language, AudioFanOut? fanOut, CancellationToken stoppingToken)
     {
         var captions = new CaptionTrack(language, _captionOptions, _publisher, _time);
         var track = _engine.Create(language);
         var audio = fanOut?.Subscribe(language.Code) ?? Channel.CreateUnbounded<AudioChunk>().Reader;
         var running = new RunningTrack(track, captions, CancellationTokenSource.CreateLinkedTokenSource(stoppingToken), _time.GetUtcNow());
-        lock (_gate)
-        {
-            _tracks.Add(running);
-        }
-
+        _tracks.Add(running);
         running.Completion = RunTrackAsync(running, audio, fanOut);
     }
 

@@ -77,7 +77,18 @@ internal sealed partial class PacketCaptureSource : IAudioSource
 
         // A constructor, not async code: the caller opens the source synchronously, like PulseAudioCapture's, and a
         // failure to open surfaces here as the device's own exception.
-        var format = opened.Task.GetAwaiter().GetResult();
+        // On failure the thread has left its capture scope (COM uninitialized) before the constructor throws.
+        CaptureFormat format;
+        try
+        {
+            format = opened.Task.GetAwaiter().GetResult();
+        }
+        catch
+        {
+            _threadDone.Task.GetAwaiter().GetResult();
+            throw;
+        }
+
         Format = new AudioFormat(format.SampleRate, 1);
         DeviceFormat = format;
     }

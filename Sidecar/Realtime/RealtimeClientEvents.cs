@@ -69,12 +69,24 @@ internal sealed class RealtimeClientEvents(string idPrefix)
     });
 
     /// <summary>
-    /// <c>response.create</c> in the default conversation for the turn <paramref name="turnItemId"/>; the turn's id
-    /// travels in <c>metadata</c> (echoed on <c>response.created</c>/<c>response.done</c>) so the answer maps back to it.
+    /// <c>response.create</c> in the default conversation for the turn <paramref name="turnItemId"/>, seeing only
+    /// <paramref name="context"/> (item references, oldest first, ending with the turn) instead of the whole
+    /// conversation; the turn's id travels in <c>metadata</c> (echoed on <c>response.created</c>/<c>response.done</c>)
+    /// so the answer maps back to it.
     /// </summary>
-    public (BinaryData Message, string EventId) ResponseCreate(string turnItemId) => Write("response.create", w =>
+    public (BinaryData Message, string EventId) ResponseCreate(string turnItemId, IReadOnlyList<string> context) => Write("response.create", w =>
     {
         w.WriteStartObject("response");
+        w.WriteStartArray("input");
+        foreach (var item in context)
+        {
+            w.WriteStartObject();
+            w.WriteString("type", "item_reference");
+            w.WriteString("id", item);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
         w.WriteStartObject("metadata");
         w.WriteString("turn", turnItemId);
         w.WriteEndObject();

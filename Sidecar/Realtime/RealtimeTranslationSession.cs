@@ -11,7 +11,9 @@ namespace CaptionSidecar.Realtime;
 /// (the default conversation allows a single active response), with the turn's item id in <c>metadata</c>. A
 /// response's text events are matched to their turn by <c>response_id</c>; structural events may come in any order,
 /// so a response whose <c>response.created</c> has not arrived yet belongs to the one turn that was asked for.
-/// After each response the oldest conversation items are deleted so the context stays at
+/// Each response names its context in <c>input</c>: the last translated turns with their answers, then its own
+/// turn, never a later one, so a speaker who outpaces the translations never gets a turn translated twice. After
+/// each response the oldest conversation items are deleted so the conversation stays at
 /// <see cref="RealtimeOptions.MaxConversationItems"/>.
 /// </summary>
 internal sealed partial class RealtimeTranslationSession : RealtimeSession
@@ -24,6 +26,9 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
     private readonly Dictionary<string, StringBuilder> _deltas = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StringBuilder> _doneText = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _turnOfCreateEvent = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _answerOfResponse = new(StringComparer.Ordinal);
+    private readonly List<(string Turn, string Answer)> _translated = [];
+    private readonly HashSet<string> _withoutContext = new(StringComparer.Ordinal);
     private string? _activeTurn;
     private string? _lastTurn;
     private bool _serverBusy;
@@ -140,7 +145,7 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
             var turn = first.Value;
             _awaitingResponse.RemoveFirst();
             _activeTurn = turn;
-            create = Events.ResponseCreate(turn);
+            create = Events.ResponseCreate(turn, Context(turn));
             _turnOfCreateEvent[create.EventId] = turn;
         }
 
@@ -171,6 +176,7 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
             if (TurnOf(responseId, null) is not null)
             {
                 _activeOutputItems.Add(itemId);
+                _answerOfResponse.TryAdd(responseId, itemId);
             }
 
             AddItem(itemId, null);
@@ -236,6 +242,7 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
             _deltas.Remove(id);
             _turnOfResponse.Remove(id);
             _activeOutputItems.Clear();
+            var answer = _answerOfResponse.Remove(id, out var added) ? added : null;
             if (response.TryGetProperty("output", out var output) && output.ValueKind == JsonValueKind.Array)
             {
                 foreach (var item in output.EnumerateArray())
@@ -243,13 +250,28 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
                     if (item.ValueKind == JsonValueKind.Object && Str(item, "id") is { } itemId && Str(response, "conversation_id") is not null)
                     {
                         AddItem(itemId, null);
+                        answer ??= itemId;
                     }
+                }
+            }
+
+            if (turn is not null && answer is not null && status == "completed")
+            {
+                _translated.Add((turn, answer));
+                if (_translated.Count > Options.MaxConversationItems)
+                {
+                    _translated.RemoveAt(0);
                 }
             }
 
             if (turn is not null && turn == _activeTurn)
             {
                 _activeTurn = null;
+            }
+
+            if (turn is not null)
+            {
+                _withoutContext.Remove(turn);
             }
 
             _serverBusy = false;
@@ -292,6 +314,7 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
     {
         string? turn, item;
         var busy = code == "conversation_already_has_active_response";
+        var retry = false;
         lock (Gate)
         {
             turn = _turnOfCreateEvent.Remove(clientEventId, out var t) ? t : null;
@@ -306,16 +329,32 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
                     _awaitingResponse.AddFirst(turn);
                     turn = null;
                 }
+                else if (_withoutContext.Add(turn))
+                {
+                    // Perhaps a context item is gone (the server truncated it): ask once more with the turn alone.
+                    _awaitingResponse.AddFirst(turn);
+                    retry = true;
+                }
             }
             else
             {
                 turn = null;
+            }
+
+            if (turn is not null && !retry)
+            {
+                _withoutContext.Remove(turn);
             }
         }
 
         if (busy)
         {
             LogServerBusy(Logger, Language);
+        }
+        else if (retry)
+        {
+            LogRetryWithoutContext(Logger, Language, turn!, code, message);
+            RequestNextResponse();
         }
         else if (turn is not null)
         {
@@ -350,6 +389,43 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
         }
 
         return turn;
+    }
+
+    /// <summary>
+    /// What a response for <paramref name="turn"/> sees: the newest translated turns with their answers (whole pairs,
+    /// still in the conversation and not being deleted) within the conversation bound, then the turn itself (under Gate).
+    /// </summary>
+    private List<string> Context(string turn)
+    {
+        var deleting = _itemOfDeleteEvent.Values.ToHashSet(StringComparer.Ordinal);
+        bool Present(string item) => _items.Contains(item) && !deleting.Contains(item);
+
+        var pairs = new List<(string Turn, string Answer)>();
+        var room = Options.MaxConversationItems - 1;
+        for (var i = _translated.Count - 1; i >= 0 && room >= 2; i--)
+        {
+            var pair = _translated[i];
+            if (Present(pair.Turn) && Present(pair.Answer))
+            {
+                pairs.Add(pair);
+                room -= 2;
+            }
+        }
+
+        var context = new List<string>(2 * pairs.Count + 1);
+        for (var i = pairs.Count - 1; i >= 0; i--)
+        {
+            context.Add(pairs[i].Turn);
+            context.Add(pairs[i].Answer);
+        }
+
+        context.Add(turn);
+        if (_withoutContext.Contains(turn))
+        {
+            context.RemoveRange(0, context.Count - 1);
+        }
+
+        return context;
     }
 
     /// <summary>Adds a conversation item once, after <paramref name="previous"/> when known, else at the end (under Gate).</summary>
@@ -485,6 +561,9 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: response {ResponseId} answered no turn this session asked for; its text is not shown")]
     private static partial void LogUnexpectedResponse(ILogger logger, string language, string responseId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: the server refused the translation of {ItemId} ({Code}: {Message}); asking once more with that turn alone as context")]
+    private static partial void LogRetryWithoutContext(ILogger logger, string language, string itemId, string code, string message);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Track {Language}: the conversation already had an active response; the translation is asked for again when it is done")]
     private static partial void LogServerBusy(ILogger logger, string language);

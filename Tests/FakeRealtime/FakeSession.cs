@@ -24,6 +24,7 @@ public sealed class FakeSession
     private readonly List<(TimeSpan Start, TimeSpan End)> _speechSpans = [];
     private readonly List<string> _completedTranscripts = [];
     private readonly List<string> _errorsSent = [];
+    private readonly List<FakeResponseRequest> _responseRequests = [];
     private string _sessionConfig = "{}";
     private long _appendedBytes;
     private int _conversationItemCount;
@@ -153,6 +154,18 @@ public sealed class FakeSession
     /// <summary>Transcripts sent in <c>conversation.item.input_audio_transcription.completed</c>, in sending order.</summary>
     public IReadOnlyList<string> CompletedTranscripts => Snapshot(_completedTranscripts);
 
+    /// <summary>Every <c>response.create</c> that started a response, in order, with its context and the conversation then.</summary>
+    public IReadOnlyList<FakeResponseRequest> ResponseRequests
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _responseRequests];
+            }
+        }
+    }
+
     /// <summary>The <c>error.code</c> of every <c>error</c> event sent, in order.</summary>
     public IReadOnlyList<string> ErrorsSent => Snapshot(_errorsSent);
 
@@ -175,6 +188,8 @@ public sealed class FakeSession
         _conversationItemCount = count;
         _peakConversationItemCount = Math.Max(_peakConversationItemCount, count);
     });
+
+    internal void RecordResponseRequest(FakeResponseRequest request) => Update(() => _responseRequests.Add(request));
 
     internal void RecordError(string code) => Update(() => _errorsSent.Add(code));
 

@@ -111,9 +111,46 @@ internal sealed partial class RealtimeConnection
         var instructions = options?["instructions"] is JsonValue i && i.TryGetValue<string>(out var given) ? given : _config.Instructions;
         var isDefault = conversation == "auto";
         var response = new ActiveResponse(RealtimeIds.Response(), RealtimeIds.Item(), isDefault, options?["metadata"] as JsonObject, instructions);
+        if (options?["input"] is { } inputNode && inputNode is not JsonArray)
+        {
+            _ = SendError(new ProtocolError("invalid_type", "Invalid type for 'response.input': expected an array.", "response.input"), eventId);
+            return;
+        }
+
+        var input = options?["input"] as JsonArray;
         ActiveResponse? blocking;
         string? previous = null;
         int contextItems;
+        string[] conversationNow;
+        lock (_conversationGate)
+        {
+            conversationNow = [.. _items];
+        }
+
+        var references = new List<string>();
+        for (var n = 0; input is not null && n < input.Count; n++)
+        {
+            if (input[n] is not JsonObject entry || entry["type"] is not JsonValue type || !type.TryGetValue<string>(out var entryType))
+            {
+                _ = SendError(new ProtocolError("invalid_type", $"Invalid type for 'response.input[{n}]': expected an item or an item reference.", $"response.input[{n}]"), eventId);
+                return;
+            }
+
+            if (entryType != "item_reference")
+            {
+                continue; // an inline item: context the fake does not read
+            }
+
+            var id = entry["id"] is JsonValue idValue && idValue.TryGetValue<string>(out var referenced) ? referenced : null;
+            if (id is null || !conversationNow.Contains(id, StringComparer.Ordinal))
+            {
+                _ = SendError(new ProtocolError("invalid_value", $"Invalid 'response.input[{n}].id': no item with id '{id}' exists in the conversation.", $"response.input[{n}].id"), eventId);
+                return;
+            }
+
+            references.Add(id);
+        }
+
         lock (_conversationGate)
         {
             blocking = isDefault ? _defaultResponse : null;
@@ -132,7 +169,7 @@ internal sealed partial class RealtimeConnection
                 }
             }
 
-            contextItems = options?["input"] is JsonArray input ? input.Count : _items.Count;
+            contextItems = input?.Count ?? _items.Count;
         }
 
         if (blocking is not null)
@@ -141,6 +178,8 @@ internal sealed partial class RealtimeConnection
             return;
         }
 
+        var turn = options?["metadata"]?["turn"] is JsonValue turnValue && turnValue.TryGetValue<string>(out var named) ? named : null;
+        Session.RecordResponseRequest(new FakeResponseRequest(turn, input is null ? null : references, conversationNow));
         var language = TargetLanguage(instructions);
         var (_, text) = _options.Script.TakeNext(language ?? "");
         Log.ResponseStarted(_logger, Session.Id, response.Id, language ?? "(none)", conversation);

@@ -187,6 +187,70 @@ public sealed class RealtimeTranslationSessionTests
         Assert.Equal(TrackSessionState.Stopped, _track.Status.State);
     }
 
+    private void Commit(string item)
+    {
+        Server.Push(new { type = "input_audio_buffer.committed", item_id = item });
+        Server.Push(new { type = "conversation.item.added", item = new { id = item, type = "message", role = "user" } });
+    }
+
+    private static string[] ContextOf(JsonElement create) =>
+        [.. create.GetProperty("response").GetProperty("input").EnumerateArray().Select(r =>
+        {
+            Assert.Equal("item_reference", r.GetProperty("type").GetString());
+            return r.GetProperty("id").GetString()!;
+        })];
+
+    [Fact(Timeout = 30000)]
+    public async Task RunAsync_TurnsCommittedWhileTranslating_EachResponseSeesEarlierPairsAndItsOwnTurnOnly()
+    {
+        await StartAsync(TestContext.Current.CancellationToken, maxConversationItems: 4);
+
+        Commit("item_1");
+        var first = await Server.NextSentAsync("response.create", Ct);
+        Commit("item_2"); // the speaker goes on while item_1 is translated
+        Commit("item_3");
+        Server.Push(new { type = "response.output_item.added", response_id = "resp_1", item = new { id = "out_resp_1", type = "message", role = "assistant" } });
+        Server.Push(ResponseDone("resp_1", "completed", text: "Eins"));
+        var second = await Server.NextSentAsync("response.create", Ct);
+        Server.Push(ResponseDone("resp_2", "completed", text: "Zwei"));
+        var third = await Server.NextSentAsync("response.create", Ct);
+        Server.Push(ResponseDone("resp_3", "completed", text: "Drei"));
+        await FinishAsync();
+
+        Assert.Equal(["item_1"], ContextOf(first));
+        Assert.Equal(["item_1", "out_resp_1", "item_2"], ContextOf(second));
+        // Within four items only the newest pair fits before the turn.
+        Assert.Equal(["item_2", "out_resp_2", "item_3"], ContextOf(third));
+        Assert.Equal(["Eins", "Zwei", "Drei"], _captions.CompletedInTurnOrder());
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task RunAsync_ResponseRefused_AsksOnceMoreWithTheTurnAlone_ThenTheTurnFails()
+    {
+        await StartAsync(TestContext.Current.CancellationToken);
+        object Refusal(JsonElement create) => new
+        {
+            type = "error",
+            error = new { type = "invalid_request_error", code = "invalid_value", message = "no such item", param = "response.input[0].id", event_id = create.GetProperty("event_id").GetString() },
+        };
+
+        await TurnAsync("item_1", null);
+        Server.Push(ResponseDone("resp_1", "completed", text: "Eins"));
+        var withContext = await TurnAsync("item_2", "out_resp_1");
+        Server.Push(Refusal(withContext));
+        var alone = await Server.NextSentAsync("response.create", Ct);
+        Server.Push(ResponseDone("resp_2", "completed", text: "Zwei"));
+        var third = await TurnAsync("item_3", "out_resp_2");
+        Server.Push(Refusal(third));
+        Server.Push(Refusal(await Server.NextSentAsync("response.create", Ct)));
+        await FinishAsync();
+
+        Assert.Equal(["item_1", "out_resp_1", "item_2"], ContextOf(withContext));
+        Assert.Equal(["item_2"], ContextOf(alone));
+        Assert.Equal(["Eins", "Zwei"], _captions.CompletedInTurnOrder());
+        Assert.Equal(["failed item_3 invalid_value: no such item"], _captions.Failed);
+    }
+
     [Fact(Timeout = 30000)]
     public async Task RunAsync_ResponseUsage_AddsUpInTheStatus()
     {

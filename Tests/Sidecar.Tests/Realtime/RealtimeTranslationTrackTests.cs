@@ -155,6 +155,17 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
         var session = Assert.Single(_server.Sessions);
         Assert.DoesNotContain("conversation_already_has_active_response", session.ErrorsSent);
         Assert.Equal(3, session.ClientEventTypes.Count(t => t == "response.create"));
+
+        // Later turns were already in the conversation when an earlier one was translated, yet no response saw them.
+        var requests = session.ResponseRequests;
+        var turns = requests.Select(r => r.Turn).ToList();
+        Assert.Contains(requests, r => r.Conversation.Contains(turns[^1]) && r.Turn != turns[^1]);
+        for (var k = 0; k < requests.Count; k++)
+        {
+            var context = Assert.IsAssignableFrom<IReadOnlyList<string>>(requests[k].Context);
+            Assert.Equal(requests[k].Turn, context[^1]);
+            Assert.DoesNotContain(context, item => turns.Skip(k + 1).Contains(item));
+        }
     }
 
     [Fact(Timeout = 60000)]
@@ -247,6 +258,11 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
         Assert.InRange(session.PeakConversationItemCount, 6, 8);
         Assert.Equal((2 * 100) - session.ConversationItemCount, session.ClientEventTypes.Count(t => t == "conversation.item.delete"));
         Assert.Empty(session.ErrorsSent);
+
+        // Every translation sees the two turns before it with their answers, then its own turn: flat context.
+        var contexts = session.ResponseRequests.Select(r => r.Context!).ToList();
+        Assert.Equal([1, 3, 5, 5], contexts.Take(3).Append(contexts[^1]).Select(c => c.Count));
+        Assert.All(contexts.Skip(2), c => Assert.Equal(5, c.Count));
     }
 
     [Fact(Timeout = 60000)]

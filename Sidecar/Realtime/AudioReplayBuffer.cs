@@ -17,6 +17,9 @@ internal sealed class AudioReplayBuffer
         _capacitySamples = (long)(capacity.TotalSeconds * AudioChunk.SampleRate);
     }
 
+    /// <summary>The most audio kept, in samples at <see cref="AudioChunk.SampleRate"/>.</summary>
+    public long CapacitySamples => _capacitySamples;
+
     /// <summary>Keeps <paramref name="chunk"/>, forgetting the oldest audio beyond the capacity.</summary>
     public void Add(AudioChunk chunk)
     {

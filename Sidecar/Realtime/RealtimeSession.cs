@@ -44,7 +44,9 @@ internal abstract partial class RealtimeSession
     private string? _configEventId;
     private string? _bufferAckEventId;
     private TaskCompletionSource _pendingDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _turnFinished;
     private long _uncommittedSamples;
+    private long _replayWaitGivenUpAt = -1;
 
     protected RealtimeSession(RealtimeTrack track, IRealtimeConnection connection, ICaptionInput captions, AudioReplayBuffer replay, int sessionNumber)
     {
@@ -198,6 +200,7 @@ internal abstract partial class RealtimeSession
             await SendQueuedAsync(lost);
             while (audio.TryRead(out var chunk))
             {
+                await WaitForReplayRoomAsync(chunk, lost);
                 _replay.Add(chunk);
                 await AppendAsync(chunk, lost);
                 await SendQueuedAsync(lost);
@@ -220,6 +223,55 @@ internal abstract partial class RealtimeSession
             {
                 await controlReady;
                 controlReady = null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Holds <paramref name="chunk"/> back while the oldest turn still waiting for its text started more than the
+    /// replay buffer's length before the chunk's end: sending it would push that turn's audio out of the buffer, and a
+    /// replacement session could no longer hear it again. Waiting needs no more audio from us (the turn is committed),
+    /// so it cannot deadlock; queued events still go out. A turn that takes longer than the drain timeout is given up
+    /// on (logged) so one stuck turn cannot stop the track. A live source's queue absorbs the wait, a file's
+    /// backpressure slows it down: either way nothing heard is pushed out unseen.
+    /// </summary>
+    private async Task WaitForReplayRoomAsync(AudioChunk chunk, CancellationToken lost)
+    {
+        var room = _replay.CapacitySamples - chunk.SampleCount;
+        while (true)
+        {
+            TaskCompletionSource finished;
+            long oldest;
+            lock (Gate)
+            {
+                if (_replay.CapacitySamples <= 0 || _pendingStartSample.Count == 0)
+                {
+                    return;
+                }
+
+                oldest = _pendingStartSample.Values.Min();
+                if (chunk.StartSample + chunk.SampleCount - oldest <= room || oldest == _replayWaitGivenUpAt)
+                {
+                    return;
+                }
+
+                finished = _turnFinished ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            using var stopTimer = CancellationTokenSource.CreateLinkedTokenSource(lost);
+            var timeout = Task.Delay(TimeSpan.FromSeconds(Options.DrainTimeoutSeconds), Track.Time, stopTimer.Token);
+            Track.UpdateStatus(s => s with { ReplayWaits = s.ReplayWaits + 1 });
+            await SendQueuedUntilAsync(Task.WhenAny(finished.Task, timeout), lost);
+            await stopTimer.CancelAsync();
+            if (!finished.Task.IsCompleted)
+            {
+                lock (Gate)
+                {
+                    _replayWaitGivenUpAt = oldest;
+                }
+
+                LogReplayWaitGivenUp(Language, Options.DrainTimeoutSeconds, Options.ReplaySeconds);
+                return;
             }
         }
     }
@@ -548,6 +600,9 @@ internal abstract partial class RealtimeSession
             {
                 _pendingDone.TrySetResult();
             }
+
+            _turnFinished?.TrySetResult();
+            _turnFinished = null;
         }
     }
 
@@ -683,6 +738,9 @@ internal abstract partial class RealtimeSession
         var text = Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, 120)]);
         return text.ReplaceLineEndings(" ");
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: a turn has waited {Seconds} s for its text; sending on, so a replacement session may no longer replay all of it (Realtime:ReplaySeconds is {ReplaySeconds})")]
+    private partial void LogReplayWaitGivenUp(string language, int seconds, double replaySeconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Track {Language}: Realtime session {SessionId} ready (model {Model}, turn detection {TurnDetection})")]
     private partial void LogConfigured(string language, string sessionId, string model, TurnDetectionMode turnDetection);

@@ -29,7 +29,8 @@ public sealed record TrackStatus(
     long TurnsCompleted = 0,
     IReadOnlyList<RateLimitStatus>? RateLimits = null,
     TokenUsage? Usage = null,
-    string? Model = null)
+    string? Model = null,
+    long ReplayWaits = 0)
 {
     /// <summary>What the track has been billed for so far (never null).</summary>
     public TokenUsage Usage { get; init; } = Usage ?? TokenUsage.None;

@@ -59,6 +59,27 @@ internal static class SpeechFixture
         return turns;
     }
 
+    /// <summary>
+    /// One sentence followed by <paramref name="pause"/>, <paramref name="count"/> times over, as one 24 kHz mono WAV:
+    /// a long stream whose sentences sit at known places on the timeline (sentence n starts at (n - 1) x the unit).
+    /// </summary>
+    /// <returns>The WAV path and the length of one unit (sentence and pause).</returns>
+    public static async Task<(string Wav, TimeSpan Unit)> RepeatAsync(string dir, string sentence, TimeSpan pause, int count, CancellationToken cancellationToken)
+    {
+        var espeak = Peers.RequireExecutable("espeak-ng");
+        var sox = Peers.RequireExecutable("sox");
+        var spoken = Path.Combine(dir, "sentence.wav");
+        var unit = Path.Combine(dir, "unit.wav");
+        var output = Path.Combine(dir, "long.wav");
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        await RunAsync(espeak, ["-v", "en", "-s", "160", "-w", spoken, sentence], cancellationToken);
+        await RunAsync(sox, [spoken, "-r", "24000", "-c", "1", "-b", "16", unit, "pad", "0", pause.TotalSeconds.ToString(inv)], cancellationToken);
+        await RunAsync(sox, [unit, output, "repeat", (count - 1).ToString(inv)], cancellationToken);
+        var (code, samples, stderr) = await Peers.RunAsync(sox, ["--i", "-s", unit], TimeSpan.FromSeconds(60), cancellationToken);
+        Assert.True(code == 0, $"sox --i failed ({code}): {stderr}");
+        return (output, TimeSpan.FromSeconds(long.Parse(samples.Trim(), inv) / 24_000.0));
+    }
+
     /// <summary>Converts <paramref name="wav"/> with sox to another rate/channel count (WAV) or to raw s16le (".raw").</summary>
     public static async Task<string> ConvertAsync(string wav, string output, int rate, int channels, CancellationToken cancellationToken)
     {

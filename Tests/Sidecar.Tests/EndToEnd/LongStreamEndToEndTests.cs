@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text.Json;
+using CaptionSidecar.FakeRealtime;
+
+namespace CaptionSidecar.Tests.EndToEnd;
+
+/// <summary>
+/// A long stream in miniature: many minutes of speech through the sidecar process, faster than real time, against
+/// the fake Realtime server whose sessions expire every few seconds, so every track replaces its session again and
+/// again mid-stream. Every sentence must be captioned exactly once, in order, in every language. (scripts/soak.sh
+/// runs the same check over four hours of audio.)
+/// </summary>
+public sealed class LongStreamEndToEndTests : IAsyncLifetime
+{
+    private const int Sentences = 160;
+    private readonly string _dir = Directory.CreateTempSubdirectory("caption-long-e2e-").FullName;
+    private FakeRealtimeServer _server = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var numbered = Enumerable.Range(1, Sentences).ToArray();
+        _server = await FakeRealtimeServer.StartAsync(new FakeRealtimeOptions
+        {
+            Script = FakeScript.FromColumns(new Dictionary<string, IReadOnlyList<string>>
+            {
+                ["en"] = [.. numbered.Select(n => $"Sentence {n}.")],
+                ["es"] = [.. numbered.Select(n => $"Frase {n}.")],
+            }),
+            SessionLifetime = TimeSpan.FromSeconds(3),
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Fact(Timeout = 300000)]
+    public async Task Run_SessionsExpiringEveryFewSecondsOverFifteenMinutesOfSpeech_EverySentenceCaptionedOnceInOrder()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (wav, unit) = await SpeechFixture.RepeatAsync(_dir, "This is one sentence of a long stream.", TimeSpan.FromSeconds(1.5), Sentences, ct);
+        var transcripts = Path.Combine(_dir, "transcripts");
+
+        await using var sidecar = SidecarProcess.Start(
+        [
+            "--input", $"file:{wav}", "--no-pacing", "--exit-at-end", "--languages", "es", "--engine", "openai",
+            "--api-key", "test-key", "--realtime-endpoint", _server.Endpoint.ToString(), "--transcript-dir", transcripts,
+            "--data-dir", Path.Combine(_dir, "data"), "--no-obs", "--http-port", "0",
+        ]);
+        var exit = await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(240), ct);
+
+        Assert.True(exit == 0, $"exit {exit}\n{sidecar.Stderr}");
+        // The stream outlived its sessions many times over in both languages.
+        Assert.True(_server.Sessions.Count(s => s.SessionType == FakeSessionType.Transcription) >= 3, sidecar.Stderr);
+        Assert.True(_server.Sessions.Count(s => s.TargetLanguage == "es") >= 3, sidecar.Stderr);
+        AssertEverySentenceOnceInOrder("en", transcripts, unit);
+        AssertEverySentenceOnceInOrder("es", transcripts, unit);
+    }
+
+    /// <summary>
+    /// Which sentence a line captions follows from its place on the timeline, not from its text: the fake hands out
+    /// its script lines in order, so an answer lost in a closing socket skips a script line without losing speech.
+    /// </summary>
+    private static void AssertEverySentenceOnceInOrder(string language, string transcripts, TimeSpan unit)
+    {
+        var file = Assert.Single(Directory.GetFiles(transcripts, $"*-{language}.jsonl"));
+        var sentences = File.ReadAllLines(file)
+            .Where(line => line.Length > 0)
+            .Select(line =>
+            {
+                using var json = JsonDocument.Parse(line);
+                var middle = (json.RootElement.GetProperty("start_ms").GetInt64() + json.RootElement.GetProperty("end_ms").GetInt64()) / 2.0;
+                return (int)(middle / unit.TotalMilliseconds) + 1;
+            })
+            .ToList();
+
+        Assert.True(Enumerable.Range(1, Sentences).SequenceEqual(sentences),
+            string.Create(CultureInfo.InvariantCulture, $"{language}: {sentences.Count} lines; sentences missing: [{string.Join(", ", Enumerable.Range(1, Sentences).Except(sentences))}]; order: [{string.Join(", ", sentences)}]"));
+    }
+}

@@ -8,38 +8,25 @@ using System.Text.RegularExpressions;
 namespace CaptionSidecar.Tests.EndToEnd;
 
 /// <summary>The sidecar's own HTTP server as a process: overlay feed, control API with its token, Host guard.</summary>
-public sealed partial class ControlEndToEndTests : IAsyncLifetime
+public sealed partial class ControlEndToEndTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("caption-control-e2e-").FullName;
+    private readonly TestFolder _folder = new("caption-control-e2e-");
 
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public ValueTask DisposeAsync()
-    {
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-
-        return ValueTask.CompletedTask;
-    }
+    public void Dispose() => _folder.Dispose();
 
     [Fact(Timeout = 120000)]
     public async Task Run_TestPattern_OverlayFeedCarriesCaptionsAndTheApiTogglesTheLanguage()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var sidecar = SidecarProcess.Start(["--engine", "test-pattern", "--no-obs", "--http-port", "0", "--data-dir", Path.Combine(_dir, "data")]);
+        await using var sidecar = SidecarProcess.Start(["--engine", "test-pattern", "--no-obs", "--http-port", "0", "--data-dir", _folder.Data]);
         await sidecar.WaitForStderrAsync("Control page", 1, TimeSpan.FromSeconds(30));
         var control = SidecarControl.ControlUrl().Match(sidecar.Stderr);
         Assert.True(control.Success, sidecar.Stderr);
         var port = int.Parse(control.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
         var token = control.Groups["token"].Value;
         Assert.Equal(43, token.Length); // 256 bits, base64url
-        var tokenFile = Assert.Single(Directory.GetFiles(Path.Combine(_dir, "data", "control")));
-        Assert.DoesNotContain(token, string.Join('\n', Directory.GetFiles(Path.Combine(_dir, "data", "logs")).Select(File.ReadAllText)), StringComparison.Ordinal);
+        var tokenFile = Assert.Single(Directory.GetFiles(Path.Combine(_folder.Path, "data", "control")));
+        Assert.DoesNotContain(token, string.Join('\n', Directory.GetFiles(Path.Combine(_folder.Path, "data", "logs")).Select(File.ReadAllText)), StringComparison.Ordinal);
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(tokenFile));
@@ -83,8 +70,8 @@ public sealed partial class ControlEndToEndTests : IAsyncLifetime
     public async Task Run_TestPatternWithLanguages_EveryEnabledLanguageCaptionsTogglesApplyLiveAndTheChoiceSurvivesARestart()
     {
         var ct = TestContext.Current.CancellationToken;
-        var data = Path.Combine(_dir, "data");
-        var transcripts = Path.Combine(_dir, "transcripts");
+        var data = _folder.Data;
+        var transcripts = _folder.Transcripts;
         string[] common = ["--engine", "test-pattern", "--no-obs", "--http-port", "0", "--data-dir", data, "--transcript-dir", transcripts];
         await using (var sidecar = SidecarProcess.Start([.. common, "--languages", "es,fr"]))
         {

@@ -8,7 +8,7 @@ namespace CaptionSidecar.Tests.EndToEnd;
 public sealed class EndToEndTests : IAsyncLifetime
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(120);
-    private readonly string _dir = Directory.CreateTempSubdirectory("caption-e2e-").FullName;
+    private readonly TestFolder _folder = new("caption-e2e-");
     private FakeRealtimeServer _server = null!;
 
     public async ValueTask InitializeAsync()
@@ -19,23 +19,12 @@ public sealed class EndToEndTests : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _folder.Dispose();
     }
 
-    private string TranscriptDir => Path.Combine(_dir, "transcripts");
+    private string TranscriptDir => _folder.Transcripts;
 
-    private List<string> Args(string input, params string[] more) =>
-    [
-        "--input", input, "--engine", "openai", "--api-key", "test-key",
-        "--realtime-endpoint", _server.Endpoint.ToString(), "--transcript-dir", TranscriptDir,
-        "--data-dir", Path.Combine(_dir, "data"), "--exit-at-end", "--no-obs", "--http-port", "0", .. more,
-    ];
+    private List<string> Args(string input, params string[] more) => _folder.SidecarArgs(_server, input, ["--exit-at-end", .. more]);
 
     private void AssertTranscriptHoldsTheThreeSentences()
     {
@@ -57,7 +46,7 @@ public sealed class EndToEndTests : IAsyncLifetime
     public async Task Run_WavFileUnpaced_SrtHoldsTheThreeLinesInOrder()
     {
         var ct = TestContext.Current.CancellationToken;
-        var wav = await SpeechFixture.SpeakAsync(_dir, ct);
+        var wav = await SpeechFixture.SpeakAsync(_folder.Path, ct);
 
         await using var sidecar = SidecarProcess.Start(Args($"file:{wav}", "--no-pacing"));
         var exit = await sidecar.WaitForExitAsync(RunTimeout, TestContext.Current.CancellationToken);
@@ -77,8 +66,8 @@ public sealed class EndToEndTests : IAsyncLifetime
     public async Task Run_RawPcmOnStdin_SrtHoldsTheThreeLinesInOrder()
     {
         var ct = TestContext.Current.CancellationToken;
-        var wav = await SpeechFixture.SpeakAsync(_dir, ct);
-        var raw = await SpeechFixture.ConvertAsync(wav, Path.Combine(_dir, "speech.raw"), 48000, 1, ct);
+        var wav = await SpeechFixture.SpeakAsync(_folder.Path, ct);
+        var raw = await SpeechFixture.ConvertAsync(wav, Path.Combine(_folder.Path, "speech.raw"), 48000, 1, ct);
 
         await using var sidecar = SidecarProcess.Start(Args("stdin", "--input-rate", "48000", "--input-channels", "1"), redirectStdin: true);
         await sidecar.WriteStdinAndCloseAsync(await File.ReadAllBytesAsync(raw, ct), ct);
@@ -92,8 +81,8 @@ public sealed class EndToEndTests : IAsyncLifetime
     public async Task Run_StereoWavAt44100_SrtHoldsTheThreeLinesInOrder()
     {
         var ct = TestContext.Current.CancellationToken;
-        var wav = await SpeechFixture.SpeakAsync(_dir, ct);
-        var stereo = await SpeechFixture.ConvertAsync(wav, Path.Combine(_dir, "speech-44k-stereo.wav"), 44100, 2, ct);
+        var wav = await SpeechFixture.SpeakAsync(_folder.Path, ct);
+        var stereo = await SpeechFixture.ConvertAsync(wav, Path.Combine(_folder.Path, "speech-44k-stereo.wav"), 44100, 2, ct);
 
         await using var sidecar = SidecarProcess.Start(Args($"file:{stereo}", "--no-pacing"));
         var exit = await sidecar.WaitForExitAsync(RunTimeout, TestContext.Current.CancellationToken);
@@ -106,7 +95,7 @@ public sealed class EndToEndTests : IAsyncLifetime
     public async Task Run_ServerSendsMalformedJson_LogsItAndStillCaptionsEverything()
     {
         var ct = TestContext.Current.CancellationToken;
-        var wav = await SpeechFixture.SpeakAsync(_dir, ct);
+        var wav = await SpeechFixture.SpeakAsync(_folder.Path, ct);
 
         await using var sidecar = SidecarProcess.Start(Args($"file:{wav}"));
         await _server.WaitForSessionsAsync(s => s.Any(x => x.IsOpen), TimeSpan.FromSeconds(30));
@@ -122,7 +111,7 @@ public sealed class EndToEndTests : IAsyncLifetime
     public async Task Run_WrongApiKey_OneClearErrorAndNonZeroExit()
     {
         var ct = TestContext.Current.CancellationToken;
-        var wav = await SpeechFixture.SpeakAsync(_dir, ct);
+        var wav = await SpeechFixture.SpeakAsync(_folder.Path, ct);
         var args = Args($"file:{wav}", "--no-pacing");
         args[args.IndexOf("test-key")] = "wrong-key";
 
@@ -140,13 +129,13 @@ public sealed class EndToEndTests : IAsyncLifetime
     public async Task Run_EndpointRefusesConnections_RetriesWithBackoffAndKeepsRunning()
     {
         var ct = TestContext.Current.CancellationToken;
-        var wav = await SpeechFixture.SpeakAsync(_dir, ct);
+        var wav = await SpeechFixture.SpeakAsync(_folder.Path, ct);
         var closedPort = FreeLoopbackPort();
 
         await using var sidecar = SidecarProcess.Start(
         [
             "--input", $"file:{wav}", "--engine", "openai", "--api-key", "test-key",
-            "--realtime-endpoint", $"http://127.0.0.1:{closedPort}/v1", "--data-dir", Path.Combine(_dir, "data"), "--no-obs", "--http-port", "0",
+            "--realtime-endpoint", $"http://127.0.0.1:{closedPort}/v1", "--data-dir", _folder.Data, "--no-obs", "--http-port", "0",
         ]);
 
         await sidecar.WaitForStderrAsync("retry", 3, TimeSpan.FromSeconds(60));
@@ -159,7 +148,7 @@ public sealed class EndToEndTests : IAsyncLifetime
     [Fact(Timeout = 120000)]
     public async Task Run_TestPatternWithoutKey_PrintsLabelledSampleCaptionsAndStopsCleanly()
     {
-        await using var sidecar = SidecarProcess.Start(["--data-dir", Path.Combine(_dir, "data"), "--transcript-dir", TranscriptDir, "--no-obs", "--http-port", "0"]);
+        await using var sidecar = SidecarProcess.Start(["--data-dir", _folder.Data, "--transcript-dir", TranscriptDir, "--no-obs", "--http-port", "0"]);
 
         await sidecar.WaitForStderrAsync("OPENAI_API_KEY", 1, TimeSpan.FromSeconds(30));
         await sidecar.WaitForStdoutAsync("[TEST]", TimeSpan.FromSeconds(60));
@@ -174,7 +163,7 @@ public sealed class EndToEndTests : IAsyncLifetime
     [Fact(Timeout = 60000)]
     public async Task Run_MissingInputFile_FailsAtStartNamingTheSetting()
     {
-        await using var sidecar = SidecarProcess.Start(Args(Path.Combine("file:" + _dir, "nope.wav")));
+        await using var sidecar = SidecarProcess.Start(Args(Path.Combine("file:" + _folder.Path, "nope.wav")));
         var exit = await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
         Assert.Equal(2, exit);

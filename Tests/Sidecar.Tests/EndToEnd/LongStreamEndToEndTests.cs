@@ -13,7 +13,7 @@ namespace CaptionSidecar.Tests.EndToEnd;
 public sealed class LongStreamEndToEndTests : IAsyncLifetime
 {
     private const int Sentences = 160;
-    private readonly string _dir = Directory.CreateTempSubdirectory("caption-long-e2e-").FullName;
+    private readonly TestFolder _folder = new("caption-long-e2e-");
     private FakeRealtimeServer _server = null!;
 
     public async ValueTask InitializeAsync()
@@ -33,28 +33,17 @@ public sealed class LongStreamEndToEndTests : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _folder.Dispose();
     }
 
     [Fact(Timeout = 300000)]
     public async Task Run_SessionsExpiringEveryFewSecondsOverFifteenMinutesOfSpeech_EverySentenceCaptionedOnceInOrder()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (wav, unit) = await SpeechFixture.RepeatAsync(_dir, "This is one sentence of a long stream.", TimeSpan.FromSeconds(1.5), Sentences, ct);
-        var transcripts = Path.Combine(_dir, "transcripts");
+        var (wav, unit) = await SpeechFixture.RepeatAsync(_folder.Path, "This is one sentence of a long stream.", TimeSpan.FromSeconds(1.5), Sentences, ct);
+        var transcripts = _folder.Transcripts;
 
-        await using var sidecar = SidecarProcess.Start(
-        [
-            "--input", $"file:{wav}", "--no-pacing", "--exit-at-end", "--languages", "es", "--engine", "openai",
-            "--api-key", "test-key", "--realtime-endpoint", _server.Endpoint.ToString(), "--transcript-dir", transcripts,
-            "--data-dir", Path.Combine(_dir, "data"), "--no-obs", "--http-port", "0",
-        ]);
+        await using var sidecar = SidecarProcess.Start(_folder.SidecarArgs(_server, $"file:{wav}", "--no-pacing", "--exit-at-end", "--languages", "es"));
         var exit = await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(240), ct);
 
         Assert.True(exit == 0, $"exit {exit}\n{sidecar.Stderr}");

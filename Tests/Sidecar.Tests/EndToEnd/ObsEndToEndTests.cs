@@ -12,24 +12,11 @@ namespace CaptionSidecar.Tests.EndToEnd;
 /// with generous deadlines: the sidecar itself must ride out an OBS restart.
 /// </summary>
 [Collection(RealObsCollection.Name)]
-public sealed class ObsEndToEndTests : IAsyncLifetime
+public sealed class ObsEndToEndTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("caption-obs-e2e-").FullName;
+    private readonly TestFolder _folder = new("caption-obs-e2e-");
 
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public ValueTask DisposeAsync()
-    {
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-
-        return ValueTask.CompletedTask;
-    }
+    public void Dispose() => _folder.Dispose();
 
     internal static (Uri Url, string Password) Obs()
     {
@@ -58,8 +45,8 @@ public sealed class ObsEndToEndTests : IAsyncLifetime
         var template = $"Sidecar restart {Guid.NewGuid():N} ({{lang}})";
         var source = template.Replace("{lang}", "en", StringComparison.Ordinal);
         await using var sidecar = SidecarProcess.Start(
-            ["--engine", "test-pattern", "--http-port", "0", "--data-dir", Path.Combine(_dir, "data"), "--obs-url", url.ToString(), "--obs-source-template", template,
-             "--transcript-dir", Path.Combine(_dir, "transcripts")],
+            ["--engine", "test-pattern", "--http-port", "0", "--data-dir", _folder.Data, "--obs-url", url.ToString(), "--obs-source-template", template,
+             "--transcript-dir", _folder.Transcripts],
             environment: new Dictionary<string, string> { ["OBS_WEBSOCKET_PASSWORD"] = password });
         await using var obs = new ObsClient(Options.Create(new ObsClientOptions { Url = url, Password = password }), NullLogger<ObsClient>.Instance, TimeProvider.System);
         obs.Start();
@@ -192,7 +179,7 @@ public sealed class ObsEndToEndTests : IAsyncLifetime
         var template = $"Sidecar e2e {Guid.NewGuid():N} ({{lang}})";
         var source = template.Replace("{lang}", "en", StringComparison.Ordinal);
         await using var sidecar = SidecarProcess.Start(
-            ["--engine", "test-pattern", "--http-port", "0", "--data-dir", Path.Combine(_dir, "data"), "--obs-url", url.ToString(), "--obs-source-template", template],
+            ["--engine", "test-pattern", "--http-port", "0", "--data-dir", _folder.Data, "--obs-url", url.ToString(), "--obs-source-template", template],
             environment: new Dictionary<string, string> { ["OBS_WEBSOCKET_PASSWORD"] = password });
 
         await using var obs = new ObsClient(Options.Create(new ObsClientOptions { Url = url, Password = password }), NullLogger<ObsClient>.Instance, TimeProvider.System);

@@ -26,7 +26,7 @@ public sealed class PulseCaptureEndToEndTests : IAsyncLifetime
     private const int MaxGapFramesBeforeSpeech = 5;
     private const int SilenceFrames = 50;
 
-    private readonly string _dir = Directory.CreateTempSubdirectory("caption-pulse-e2e-").FullName;
+    private readonly TestFolder _folder = new("caption-pulse-e2e-");
     private FakeRealtimeServer _server = null!;
 
     public async ValueTask InitializeAsync()
@@ -42,13 +42,7 @@ public sealed class PulseCaptureEndToEndTests : IAsyncLifetime
         }
 
         await _server.DisposeAsync();
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _folder.Dispose();
     }
 
     [Fact(Timeout = 180000)]
@@ -61,14 +55,14 @@ public sealed class PulseCaptureEndToEndTests : IAsyncLifetime
         Assert.True(loaded == 0, $"pactl load-module failed: {loadError}");
         _module = module.Trim();
         var paplay = Peers.RequireExecutable("paplay");
-        var wav = await SpeechFixture.SpeakAsync(_dir, ct);
-        var transcripts = Path.Combine(_dir, "transcripts");
+        var wav = await SpeechFixture.SpeakAsync(_folder.Path, ct);
+        var transcripts = _folder.Transcripts;
 
         await using var sidecar = SidecarProcess.Start(
         [
             "--input", $"device:{_sink}.monitor", "--engine", "openai", "--api-key", "test-key",
             "--realtime-endpoint", _server.Endpoint.ToString(), "--no-obs", "--http-port", "0",
-            "--transcript-dir", transcripts, "--data-dir", Path.Combine(_dir, "data"),
+            "--transcript-dir", transcripts, "--data-dir", _folder.Data,
         ]);
         await _server.WaitForSessionsAsync(s => s.Any(x => x.IsOpen), TimeSpan.FromSeconds(60));
 

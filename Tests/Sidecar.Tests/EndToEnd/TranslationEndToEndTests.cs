@@ -28,7 +28,7 @@ public sealed class TranslationEndToEndTests : IAsyncLifetime
         "Merci d'avoir regardé et à bientôt.",
     ];
 
-    private readonly string _dir = Directory.CreateTempSubdirectory("caption-translate-e2e-").FullName;
+    private readonly TestFolder _folder = new("caption-translate-e2e-");
     private FakeRealtimeServer _server = null!;
 
     /// <summary>The fake's script: the three sentences, and their Spanish and French lines.</summary>
@@ -47,29 +47,18 @@ public sealed class TranslationEndToEndTests : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _folder.Dispose();
     }
 
-    private string TranscriptDir => Path.Combine(_dir, "transcripts");
+    private string TranscriptDir => _folder.Transcripts;
 
-    private List<string> Args(string input, params string[] more) =>
-    [
-        "--input", input, "--engine", "openai", "--api-key", "test-key",
-        "--realtime-endpoint", _server.Endpoint.ToString(), "--transcript-dir", TranscriptDir,
-        "--data-dir", Path.Combine(_dir, "data"), "--no-obs", "--http-port", "0", .. more,
-    ];
+    private List<string> Args(string input, params string[] more) => _folder.SidecarArgs(_server, input, more);
 
     [Fact(Timeout = 180000)]
     public async Task Run_SourceAndTwoTargets_EachLanguagesTranscriptAndOverlayFeedHoldItsOwnThreeLinesInOrder()
     {
         var ct = TestContext.Current.CancellationToken;
-        var wav = await SpeechFixture.SpeakAsync(_dir, ct);
+        var wav = await SpeechFixture.SpeakAsync(_folder.Path, ct);
 
         // Played in real time, so the overlay clients are connected before the first sentence ends.
         await using var sidecar = SidecarProcess.Start(Args($"file:{wav}", "--languages", "es,fr", "--exit-at-end"));
@@ -96,7 +85,7 @@ public sealed class TranslationEndToEndTests : IAsyncLifetime
     public async Task Run_LanguageEnabledMidStream_CaptionsFromTheNextTurnAndDisablingClosesItsSessionAndClearsIt()
     {
         var ct = TestContext.Current.CancellationToken;
-        var turns = await SpeechFixture.SpeakTurnsAsync(_dir, ct);
+        var turns = await SpeechFixture.SpeakTurnsAsync(_folder.Path, ct);
         await using var sidecar = SidecarProcess.Start(Args("stdin", "--input-rate", "24000", "--input-channels", "1"), redirectStdin: true);
         using (var control = await SidecarControl.ConnectAsync(sidecar))
         {
@@ -139,7 +128,7 @@ public sealed class TranslationEndToEndTests : IAsyncLifetime
     public async Task Run_TwentyRapidToggles_EndInTheStateAskedLastWithoutExtraSessions()
     {
         var ct = TestContext.Current.CancellationToken;
-        var turns = await SpeechFixture.SpeakTurnsAsync(_dir, ct);
+        var turns = await SpeechFixture.SpeakTurnsAsync(_folder.Path, ct);
         await using var sidecar = SidecarProcess.Start(Args("stdin", "--input-rate", "24000", "--input-channels", "1"), redirectStdin: true);
         using (var control = await SidecarControl.ConnectAsync(sidecar))
         {
@@ -174,7 +163,7 @@ public sealed class TranslationEndToEndTests : IAsyncLifetime
     public async Task Run_OneTargetSessionStalls_SourceAndOtherTargetKeepCaptioning()
     {
         var ct = TestContext.Current.CancellationToken;
-        var wav = await SpeechFixture.SpeakAsync(_dir, ct);
+        var wav = await SpeechFixture.SpeakAsync(_folder.Path, ct);
         _server.Faults.StallLanguage("es");
 
         // A file played in real time behaves like a device: the stalled language's queue drops its oldest audio

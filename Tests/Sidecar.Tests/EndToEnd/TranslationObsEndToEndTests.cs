@@ -10,25 +10,16 @@ namespace CaptionSidecar.Tests.EndToEnd;
 [Collection(RealObsCollection.Name)]
 public sealed class TranslationObsEndToEndTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("caption-translate-obs-e2e-").FullName;
+    private readonly TestFolder _folder = new("caption-translate-obs-e2e-");
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _folder.Dispose();
 
     [Fact(Timeout = 240000)]
     public async Task Run_SourceAndTwoTargetsWithRealObs_EachLanguagesTextSourceShowsItsOwnLinesInOrder()
     {
         var ct = TestContext.Current.CancellationToken;
         var (url, password) = ObsEndToEndTests.Obs();
-        var wav = await SpeechFixture.SpeakAsync(_dir, ct);
+        var wav = await SpeechFixture.SpeakAsync(_folder.Path, ct);
         await using var server = await FakeRealtimeServer.StartAsync(new FakeRealtimeOptions { Script = TranslationEndToEndTests.Script() }, ct);
         var template = $"Translation {Guid.NewGuid():N} ({{lang}})";
         await using var obs = new ObsClient(Options.Create(new ObsClientOptions { Url = url, Password = password }), NullLogger<ObsClient>.Instance, TimeProvider.System);
@@ -36,7 +27,7 @@ public sealed class TranslationObsEndToEndTests : IDisposable
 
         await using var sidecar = SidecarProcess.Start(
             ["--input", $"file:{wav}", "--engine", "openai", "--api-key", "test-key", "--realtime-endpoint", server.Endpoint.ToString(),
-             "--data-dir", Path.Combine(_dir, "data"), "--http-port", "0", "--languages", "es,fr", "--exit-at-end",
+             "--data-dir", _folder.Data, "--http-port", "0", "--languages", "es,fr", "--exit-at-end",
              "--obs-url", url.ToString(), "--obs-source-template", template],
             environment: new Dictionary<string, string> { ["OBS_WEBSOCKET_PASSWORD"] = password });
 

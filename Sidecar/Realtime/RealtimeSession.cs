@@ -200,8 +200,16 @@ internal abstract partial class RealtimeSession
             await SendQueuedAsync(lost);
             while (audio.TryRead(out var chunk))
             {
-                await WaitForReplayRoomAsync(chunk, lost);
-                _replay.Add(chunk);
+                try
+                {
+                    await WaitForReplayRoomAsync(chunk, lost);
+                }
+                finally
+                {
+                    // Held back when the connection dropped, the chunk is still heard by the replacement session.
+                    _replay.Add(chunk);
+                }
+
                 await AppendAsync(chunk, lost);
                 await SendQueuedAsync(lost);
             }

@@ -86,7 +86,6 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
         // The replay also covers the watchdog's wait, so the turns it gives up on can be heard again.
         var replaySeconds = _options.ReplaySeconds > 0 ? _options.ReplaySeconds + _options.WatchdogSeconds : 0;
         var run = new TrackRun(audio, new SerialCaptionInput(captions), new AudioReplayBuffer(TimeSpan.FromSeconds(replaySeconds)), cancellationToken);
-        RealtimeSessionRun? live = null;
         RealtimeSessionRun? next = null;
         try
         {
@@ -97,7 +96,7 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
                 if (next is { CanTakeOver: true })
                 {
                     // A session opened for a rollover is ready: it replaces the lost one at once.
-                    live = next;
+                    run.Live = next;
                 }
                 else
                 {
@@ -107,13 +106,13 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
                     }
 
                     UpdateStatus(s => s with { State = s.State == TrackSessionState.Starting ? TrackSessionState.Connecting : TrackSessionState.Reconnecting });
-                    live = await OpenAsync(run, retry: true) ?? throw new InvalidOperationException("A connect with retries returns a session or throws.");
+                    run.Live = await OpenAsync(run, retry: true) ?? throw new InvalidOperationException("A connect with retries returns a session or throws.");
                 }
 
                 next = null;
                 var startedAt = _time.GetUtcNow();
-                live.Session.Start(resumeSample);
-                (var outcome, live, next) = await LiveAsync(live, run);
+                run.Live.Session.Start(resumeSample);
+                (var outcome, next) = await LiveAsync(run);
                 if (outcome.InputEnded)
                 {
                     UpdateStatus(s => s with { State = TrackSessionState.Stopped });
@@ -121,8 +120,8 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
                 }
 
                 resumeSample = outcome.ResumeSample;
-                await live.DisposeAsync();
-                live = null;
+                await run.Live.DisposeAsync();
+                run.Live = null;
                 UpdateStatus(s => s with { State = TrackSessionState.Reconnecting, Reconnects = s.Reconnects + 1, LastError = outcome.Reason });
                 LogSessionLost(Language.Code, outcome.Reason);
                 shortSessions = _time.GetUtcNow() - startedAt < HealthySessionAge ? shortSessions + 1 : 0;
@@ -136,7 +135,7 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
         }
         finally
         {
-            foreach (var session in new[] { next, live })
+            foreach (var session in new[] { next, run.Live })
             {
                 if (session is not null)
                 {
@@ -150,25 +149,26 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
     }
 
     /// <summary>
-    /// Runs the live session and its rollovers until the live session ends without handing over (input ended, lost,
-    /// or given up by the watchdog). Returns how it ended, that session, and a next session if one was opened.
+    /// Runs the live session (<see cref="TrackRun.Live"/>) and its rollovers until the live session ends without
+    /// handing over (input ended, lost, or given up by the watchdog). Returns how it ended, and a next session if one
+    /// was opened.
     /// </summary>
-    private async Task<(RealtimeSessionOutcome Outcome, RealtimeSessionRun Live, RealtimeSessionRun? Next)> LiveAsync(RealtimeSessionRun live, TrackRun run)
+    private async Task<(RealtimeSessionOutcome Outcome, RealtimeSessionRun? Next)> LiveAsync(TrackRun run)
     {
         while (true)
         {
+            var live = run.Live ?? throw new InvalidOperationException("A live session is set before it is supervised.");
             var (handedOverTo, next) = await SuperviseAsync(live, run);
             if (handedOverTo is null)
             {
-                return (await live.Run, live, next);
+                return (await live.Run, next);
             }
 
             // The old session finishes its last turns beside the new one; its end is awaited before the next rollover.
-            var retired = live;
-            run.Retiring = retired.DisposeAsync().AsTask();
-            live = handedOverTo;
+            run.Retiring = live.DisposeAsync().AsTask();
+            run.Live = handedOverTo;
             UpdateStatus(s => s with { Rollovers = s.Rollovers + 1 });
-            LogRolledOver(Language.Code, retired.Number, live.Number);
+            LogRolledOver(Language.Code, live.Number, handedOverTo.Number);
         }
     }
 
@@ -383,6 +383,9 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
         public CancellationToken CancellationToken { get; } = cancellationToken;
 
         public int SessionsOpened { get; set; }
+
+        /// <summary>The session hearing the live audio (null between a lost one and its replacement).</summary>
+        public RealtimeSessionRun? Live { get; set; }
 
         /// <summary>The session before the live one finishing its last turns (completed when there is none).</summary>
         public Task Retiring { get; set; } = Task.CompletedTask;

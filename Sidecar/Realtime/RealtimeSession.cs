@@ -869,7 +869,7 @@ internal abstract partial class RealtimeSession
     [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: sending to the Realtime server failed")]
     private partial void LogSendFailed(Exception ex, string language);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: {Pending} turns were still pending {Seconds} s after the input ended; giving up on them")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: {Pending} turns were still pending {Seconds} s after the session's last audio (end of input or handover); giving up on them")]
     private partial void LogDrainTimedOut(string language, int seconds, int pending);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Track {Language}: closing the Realtime connection failed: {Reason}")]

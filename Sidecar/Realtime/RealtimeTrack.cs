@@ -413,7 +413,7 @@ internal sealed class RealtimeTranslationTrack(CaptionLanguage language, Realtim
 }
 
 /// <summary>How one session ended.</summary>
-/// <param name="InputEnded">True when the audio input ended and every pending turn was finished.</param>
+/// <param name="InputEnded">True when the audio input ended and every pending turn was finished (false after a handover too).</param>
 /// <param name="Reason">Why the session ended, for logs and status.</param>
 /// <param name="ResumeSample">Where a replacement session should start hearing audio again (pipeline sample).</param>
 internal sealed record RealtimeSessionOutcome(bool InputEnded, string Reason, long ResumeSample);

@@ -15,8 +15,8 @@ namespace CaptionSidecar.Tests.Realtime;
 /// </summary>
 public sealed class RealtimeTrackRolloverTests : IAsyncDisposable
 {
-    private static readonly string[] English = [.. Enumerable.Range(1, 9).Select(i => $"English line number {i}.")];
-    private static readonly string[] Spanish = [.. Enumerable.Range(1, 9).Select(i => $"Línea número {i} en español.")];
+    private static readonly string[] English = [.. Enumerable.Range(1, 7).Select(i => $"English line number {i}.")];
+    private static readonly string[] Spanish = [.. Enumerable.Range(1, 7).Select(i => $"Línea número {i} en español.")];
     private readonly ToneAudio _audio = new();
     private readonly Channel<AudioChunk> _chunks = Channel.CreateUnbounded<AudioChunk>();
     private readonly RecordingCaptionInput _captions = new();

@@ -97,6 +97,23 @@ public sealed class RealtimeOptions
     [Range(1, 120)]
     public int HandshakeTimeoutSeconds { get; set; } = 15;
 
+    /// <summary>
+    /// Minutes after which a session is replaced by a fresh one before the service's session limit (60 minutes): the
+    /// next session is opened while this one still runs and takes over at a pause between turns, so captions never
+    /// stop. A session whose <c>expires_at</c> leaves less room is replaced earlier. Default 55; 0 turns rollover off
+    /// (a session then runs until the service ends it, and the track reconnects and replays).
+    /// </summary>
+    [Range(0, 600, ErrorMessage = "Realtime:RolloverAfterMinutes must be between 0 (rollover off) and 600 minutes; the service ends a session after 60, so keep it below that (default 55).")]
+    public double RolloverAfterMinutes { get; set; } = 55;
+
+    /// <summary>
+    /// Seconds a session may leave committed turns without any text before the track replaces it (reconnect and
+    /// replay of the unanswered audio, as after a lost connection). Default 20; 0 turns the watchdog off. The replay
+    /// buffer also keeps this much audio, so the turns given up on can be heard again.
+    /// </summary>
+    [Range(0, 600, ErrorMessage = "Realtime:WatchdogSeconds must be between 0 (watchdog off) and 600 seconds (default 20).")]
+    public int WatchdogSeconds { get; set; } = 20;
+
     /// <summary>Longest wait between two connection attempts, in seconds (backoff is exponential with jitter up to this). Default 30.</summary>
     [Range(1, 600)]
     public int MaxRetryDelaySeconds { get; set; } = 30;

@@ -16,6 +16,13 @@ namespace CaptionSidecar.Realtime;
 /// the receive loop decides to send (a translation's <c>response.create</c>, a <c>conversation.item.delete</c>) are
 /// queued with <see cref="Enqueue"/> and written between audio chunks. A kind adds its session configuration and the
 /// server events that carry its text.
+/// <para>
+/// The track starts a session's run at once, so its handshake can happen while an older session still takes the
+/// audio (a rollover): the session is <see cref="Ready"/> after the handshake and hears audio only from
+/// <see cref="Start"/>. <see cref="RequestHandover"/> makes it give the live audio to its successor at the next pause
+/// between turns (<see cref="HandedOver"/>) and then finish its turns like at the end of input;
+/// <see cref="Abandon"/> ends it like a lost connection.
+/// </para>
 /// </summary>
 internal abstract partial class RealtimeSession
 {
@@ -47,6 +54,17 @@ internal abstract partial class RealtimeSession
     private TaskCompletionSource? _turnFinished;
     private long _uncommittedSamples;
     private long _replayWaitGivenUpAt = -1;
+
+    // Life of the session as the track drives it.
+    private readonly TaskCompletionSource<DateTimeOffset?> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<long> _start = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SessionHandover _handover = new();
+    private readonly CancellationTokenSource _abandon = new();
+    private readonly HashSet<string> _heardByNext = new(StringComparer.Ordinal);
+    private DateTimeOffset? _expiresAt;
+    private string? _abandonReason;
+    private bool _inSpeech;
+    private long _nextLiveSample;
 
     protected RealtimeSession(RealtimeTrack track, IRealtimeConnection connection, ICaptionInput captions, AudioReplayBuffer replay, int sessionNumber)
     {
@@ -102,8 +120,14 @@ internal abstract partial class RealtimeSession
     /// <summary>Work to finish after the last pending turn, before the drain closes the session (completes by default).</summary>
     protected virtual Task AfterTurnsSettled() => Task.CompletedTask;
 
-    /// <summary>Runs the session until the input ends (drained) or the connection is lost.</summary>
-    public async Task<RealtimeSessionOutcome> RunAsync(ChannelReader<AudioChunk> audio, long resumeSample, CancellationToken cancellationToken)
+    /// <summary>Completes with the session's <c>expires_at</c> (null when unknown) once the handshake is done.</summary>
+    public Task<DateTimeOffset?> Ready => _ready.Task;
+
+    /// <summary>Completes with the pipeline sample the successor hears from, once this session stopped taking live audio.</summary>
+    public Task<long> HandedOver => _handover.Done;
+
+    /// <summary>Lets the session hear audio, from <paramref name="resumeSample"/> on (replayed audio first, then live).</summary>
+    public void Start(long resumeSample)
     {
         lock (Gate)
         {
@@ -111,22 +135,40 @@ internal abstract partial class RealtimeSession
             _lastCommitEndSample = resumeSample;
         }
 
-        using var lost = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _start.TrySetResult(resumeSample);
+    }
+
+    /// <summary>Asks the session to give the live audio to its successor at the next pause between turns, or at <paramref name="forceAt"/>.</summary>
+    public void RequestHandover(DateTimeOffset forceAt) => _handover.Request(forceAt);
+
+    /// <summary>Ends the session as if its connection were lost (pending turns fail and are heard again by the next session).</summary>
+    public void Abandon(string reason)
+    {
+        lock (Gate)
+        {
+            _abandonReason ??= reason;
+        }
+
+        _abandon.Cancel();
+    }
+
+    /// <summary>
+    /// Runs the session until the input ends (drained), it handed over to its successor (its turns finished), or the
+    /// connection is lost or abandoned.
+    /// </summary>
+    public async Task<RealtimeSessionOutcome> RunAsync(ChannelReader<AudioChunk> audio, CancellationToken cancellationToken)
+    {
+        using var lost = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abandon.Token);
         var receive = ReceiveLoopAsync(lost);
         string reason;
         try
         {
-            var ended = await StreamAsync(audio, resumeSample, lost.Token);
-            if (ended)
-            {
-                await DrainAsync(lost.Token);
-                await CloseQuietlyAsync(cancellationToken);
-                await lost.CancelAsync();
-                await receive;
-                return new RealtimeSessionOutcome(true, "input ended", ResumeSample());
-            }
-
-            reason = "stopped";
+            var inputEnded = await StreamAsync(audio, lost.Token);
+            await DrainAsync(lost.Token, inputEnded);
+            await CloseQuietlyAsync(cancellationToken);
+            await lost.CancelAsync();
+            await receive;
+            return new RealtimeSessionOutcome(inputEnded, inputEnded ? "input ended" : "handed over", ResumeSample());
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -152,14 +194,29 @@ internal abstract partial class RealtimeSession
             throw;
         }
 
+        string? abandoned;
+        lock (Gate)
+        {
+            abandoned = _abandonReason;
+        }
+
+        if (abandoned is not null)
+        {
+            await CloseQuietlyAsync(CancellationToken.None);
+        }
+
         await lost.CancelAsync();
-        reason = await receive ?? reason;
+        var closedBy = await receive;
+        reason = abandoned ?? closedBy ?? reason;
         FailPendingTurns(reason);
         return new RealtimeSessionOutcome(false, reason, ResumeSample());
     }
 
-    /// <summary>Handshake, replay, then live audio. Returns true when the input ended, false when the connection was lost.</summary>
-    private async Task<bool> StreamAsync(ChannelReader<AudioChunk> audio, long resumeSample, CancellationToken lost)
+    /// <summary>
+    /// Handshake, then (once started) replay and live audio. Returns true when the input ended, false when the session
+    /// handed the live audio over; a lost connection throws.
+    /// </summary>
+    private async Task<bool> StreamAsync(ChannelReader<AudioChunk> audio, CancellationToken lost)
     {
         var handshake = TimeSpan.FromSeconds(Options.HandshakeTimeoutSeconds);
         var sessionId = await _created.Task.WaitAsync(handshake, Track.Time, lost);
@@ -171,14 +228,24 @@ internal abstract partial class RealtimeSession
 
         await SendAsync(update, updateId, "session.update", lost);
         await _configured.Task.WaitAsync(handshake, Track.Time, lost);
+        LogConfigured(Language, sessionId, Model, Options.TurnDetection);
+        DateTimeOffset? expiresAt;
+        lock (Gate)
+        {
+            expiresAt = _expiresAt;
+        }
+
+        _ready.TrySetResult(expiresAt);
+        var resumeSample = await _start.Task.WaitAsync(lost);
+        _nextLiveSample = resumeSample;
         Track.UpdateStatus(s => s with
         {
             State = TrackSessionState.Connected,
             SessionId = sessionId,
             ConnectedAt = Track.Time.GetUtcNow(),
+            ExpiresAt = expiresAt,
             LastError = null,
         });
-        LogConfigured(Language, sessionId, Model, Options.TurnDetection);
 
         // A pending turn's start already includes the server's prefix padding; a finished turn's end is where new speech can begin.
         var replayed = _replay.Since(resumeSample);
@@ -193,12 +260,14 @@ internal abstract partial class RealtimeSession
         }
 
         // One persistent wait per channel: a reader may not allow a second WaitToReadAsync while one is pending.
+        // The audio wait ends with the handover, before the successor starts waiting on the same channel.
+        using var audioWait = CancellationTokenSource.CreateLinkedTokenSource(lost);
         Task<bool>? audioReady = null;
         Task<bool>? controlReady = null;
         while (true)
         {
             await SendQueuedAsync(lost);
-            while (audio.TryRead(out var chunk))
+            while (!HandOverNow() && audio.TryRead(out var chunk))
             {
                 try
                 {
@@ -214,9 +283,23 @@ internal abstract partial class RealtimeSession
                 await SendQueuedAsync(lost);
             }
 
-            audioReady ??= audio.WaitToReadAsync(lost).AsTask();
+            if (_handover.HandedOver)
+            {
+                // The successor reads the channel from here on; a wait only peeks, so nothing is lost.
+                await audioWait.CancelAsync();
+                if (audioReady is not null)
+                {
+                    await ((Task)audioReady).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+
+                return false;
+            }
+
+            audioReady ??= audio.WaitToReadAsync(audioWait.Token).AsTask();
             controlReady ??= _control.Reader.WaitToReadAsync(lost).AsTask();
-            await Task.WhenAny(audioReady, controlReady);
+            var handoverAsked = _handover.Requested;
+            Task[] waits = handoverAsked.IsCompleted ? [audioReady, controlReady] : [audioReady, controlReady, handoverAsked];
+            await Task.WhenAny(waits);
             if (audioReady.IsCompleted)
             {
                 if (!await audioReady)
@@ -284,6 +367,30 @@ internal abstract partial class RealtimeSession
         }
     }
 
+    /// <summary>
+    /// Whether to stop taking live audio now for a successor: asked for, and at a pause between turns (no speech
+    /// heard but uncommitted; manual mode: nothing appended since the last commit) or past the deadline.
+    /// </summary>
+    private bool HandOverNow()
+    {
+        var manual = Options.TurnDetection == TurnDetectionMode.Manual;
+        bool turnOpen;
+        long lastCommitEnd;
+        lock (Gate)
+        {
+            turnOpen = manual ? _uncommittedSamples > 0 : _inSpeech;
+            lastCommitEnd = _lastCommitEndSample;
+        }
+
+        if (!_handover.TryHandOver(Track.Time.GetUtcNow(), turnOpen, preRoll: !manual, _nextLiveSample, lastCommitEnd, _replay))
+        {
+            return false;
+        }
+
+        LogHandedOver(Language, turnOpen ? "in the middle of a turn (no pause came in time)" : "at a pause between turns");
+        return true;
+    }
+
     private async Task AppendAsync(AudioChunk chunk, CancellationToken cancellationToken)
     {
         var (message, id) = Events.Append(chunk.Pcm16.Span);
@@ -292,6 +399,8 @@ internal abstract partial class RealtimeSession
         {
             _timeline.Appended(chunk.StartSample, chunk.SampleCount);
         }
+
+        _nextLiveSample = chunk.StartSample + chunk.SampleCount;
 
         Track.UpdateStatus(s => s with { ChunksSent = s.ChunksSent + 1 });
         if (Options.TurnDetection == TurnDetectionMode.Manual)
@@ -312,15 +421,20 @@ internal abstract partial class RealtimeSession
     }
 
     /// <summary>
-    /// The input ended: close the last turn (manual mode: commit what is left; VAD modes: append the silence that ends
-    /// a turn, as a pause would), then send <c>input_audio_buffer.clear</c>. The server handles events in order, so
-    /// its <c>cleared</c> answer means it has heard every byte and made every commit it will make; then wait for the
-    /// pending turns (queued events still go out meanwhile). The clear drops only trailing silence, so no silence is
-    /// committed and billed.
+    /// The input ended, or the session handed the live audio over: close the last turn (manual mode: commit what is
+    /// left; VAD modes: append the silence that ends a turn, as a pause would), then send
+    /// <c>input_audio_buffer.clear</c>. The server handles events in order, so its <c>cleared</c> answer means it has
+    /// heard every byte and made every commit it will make; then wait for the pending turns (queued events still go
+    /// out meanwhile). The clear drops only trailing silence, so no silence is committed and billed.
     /// </summary>
-    private async Task DrainAsync(CancellationToken lost)
+    private async Task DrainAsync(CancellationToken lost, bool inputEnded)
     {
-        Track.UpdateStatus(s => s with { State = TrackSessionState.Draining });
+        if (inputEnded)
+        {
+            // After a handover the track stays live: its successor has the audio.
+            Track.UpdateStatus(s => s with { State = TrackSessionState.Draining });
+        }
+
         using var drain = CancellationTokenSource.CreateLinkedTokenSource(lost);
         drain.CancelAfter(TimeSpan.FromSeconds(Options.DrainTimeoutSeconds));
         try
@@ -515,10 +629,21 @@ internal abstract partial class RealtimeSession
                 _configured.TrySetResult();
                 break;
             case "input_audio_buffer.speech_started":
-                Captions.SpeechStarted(RecordSpeechEdge(e, "audio_start_ms", _speechStartMs));
+                var started = RecordSpeechEdge(e, "audio_start_ms", _speechStartMs, inSpeech: true);
+                if (!_handover.HandedOver)
+                {
+                    // After a handover the successor hears the live speech and reports it.
+                    Captions.SpeechStarted(started);
+                }
+
                 break;
             case "input_audio_buffer.speech_stopped":
-                Captions.SpeechStopped(RecordSpeechEdge(e, "audio_end_ms", _speechEndMs));
+                var stopped = RecordSpeechEdge(e, "audio_end_ms", _speechEndMs, inSpeech: null);
+                if (!_handover.HandedOver)
+                {
+                    Captions.SpeechStopped(stopped);
+                }
+
                 break;
             case "input_audio_buffer.committed":
                 OnCommitted(e);
@@ -547,20 +672,27 @@ internal abstract partial class RealtimeSession
         }
 
         var id = Str(session, "id") ?? "unknown";
-        DateTimeOffset? expires = session.TryGetProperty("expires_at", out var exp) && exp.ValueKind == JsonValueKind.Number
-            ? DateTimeOffset.FromUnixTimeSeconds(exp.GetInt64())
+
+        // 0 means "does not expire" (a server without a limit).
+        DateTimeOffset? expires = session.TryGetProperty("expires_at", out var exp) && exp.ValueKind == JsonValueKind.Number && exp.TryGetInt64(out var seconds) && seconds > 0
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
             : null;
-        Track.UpdateStatus(s => s with { SessionId = id, ExpiresAt = expires });
+        lock (Gate)
+        {
+            _expiresAt = expires;
+        }
+
         _created.TrySetResult(id);
     }
 
     /// <summary>Remembers where the server heard a turn start or stop (for its commit) and returns it on the pipeline timeline.</summary>
-    private TimeSpan RecordSpeechEdge(JsonElement e, string field, Dictionary<string, long> edges)
+    private TimeSpan RecordSpeechEdge(JsonElement e, string field, Dictionary<string, long> edges, bool? inSpeech)
     {
         var item = Str(e, "item_id");
         var ms = Num(e, field);
         lock (Gate)
         {
+            _inSpeech = inSpeech ?? _inSpeech;
             if (item is not null)
             {
                 edges[item] = ms;
@@ -581,12 +713,29 @@ internal abstract partial class RealtimeSession
         TimeSpan start, end;
         lock (Gate)
         {
+            _inSpeech = false;
             var startMs = _speechStartMs.Remove(item, out var s) ? s : _lastCommitEndMs;
             var endMs = _speechEndMs.Remove(item, out var en) ? en : _timeline.SessionSamples * 1000 / AudioChunk.SampleRate;
             start = _timeline.ToPipeline(startMs);
             end = _timeline.ToPipeline(Math.Max(startMs, endMs));
             _lastCommitEndMs = endMs;
             _lastCommitEndSample = SampleOf(end);
+            if (_handover.HeardByNext(SampleOf(start)))
+            {
+                _heardByNext.Add(item);
+            }
+        }
+
+        if (IsHeardByNext(item))
+        {
+            // Speech that began at the handover: the successor heard it from its start too and captions it.
+            LogLeftToSuccessor(Language, item);
+            Captions.TurnFailed(item, "heard by the next session");
+            return;
+        }
+
+        lock (Gate)
+        {
             if (_pendingStartSample.Count == 0)
             {
                 _pendingDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -611,6 +760,18 @@ internal abstract partial class RealtimeSession
 
             _turnFinished?.TrySetResult();
             _turnFinished = null;
+        }
+    }
+
+    /// <summary>
+    /// True for a turn this session committed after its handover from audio its successor heard too: the successor
+    /// captions it, so its text here is ignored.
+    /// </summary>
+    protected bool IsHeardByNext(string item)
+    {
+        lock (Gate)
+        {
+            return _heardByNext.Contains(item);
         }
     }
 
@@ -753,6 +914,12 @@ internal abstract partial class RealtimeSession
     [LoggerMessage(Level = LogLevel.Information, Message = "Track {Language}: Realtime session {SessionId} ready (model {Model}, turn detection {TurnDetection})")]
     private partial void LogConfigured(string language, string sessionId, string model, TurnDetectionMode turnDetection);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Track {Language}: the session handed the live audio to the next session {When}; it finishes its last turns")]
+    private partial void LogHandedOver(string language, string when);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Track {Language}: turn {ItemId} began at the handover; the next session captions it")]
+    private partial void LogLeftToSuccessor(string language, string itemId);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Track {Language}: replaying {Seconds:0.0} s of audio that was not captioned yet")]
     private partial void LogReplaying(string language, double seconds);
 
@@ -768,7 +935,7 @@ internal abstract partial class RealtimeSession
     [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: sending to the Realtime server failed")]
     private partial void LogSendFailed(Exception ex, string language);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: {Pending} turns were still pending {Seconds} s after the input ended; giving up on them")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: {Pending} turns were still pending {Seconds} s after the session's last audio (end of input or handover); giving up on them")]
     private partial void LogDrainTimedOut(string language, int seconds, int pending);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Track {Language}: closing the Realtime connection failed: {Reason}")]

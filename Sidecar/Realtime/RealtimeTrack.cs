@@ -9,8 +9,17 @@ namespace CaptionSidecar.Realtime;
 
 /// <summary>
 /// A language track on the Realtime engine: streams the audio into a session of its kind and reports the text of
-/// each turn to the caption track. It owns its sessions: when one is lost (network drop, server close, expiry) it
-/// opens the next with jittered backoff and replays the audio that was not yet turned into text, invisibly to callers.
+/// each turn to the caption track. It owns its sessions, invisibly to callers:
+/// <list type="bullet">
+/// <item>when one is lost (network drop, server close, expiry) it opens the next with jittered backoff and replays
+/// the audio that was not yet turned into text;</item>
+/// <item>before a session's limit (<see cref="RolloverSchedule"/>) it opens the next one while the old one still
+/// hears the audio, hands the live audio over at a pause between turns, and lets the old one finish its last turns
+/// meanwhile (a rollover: no gap, no turn twice);</item>
+/// <item>a session that leaves committed turns without text too long (<see cref="TextWatchdog"/>) is replaced like a
+/// lost one.</item>
+/// </list>
+/// At most two sessions are open at once: the live one and the one before it finishing its turns.
 /// </summary>
 internal abstract partial class RealtimeTrack : ILanguageTrack
 {
@@ -74,40 +83,261 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
 
     public async Task RunAsync(ChannelReader<AudioChunk> audio, ICaptionInput captions, CancellationToken cancellationToken)
     {
-        var replay = new AudioReplayBuffer(TimeSpan.FromSeconds(_options.ReplaySeconds));
-        long resumeSample = 0;
-        var shortSessions = 0;
-        for (var sessionNumber = 1; ; sessionNumber++)
+        // The replay also covers the watchdog's wait, so the turns it gives up on can be heard again.
+        var replaySeconds = _options.ReplaySeconds > 0 ? _options.ReplaySeconds + _options.WatchdogSeconds : 0;
+        var run = new TrackRun(audio, new SerialCaptionInput(captions), new AudioReplayBuffer(TimeSpan.FromSeconds(replaySeconds)), cancellationToken);
+        RealtimeSessionRun? next = null;
+        try
         {
-            UpdateStatus(s => s with { State = sessionNumber == 1 ? TrackSessionState.Connecting : TrackSessionState.Reconnecting });
-            var connection = await _connectRetry.ExecuteAsync(
-                async ct => await _connector.ConnectAsync(Kind, ct), cancellationToken);
-            var startedAt = _time.GetUtcNow();
-            RealtimeSessionOutcome outcome;
-            await using (connection)
+            long resumeSample = 0;
+            var shortSessions = 0;
+            while (true)
             {
-                var session = CreateSession(connection, captions, replay, sessionNumber);
-                outcome = await session.RunAsync(audio, resumeSample, cancellationToken);
+                if (next is { CanTakeOver: true })
+                {
+                    // A session opened for a rollover is ready: it replaces the lost one at once.
+                    run.Live = next;
+                }
+                else
+                {
+                    if (next is not null)
+                    {
+                        await next.StopAsync();
+                    }
+
+                    UpdateStatus(s => s with { State = s.State == TrackSessionState.Starting ? TrackSessionState.Connecting : TrackSessionState.Reconnecting });
+                    run.Live = await OpenAsync(run, retry: true) ?? throw new InvalidOperationException("A connect with retries returns a session or throws.");
+                }
+
+                next = null;
+                var startedAt = _time.GetUtcNow();
+                run.Live.Session.Start(resumeSample);
+                (var outcome, next) = await LiveAsync(run);
+                if (outcome.InputEnded)
+                {
+                    UpdateStatus(s => s with { State = TrackSessionState.Stopped });
+                    return;
+                }
+
                 resumeSample = outcome.ResumeSample;
+                await run.Live.DisposeAsync();
+                run.Live = null;
+                UpdateStatus(s => s with { State = TrackSessionState.Reconnecting, Reconnects = s.Reconnects + 1, LastError = outcome.Reason });
+                LogSessionLost(Language.Code, outcome.Reason);
+                shortSessions = _time.GetUtcNow() - startedAt < HealthySessionAge ? shortSessions + 1 : 0;
+                if (shortSessions > 0 && next is not { CanTakeOver: true })
+                {
+                    // A server that accepts and then drops at once must not be hammered: back off as for a refused connect.
+                    var delay = TimeSpan.FromMilliseconds(Math.Min(_options.MaxRetryDelaySeconds * 1000.0, 500 * Math.Pow(2, shortSessions - 1)));
+                    await Task.Delay(delay, _time, cancellationToken);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var session in new[] { next, run.Live })
+            {
+                if (session is not null)
+                {
+                    await session.StopAsync();
+                }
             }
 
-            if (outcome.InputEnded)
+            // The session before the live one finishes its last turns (bounded by the drain timeout) or stops with the track.
+            await run.Retiring;
+        }
+    }
+
+    /// <summary>
+    /// Runs the live session (<see cref="TrackRun.Live"/>) and its rollovers until the live session ends without
+    /// handing over (input ended, lost, or given up by the watchdog). Returns how it ended, and a next session if one
+    /// was opened.
+    /// </summary>
+    private async Task<(RealtimeSessionOutcome Outcome, RealtimeSessionRun? Next)> LiveAsync(TrackRun run)
+    {
+        while (true)
+        {
+            var live = run.Live ?? throw new InvalidOperationException("A live session is set before it is supervised.");
+            var (handedOverTo, next) = await SuperviseAsync(live, run);
+            if (handedOverTo is null)
             {
-                UpdateStatus(s => s with { State = TrackSessionState.Stopped });
-                return;
+                return (await live.Run, next);
             }
 
-            UpdateStatus(s => s with { State = TrackSessionState.Reconnecting, Reconnects = s.Reconnects + 1, LastError = outcome.Reason });
-            LogSessionLost(Language.Code, outcome.Reason);
-            shortSessions = _time.GetUtcNow() - startedAt < HealthySessionAge ? shortSessions + 1 : 0;
-            if (shortSessions > 0)
+            // The old session finishes its last turns beside the new one; its end is awaited before the next rollover.
+            run.Retiring = live.DisposeAsync().AsTask();
+            run.Live = handedOverTo;
+            UpdateStatus(s => s with { Rollovers = s.Rollovers + 1 });
+            LogRolledOver(Language.Code, live.Number, handedOverTo.Number);
+        }
+    }
+
+    /// <summary>
+    /// Watches the live session: opens the next one when the schedule says so, asks for the handover once it is ready,
+    /// and gives the live one up when its watchdog fires. Returns the session it handed over to, or null (and any next
+    /// session opened) once the live session's run ended.
+    /// </summary>
+    private async Task<(RealtimeSessionRun? HandedOverTo, RealtimeSessionRun? Next)> SuperviseAsync(RealtimeSessionRun live, TrackRun run)
+    {
+        await Task.WhenAny(live.Session.Ready, live.Run);
+        if (live.Run.IsCompleted)
+        {
+            return (null, null);
+        }
+
+        var schedule = new RolloverSchedule(TimeSpan.FromMinutes(_options.RolloverAfterMinutes), _time.GetUtcNow(), await live.Session.Ready);
+        using var timers = CancellationTokenSource.CreateLinkedTokenSource(run.CancellationToken);
+        var rolloverDue = schedule.StartAt is { } startAt
+            ? Task.Delay(Max(startAt - _time.GetUtcNow(), TimeSpan.Zero), _time, timers.Token)
+            : Task.Delay(Timeout.InfiniteTimeSpan, _time, timers.Token);
+        Task<RealtimeSessionRun?>? opening = null;
+        RealtimeSessionRun? next = null;
+        var gaveUp = false;
+        var handoverAsked = false;
+        var abandoned = false;
+        try
+        {
+            while (true)
             {
-                // A server that accepts and then drops at once must not be hammered: back off as for a refused connect.
-                var delay = TimeSpan.FromMilliseconds(Math.Min(_options.MaxRetryDelaySeconds * 1000.0, 500 * Math.Pow(2, shortSessions - 1)));
-                await Task.Delay(delay, _time, cancellationToken);
+                if (live.Session.HandedOver.IsCompleted && next is not null)
+                {
+                    var successor = next;
+                    next = null;
+                    successor.Session.Start(await live.Session.HandedOver);
+                    return (successor, null);
+                }
+
+                if (live.Run.IsCompleted)
+                {
+                    var keep = next;
+                    next = null;
+                    return (null, keep);
+                }
+
+                if (!abandoned && live.Watchdog.Stalled.IsCompleted)
+                {
+                    var reason = await live.Watchdog.Stalled;
+                    abandoned = true;
+                    LogWatchdog(Language.Code, reason);
+                    UpdateStatus(s => s with { WatchdogRestarts = s.WatchdogRestarts + 1 });
+                    live.Session.Abandon("watchdog: " + reason);
+                }
+
+                if (opening is { IsCompleted: true })
+                {
+                    next = await opening;
+                    opening = null;
+                    gaveUp = next is null;
+                }
+
+                if (next is not null && !handoverAsked)
+                {
+                    if (next.Session.Ready.IsCompletedSuccessfully)
+                    {
+                        live.Session.RequestHandover(schedule.HandOverBy(_time.GetUtcNow()));
+                        handoverAsked = true;
+                    }
+                    else if (next.Run.IsCompleted)
+                    {
+                        var outcome = await next.Run;
+                        LogRolloverFailed(Language.Code, outcome.Reason);
+                        await next.DisposeAsync();
+                        next = null;
+                        gaveUp = true;
+                    }
+                }
+
+                // The session before this one must have finished first: at most two sessions at once.
+                var mayOpen = !gaveUp && !abandoned && opening is null && next is null;
+                if (mayOpen && rolloverDue.IsCompletedSuccessfully && run.Retiring.IsCompleted)
+                {
+                    LogRolloverStarting(Language.Code, live.Number);
+                    opening = OpenAsync(run, retry: false);
+                }
+
+                var waits = new List<Task> { live.Run, live.Session.HandedOver };
+                if (!abandoned)
+                {
+                    waits.Add(live.Watchdog.Stalled);
+                }
+
+                if (mayOpen && opening is null)
+                {
+                    if (!rolloverDue.IsCompleted)
+                    {
+                        waits.Add(rolloverDue);
+                    }
+                    else if (rolloverDue.IsCompletedSuccessfully)
+                    {
+                        waits.Add(run.Retiring);
+                    }
+                }
+
+                if (opening is not null)
+                {
+                    waits.Add(opening);
+                }
+
+                if (next is not null && !handoverAsked)
+                {
+                    waits.Add(next.Session.Ready);
+                    waits.Add(next.Run);
+                }
+
+                await Task.WhenAny(waits);
+            }
+        }
+        finally
+        {
+            await timers.CancelAsync();
+            if (opening is not null)
+            {
+                // Opening was cut short (the track stops or the live session failed): a session it made is not needed.
+                await ((Task)opening).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (opening.IsCompletedSuccessfully && await opening is { } unused)
+                {
+                    await unused.StopAsync();
+                }
+            }
+
+            if (next is not null)
+            {
+                await next.StopAsync();
             }
         }
     }
+
+    /// <summary>
+    /// Connects and starts a session (its handshake runs; it hears audio once started). With <paramref name="retry"/>
+    /// it retries with backoff until it succeeds; without, a failed connect is logged and gives null.
+    /// </summary>
+    private async Task<RealtimeSessionRun?> OpenAsync(TrackRun run, bool retry)
+    {
+        IRealtimeConnection connection;
+        if (retry)
+        {
+            connection = await _connectRetry.ExecuteAsync(async ct => await _connector.ConnectAsync(Kind, ct), run.CancellationToken);
+        }
+        else
+        {
+            try
+            {
+                connection = await _connector.ConnectAsync(Kind, run.CancellationToken);
+            }
+            catch (RealtimeConnectException ex)
+            {
+                LogRolloverFailed(Language.Code, ex.Message);
+                return null;
+            }
+        }
+
+        var number = ++run.SessionsOpened;
+        var watchdog = new TextWatchdog(run.Captions, TimeSpan.FromSeconds(_options.WatchdogSeconds), _time);
+        var session = CreateSession(connection, watchdog, run.Replay, number);
+        return new RealtimeSessionRun(number, connection, session, watchdog, run.Audio, run.CancellationToken);
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     internal RealtimeOptions Options => _options;
 
@@ -128,6 +358,38 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: the Realtime session ended ({Reason}); opening a new one and replaying the audio not yet captioned")]
     private partial void LogSessionLost(string language, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Track {Language}: session {Number} nears its limit; opening the next one beside it")]
+    private partial void LogRolloverStarting(string language, int number);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Track {Language}: rolled over from session {Old} to session {New} without a gap")]
+    private partial void LogRolledOver(string language, int old, int @new);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: could not open the next session ahead of the limit ({Reason}); the track reconnects and replays when the current one ends")]
+    private partial void LogRolloverFailed(string language, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: the session hears speech but returns no text ({Reason}); replacing it and replaying the unanswered audio")]
+    private partial void LogWatchdog(string language, string reason);
+
+    /// <summary>What one <see cref="RunAsync"/> shares between its sessions.</summary>
+    private sealed class TrackRun(ChannelReader<AudioChunk> audio, ICaptionInput captions, AudioReplayBuffer replay, CancellationToken cancellationToken)
+    {
+        public ChannelReader<AudioChunk> Audio { get; } = audio;
+
+        public ICaptionInput Captions { get; } = captions;
+
+        public AudioReplayBuffer Replay { get; } = replay;
+
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+
+        public int SessionsOpened { get; set; }
+
+        /// <summary>The session hearing the live audio (null between a lost one and its replacement).</summary>
+        public RealtimeSessionRun? Live { get; set; }
+
+        /// <summary>The session before the live one finishing its last turns (completed when there is none).</summary>
+        public Task Retiring { get; set; } = Task.CompletedTask;
+    }
 }
 
 /// <summary>The source-language track: a Realtime transcription session reports what the server hears.</summary>
@@ -151,7 +413,7 @@ internal sealed class RealtimeTranslationTrack(CaptionLanguage language, Realtim
 }
 
 /// <summary>How one session ended.</summary>
-/// <param name="InputEnded">True when the audio input ended and every pending turn was finished.</param>
+/// <param name="InputEnded">True when the audio input ended and every pending turn was finished (false after a handover too).</param>
 /// <param name="Reason">Why the session ended, for logs and status.</param>
 /// <param name="ResumeSample">Where a replacement session should start hearing audio again (pipeline sample).</param>
 internal sealed record RealtimeSessionOutcome(bool InputEnded, string Reason, long ResumeSample);

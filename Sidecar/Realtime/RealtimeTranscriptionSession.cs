@@ -17,6 +17,12 @@ internal sealed partial class RealtimeTranscriptionSession(
 
     protected override bool DispatchKind(string type, JsonElement e)
     {
+        if (Str(e, "item_id") is { } heard && IsHeardByNext(heard))
+        {
+            // A turn this session left to its successor after a handover: the successor's text is the one shown.
+            return true;
+        }
+
         switch (type)
         {
             case "conversation.item.input_audio_transcription.delta":

@@ -15,7 +15,11 @@ public enum TrackSessionState
 /// <summary>A rate limit as last reported by the server.</summary>
 public sealed record RateLimitStatus(string Name, long Limit, long Remaining, double ResetSeconds);
 
-/// <summary>An immutable snapshot of a track for status output; tracks publish a new one when anything changes.</summary>
+/// <summary>
+/// An immutable snapshot of a track for status output; tracks publish a new one when anything changes.
+/// <see cref="Reconnects"/> counts sessions lost and replaced, <see cref="Rollovers"/> sessions replaced ahead of their
+/// limit without a gap, <see cref="WatchdogRestarts"/> sessions replaced because they heard speech but returned no text.
+/// </summary>
 public sealed record TrackStatus(
     string Language,
     TrackSessionState State,
@@ -30,6 +34,8 @@ public sealed record TrackStatus(
     IReadOnlyList<RateLimitStatus>? RateLimits = null,
     TokenUsage? Usage = null,
     string? Model = null,
+    int Rollovers = 0,
+    int WatchdogRestarts = 0,
     long ReplayWaits = 0)
 {
     /// <summary>What the track has been billed for so far (never null).</summary>

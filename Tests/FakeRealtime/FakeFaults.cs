@@ -48,6 +48,17 @@ public sealed class FakeFaults
     public Task ExpireSessionAsync(FakeSession session) => On(session, c => c.ExpireAsync());
 
     /// <summary>
+    /// From now on <paramref name="session"/> commits turns but never sends their transcription (no delta, completed or
+    /// failed event), like a service whose transcriber hangs; a withheld turn takes no script line, so the session
+    /// that hears it again gets that line. The session otherwise runs normally.
+    /// </summary>
+    public void WithholdTranscriptions(FakeSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        _server.ConnectionOf(session)?.WithholdTranscriptions();
+    }
+
+    /// <summary>
     /// Stalls every conversation session whose target language (<see cref="FakeSession.TargetLanguage"/>) is
     /// <paramref name="language"/>, now and opened later, until <see cref="ResumeLanguage"/>: the session stops
     /// reading client events, so it commits no turn and answers nothing (a response already streaming still

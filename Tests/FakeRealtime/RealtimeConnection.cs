@@ -46,6 +46,7 @@ internal sealed partial class RealtimeConnection
     private volatile bool _ended;
     private int _expired;
     private volatile bool _closeSent;
+    private volatile bool _withholdTranscriptions;
 
     public RealtimeConnection(FakeSession session, WebSocket socket, HttpContext http, FakeRealtimeOptions options, LanguageStalls stalls, ILogger logger, CancellationToken shutdown)
     {
@@ -126,6 +127,13 @@ internal sealed partial class RealtimeConnection
     {
         Log.Fault(_logger, Session.Id, "error " + code);
         return SendError(new ProtocolError(code, message, null, type), null);
+    }
+
+    /// <summary>Commits turns from now on without ever transcribing them (fault injection).</summary>
+    public void WithholdTranscriptions()
+    {
+        Log.Fault(_logger, Session.Id, "withhold transcriptions");
+        _withholdTranscriptions = true;
     }
 
     /// <summary>Queues a <c>rate_limits.updated</c> event.</summary>
@@ -453,7 +461,7 @@ internal sealed partial class RealtimeConnection
             CreateResponse(null, null, forTurn: true);
         }
 
-        if (_config.TranscriptionEnabled)
+        if (_config.TranscriptionEnabled && !_withholdTranscriptions)
         {
             var (turn, text) = _options.Script.TakeNext();
             var fail = _options.TurnFailureEvery is { } every && turn % every == 0;

@@ -30,6 +30,7 @@ public sealed class RealtimeSessionTests
             ApiKey = "test-key",
             TurnDetection = TurnDetectionMode.ServerVad,
             ReplaySeconds = 1,
+            WatchdogSeconds = 0, // the replay buffer holds ReplaySeconds + WatchdogSeconds
             DrainTimeoutSeconds = 10,
         };
         _track = new RealtimeTranscriptionTrack(new CaptionLanguage("en", IsSource: true), options, _connector, NullLogger.Instance, _time);

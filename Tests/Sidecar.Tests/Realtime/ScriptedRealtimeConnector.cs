@@ -22,6 +22,14 @@ internal sealed class ScriptedRealtimeConnection : IRealtimeConnection
 {
     private readonly Channel<BinaryData> _incoming = Channel.CreateUnbounded<BinaryData>();
     private readonly Channel<JsonElement> _sent = Channel.CreateUnbounded<JsonElement>();
+    private int _appends;
+    private volatile bool _closed;
+
+    /// <summary>How many <c>input_audio_buffer.append</c> events the session sent.</summary>
+    public int AppendCount => Volatile.Read(ref _appends);
+
+    /// <summary>True once the session closed the connection.</summary>
+    public bool Closed => _closed;
 
     /// <summary>Sends a server event to the session.</summary>
     public void Push(object serverEvent) => _incoming.Writer.TryWrite(BinaryData.FromObjectAsJson(serverEvent));
@@ -44,6 +52,11 @@ internal sealed class ScriptedRealtimeConnection : IRealtimeConnection
     public Task SendAsync(BinaryData message, CancellationToken cancellationToken)
     {
         using var document = JsonDocument.Parse(message.ToMemory());
+        if (document.RootElement.GetProperty("type").GetString() == "input_audio_buffer.append")
+        {
+            Interlocked.Increment(ref _appends);
+        }
+
         _sent.Writer.TryWrite(document.RootElement.Clone());
         return Task.CompletedTask;
     }
@@ -58,6 +71,7 @@ internal sealed class ScriptedRealtimeConnection : IRealtimeConnection
 
     public Task CloseAsync(CancellationToken cancellationToken)
     {
+        _closed = true;
         _incoming.Writer.TryComplete();
         return Task.CompletedTask;
     }

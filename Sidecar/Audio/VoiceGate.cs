@@ -147,6 +147,11 @@ internal sealed class VoiceGate
 
         _held.Enqueue(chunk);
         _heldSamples += chunk.SampleCount;
+        while (_held.Count > 1 && _heldSamples - _held.Peek().SampleCount >= _heldCapacitySamples)
+        {
+            _heldSamples -= _held.Dequeue().SampleCount;
+        }
+
         if (voice)
         {
             IsOpen = true;
@@ -157,12 +162,6 @@ internal sealed class VoiceGate
             }
 
             _heldSamples = 0;
-            return;
-        }
-
-        while (_held.Count > 0 && _heldSamples - _held.Peek().SampleCount >= _heldCapacitySamples)
-        {
-            _heldSamples -= _held.Dequeue().SampleCount;
         }
     }
 

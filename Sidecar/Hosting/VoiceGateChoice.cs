@@ -3,7 +3,10 @@ using CaptionSidecar.Realtime;
 
 namespace CaptionSidecar.Hosting;
 
-/// <summary>Whether the local voice gate runs, with what settings, and why (logged at start).</summary>
+/// <summary>
+/// Whether the local voice gate runs, with what settings, and why (logged at start). The gate sits in the audio
+/// pipeline, which only an engine that takes audio creates: the test pattern has no audio path, so no gate either.
+/// </summary>
 /// <param name="Settings">The gate's settings, or null when it is off.</param>
 /// <param name="Reason">One sentence for the log: what the gate does, or why it is off.</param>
 public sealed record VoiceGateChoice(VoiceGateSettings? Settings, string Reason)
@@ -17,7 +20,8 @@ public sealed record VoiceGateChoice(VoiceGateSettings? Settings, string Reason)
     {
         ArgumentNullException.ThrowIfNull(audio);
         ArgumentNullException.ThrowIfNull(realtime);
-        if (!audio.VoiceGate.Enabled)
+        var gate = audio.VoiceGate ?? new VoiceGateOptions();
+        if (!gate.Enabled)
         {
             return new(null, "The voice gate is off (--no-voice-gate or Audio:VoiceGate:Enabled false): every chunk goes to the sessions.");
         }
@@ -37,8 +41,8 @@ public sealed record VoiceGateChoice(VoiceGateSettings? Settings, string Reason)
                 "low" => TimeSpan.FromSeconds(8.5),
                 _ => TimeSpan.FromSeconds(4.5),
             };
-        var settings = VoiceGateSettings.From(audio.VoiceGate, derived);
-        var hangoverSource = audio.VoiceGate.HangoverMilliseconds is null ? $"from {realtime.TurnDetection} turn detection" : "Audio:VoiceGate:HangoverMilliseconds";
+        var settings = VoiceGateSettings.From(gate, derived);
+        var hangoverSource = gate.HangoverMilliseconds is null ? $"from {realtime.TurnDetection} turn detection" : "Audio:VoiceGate:HangoverMilliseconds";
         return new(settings, FormattableString.Invariant(
             $"The voice gate holds silence back from the sessions: voice above {settings.MinimumLevelDbfs} dBFS and {settings.AboveNoiseFloorDb} dB over the noise floor opens it, with {settings.PreRoll.TotalMilliseconds} ms pre-roll and {settings.Hangover.TotalMilliseconds} ms hangover ({hangoverSource})."));
     }

@@ -1,4 +1,5 @@
 using CaptionSidecar.Audio;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CaptionSidecar.Tests.Audio;
 
@@ -157,5 +158,56 @@ public sealed class VoiceGateTests
         // One contiguous span: the 800 ms pause is shorter than the 1 s hangover.
         Assert.Equal(Enumerable.Range((int)forwarded[0].Sequence, forwarded.Count).Select(i => (long)i), forwarded.Select(c => c.Sequence));
         Assert.Equal(50 - 15, forwarded[0].Sequence);
+    }
+
+    private static async Task<(List<AudioChunk> Output, AudioPipelineStats Stats)> RunPipelineAsync(VoiceGateSettings? gate, CancellationToken ct)
+    {
+        // 2 s of silence, then 1 s of a 440 Hz tone at which the input ends.
+        var samples = new float[3 * AudioChunk.SampleRate];
+        for (var i = 2 * AudioChunk.SampleRate; i < samples.Length; i++)
+        {
+            samples[i] = (float)(0.25 * Math.Sin(2 * Math.PI * 440 * i / AudioChunk.SampleRate));
+        }
+
+        var pipeline = new AudioPipeline(
+            new FakeAudioSource(samples, new AudioFormat(AudioChunk.SampleRate, 1)),
+            new AudioOptions { NoPacing = true, QueueCapacity = 10 },
+            NullLogger<AudioPipeline>.Instance,
+            TimeProvider.System,
+            gate);
+        var output = new List<AudioChunk>();
+        var reading = Task.Run(
+            async () =>
+            {
+                await foreach (var chunk in pipeline.Output.ReadAllAsync(ct))
+                {
+                    output.Add(chunk);
+                }
+            },
+            ct);
+        await pipeline.RunAsync(ct);
+        await reading;
+        return (output, pipeline.Stats);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task AudioPipeline_GateOnAndInputEndsInVoice_SendsVoiceWithPreRollAndStatsShowTheGateOpen()
+    {
+        var (output, stats) = await RunPipelineAsync(new VoiceGateSettings(Hangover), TestContext.Current.CancellationToken);
+
+        Assert.Equal(Enumerable.Range(85, 65).Select(i => (long)i), output.Select(c => c.Sequence));
+        Assert.Equal(150, stats.ChunksProduced);
+        Assert.True(stats.VoiceGateOpen);
+        Assert.Equal(TimeSpan.FromMilliseconds(85 * 20), stats.HeldBack);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task AudioPipeline_GateOff_SendsEveryChunkAndStatsHaveNoGate()
+    {
+        var (output, stats) = await RunPipelineAsync(gate: null, TestContext.Current.CancellationToken);
+
+        Assert.Equal(150, output.Count);
+        Assert.Null(stats.VoiceGateOpen);
+        Assert.Equal(TimeSpan.Zero, stats.HeldBack);
     }
 }

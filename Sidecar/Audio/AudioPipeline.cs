@@ -23,9 +23,9 @@ public sealed record AudioPipelineStats(
 
 /// <summary>
 /// Source -> downmix -> resample to 24 kHz -> fixed chunks -> voice gate (when on) -> bounded queue. The gate is
-/// applied here, once, before the fan-out, so every language hears the same audio. For a live source a full queue drops its
-/// oldest chunk (counted, logged at most every 10 s); otherwise the pipeline waits for the reader. A source that can
-/// outrun real time (a file) is paced to real time unless <see cref="AudioOptions.NoPacing"/> is set.
+/// applied here, once, before the fan-out, so every language hears the same audio. For a live source a full queue
+/// drops its oldest chunk (counted, logged at most every 10 s); otherwise the pipeline waits for the reader. A source
+/// that can outrun real time (a file) is paced to real time unless <see cref="AudioOptions.NoPacing"/> is set.
 /// </summary>
 public sealed partial class AudioPipeline
 {

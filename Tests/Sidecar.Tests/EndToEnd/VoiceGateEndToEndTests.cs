@@ -114,6 +114,7 @@ public sealed class VoiceGateEndToEndTests : IAsyncLifetime
             var fileBytes = seconds * 48_000;
             TestContext.Current.TestOutputHelper?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"appended {appended} bytes for {fileBytes:F0} bytes of audio ({appended / fileBytes:P1})"));
             Assert.True(appended < fileBytes * 0.6, $"{appended} bytes appended for {fileBytes} bytes of audio");
+            Assert.Contains("1000 ms hangover (from ServerVad turn detection)", sidecar.Stderr, StringComparison.Ordinal);
             Assert.Contains("voice gate held back", sidecar.Stderr, StringComparison.Ordinal);
         }
     }

@@ -33,6 +33,8 @@ public sealed record RateLimitStatus(string Name, long Remaining, long Limit);
 /// <param name="AudioRmsDbfs">Recent audio RMS level in dBFS, or null when no audio arrives (or digital silence).</param>
 /// <param name="Speech">True while the local level detector hears speech; null when no audio path runs.</param>
 /// <param name="Costs">The cost meter's reading, or null when the host has none.</param>
+/// <param name="VoiceGateOpen">True while the local voice gate sends audio to the sessions, false while it holds silence back; null when no gate runs.</param>
+/// <param name="HeldBackSeconds">Seconds of audio the voice gate kept from the (paid) sessions since start; null when no gate runs.</param>
 public sealed record ControlStatus(
     string Engine,
     double UptimeSeconds,
@@ -45,7 +47,9 @@ public sealed record ControlStatus(
     IReadOnlyList<string> RecentErrors,
     double? AudioRmsDbfs = null,
     bool? Speech = null,
-    CostStatus? Costs = null);
+    CostStatus? Costs = null,
+    bool? VoiceGateOpen = null,
+    double? HeldBackSeconds = null);
 
 /// <summary>What the caption engine has cost so far and costs per hour, from the tokens the service reported.</summary>
 /// <param name="Languages">Per caption language (running or run earlier).</param>

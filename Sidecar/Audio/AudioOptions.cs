@@ -33,4 +33,7 @@ public sealed class AudioOptions
     /// <summary>Chunks the capture-to-network queue holds before its full policy applies. Default 500 (10 s at 20 ms).</summary>
     [Range(10, 100_000)]
     public int QueueCapacity { get; set; } = 500;
+
+    /// <summary>The local voice gate that holds silence back from the paid sessions (<c>Audio:VoiceGate</c>).</summary>
+    public VoiceGateOptions VoiceGate { get; set; } = new();
 }

@@ -9,12 +9,23 @@ namespace CaptionSidecar.Audio;
 /// <param name="PeakDbfs">Peak level of the last ~300 ms, dBFS (negative infinity for digital silence).</param>
 /// <param name="RmsDbfs">RMS level of the last ~300 ms, dBFS (negative infinity for digital silence).</param>
 /// <param name="Speech">True while the local energy detector hears speech (see <see cref="AudioLevelMeter"/>).</param>
-public sealed record AudioPipelineStats(long ChunksProduced, long ChunksDropped, TimeSpan AudioDuration, double PeakDbfs, double RmsDbfs, bool Speech);
+/// <param name="VoiceGateOpen">True while the voice gate sends audio to the sessions, false while it holds silence back; null when the gate is off.</param>
+/// <param name="HeldBack">Audio the voice gate did not send to the sessions (not billed); zero when the gate is off.</param>
+public sealed record AudioPipelineStats(
+    long ChunksProduced,
+    long ChunksDropped,
+    TimeSpan AudioDuration,
+    double PeakDbfs,
+    double RmsDbfs,
+    bool Speech,
+    bool? VoiceGateOpen = null,
+    TimeSpan HeldBack = default);
 
 /// <summary>
-/// Source -> downmix -> resample to 24 kHz -> fixed chunks -> bounded queue. For a live source a full queue drops its
-/// oldest chunk (counted, logged at most every 10 s); otherwise the pipeline waits for the reader. A source that can
-/// outrun real time (a file) is paced to real time unless <see cref="AudioOptions.NoPacing"/> is set.
+/// Source -> downmix -> resample to 24 kHz -> fixed chunks -> voice gate (when on) -> bounded queue. The gate is
+/// applied here, once, before the fan-out, so every language hears the same audio. For a live source a full queue
+/// drops its oldest chunk (counted, logged at most every 10 s); otherwise the pipeline waits for the reader. A source
+/// that can outrun real time (a file) is paced to real time unless <see cref="AudioOptions.NoPacing"/> is set.
 /// </summary>
 public sealed partial class AudioPipeline
 {
@@ -27,12 +38,18 @@ public sealed partial class AudioPipeline
     private readonly Channel<AudioChunk> _output;
     private readonly Lock _statsGate = new();
     private readonly AudioLevelMeter _levels;
+    private readonly VoiceGate? _gate;
     private long _produced;
     private long _dropped;
     private int _started;
 
     /// <summary>Creates the pipeline for <paramref name="source"/>; <see cref="RunAsync"/> starts it.</summary>
-    public AudioPipeline(IAudioSource source, AudioOptions options, ILogger<AudioPipeline> logger, TimeProvider time)
+    /// <param name="source">The audio input.</param>
+    /// <param name="options">Chunking, pacing and queue settings.</param>
+    /// <param name="logger">The pipeline's logger.</param>
+    /// <param name="time">The clock for pacing.</param>
+    /// <param name="voiceGate">The voice gate's settings, or null to send every chunk.</param>
+    public AudioPipeline(IAudioSource source, AudioOptions options, ILogger<AudioPipeline> logger, TimeProvider time, VoiceGateSettings? voiceGate = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
@@ -49,6 +66,7 @@ public sealed partial class AudioPipeline
             },
             _ => Interlocked.Increment(ref _dropped));
         _levels = new AudioLevelMeter(options.ChunkMilliseconds);
+        _gate = voiceGate is null ? null : new VoiceGate(voiceGate);
     }
 
     /// <summary>
@@ -76,7 +94,9 @@ public sealed partial class AudioPipeline
                     TimeSpan.FromTicks(samples * TimeSpan.TicksPerSecond / AudioChunk.SampleRate),
                     _levels.PeakDbfs,
                     _levels.RmsDbfs,
-                    _levels.Speech);
+                    _levels.Speech,
+                    _gate?.IsOpen,
+                    _gate is null ? TimeSpan.Zero : TimeSpan.FromTicks(_gate.HeldBackSamples * TimeSpan.TicksPerSecond / AudioChunk.SampleRate));
             }
         }
     }
@@ -125,7 +145,12 @@ public sealed partial class AudioPipeline
 
             await writer.WriteAsync(ready);
             _output.Writer.TryComplete();
-            LogEnded(_source.Description, Stats.AudioDuration, Stats.ChunksDropped);
+            var stats = Stats;
+            LogEnded(_source.Description, stats.AudioDuration, stats.ChunksDropped);
+            if (_gate is not null)
+            {
+                LogHeldBack(stats.HeldBack, stats.AudioDuration);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -139,12 +164,21 @@ public sealed partial class AudioPipeline
         }
     }
 
-    private void Record(AudioChunk chunk)
+    /// <summary>Counts and measures <paramref name="chunk"/> and adds what the sessions should hear now to <paramref name="forward"/>.</summary>
+    private void Record(AudioChunk chunk, List<AudioChunk> forward)
     {
         lock (_statsGate)
         {
             _levels.Add(chunk.Pcm16.Span);
             _produced++;
+            if (_gate is null)
+            {
+                forward.Add(chunk);
+            }
+            else
+            {
+                _gate.Process(chunk, forward);
+            }
         }
     }
 
@@ -152,6 +186,7 @@ public sealed partial class AudioPipeline
     private sealed class ChunkWriter(AudioPipeline pipeline, bool pace, long startTimestamp, CancellationToken cancellationToken)
     {
         private readonly TimeSpan _chunkDuration = TimeSpan.FromMilliseconds(pipeline._options.ChunkMilliseconds);
+        private readonly List<AudioChunk> _forward = [];
         private long _droppedLogged;
         private long _lastDropLog = long.MinValue;
 
@@ -170,12 +205,16 @@ public sealed partial class AudioPipeline
                     }
                 }
 
-                pipeline.Record(chunk);
-                if (!pipeline._output.Writer.TryWrite(chunk))
+                pipeline.Record(chunk, _forward);
+                foreach (var forwarded in _forward)
                 {
-                    await pipeline._output.Writer.WriteAsync(chunk, cancellationToken);
+                    if (!pipeline._output.Writer.TryWrite(forwarded))
+                    {
+                        await pipeline._output.Writer.WriteAsync(forwarded, cancellationToken);
+                    }
                 }
 
+                _forward.Clear();
                 LogDropsNow();
             }
 
@@ -207,6 +246,9 @@ public sealed partial class AudioPipeline
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Audio input {Source} ended after {Duration}; {Dropped} chunks dropped in all")]
     private partial void LogEnded(string source, TimeSpan duration, long dropped);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The voice gate held back {HeldBack} of {Duration} of audio from the sessions")]
+    private partial void LogHeldBack(TimeSpan heldBack, TimeSpan duration);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The audio queue was full ({Capacity} chunks): dropped the oldest {Count} chunks ({Total} in all); the network or a track is too slow")]
     private partial void LogDropped(long count, long total, int capacity);

@@ -42,7 +42,9 @@ internal sealed class ControlSurface(
                 .Append(obs?.LastError is { } obsError ? $"OBS: {obsError}" : null).OfType<string>()],
             Dbfs(audio?.RmsDbfs),
             audio?.Speech,
-            Costs(costs.Read(runs)));
+            Costs(costs.Read(runs)),
+            audio?.VoiceGateOpen,
+            audio?.VoiceGateOpen is null ? null : Math.Round(audio.HeldBack.TotalSeconds, 1));
     }
 
     private static CostStatus Costs(CostReading reading) => new(

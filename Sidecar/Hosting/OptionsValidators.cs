@@ -39,7 +39,28 @@ internal sealed class AudioOptionsValidator : IValidateOptions<AudioOptions>
             return ValidateOptionsResult.Fail($"Audio:Input (--input): the file '{spec.Value}' does not exist.");
         }
 
-        return ValidateOptionsResult.Success;
+        return ValidateVoiceGate(options.VoiceGate ?? new VoiceGateOptions());
+    }
+
+    private static ValidateOptionsResult ValidateVoiceGate(VoiceGateOptions gate)
+    {
+        var failures = new List<string>();
+        Check(gate.MinimumLevelDbfs is >= -100 and <= -10, "MinimumLevelDbfs", gate.MinimumLevelDbfs, "between -100 and -10 dBFS (default -50; lower hears quieter voices)");
+        Check(gate.AboveNoiseFloorDb is >= 3 and <= 40, "AboveNoiseFloorDb", gate.AboveNoiseFloorDb, "between 3 and 40 dB (default 10)");
+        Check(gate.OnsetMilliseconds is >= 0 and <= 1000, "OnsetMilliseconds", gate.OnsetMilliseconds, "between 0 and 1000 ms (default 60)");
+        Check(gate.PreRollMilliseconds is >= 0 and <= 2000, "PreRollMilliseconds", gate.PreRollMilliseconds, "between 0 and 2000 ms (default 300)");
+        Check(gate.HangoverMilliseconds is null or (>= 100 and <= 60_000), "HangoverMilliseconds", gate.HangoverMilliseconds, "unset (derived from the turn detection) or between 100 and 60000 ms; shorter than the server's end-of-turn silence cuts turns");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        void Check(bool valid, string key, object? value, string range)
+        {
+            if (!valid)
+            {
+                failures.Add(string.Create(
+                    System.Globalization.CultureInfo.InvariantCulture,
+                    $"Audio:VoiceGate:{key} must be {range}, not '{value}'. Fix it in the settings, or turn the gate off with --no-voice-gate."));
+            }
+        }
     }
 }
 

@@ -77,10 +77,16 @@ public static class ServiceRegistration
         return services;
     }
 
-    /// <summary>Audio input: the source named by <see cref="AudioOptions.Input"/>.</summary>
+    /// <summary>
+    /// Audio input: the source named by <see cref="AudioOptions.Input"/>, and the voice gate, whose hangover follows
+    /// the Realtime turn detection (see <see cref="VoiceGateChoice.Resolve"/>).
+    /// </summary>
     public static IServiceCollection AddAudioInput(this IServiceCollection services)
     {
         services.AddSingleton<IAudioSourceFactory, AudioSourceFactory>();
+        services.AddSingleton(sp => VoiceGateChoice.Resolve(
+            sp.GetRequiredService<IOptions<AudioOptions>>().Value,
+            sp.GetRequiredService<IOptions<RealtimeOptions>>().Value));
         return services;
     }
 

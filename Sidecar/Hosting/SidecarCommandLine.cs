@@ -127,6 +127,7 @@ public static class SidecarCommandLine
             new(Text("--input-channels", "Channel count of raw s16le input (stdin, cmd:). Default 1.", "N"), "Audio:InputChannels"),
             new(Text("--chunk-ms", "Milliseconds of audio per chunk sent to the sessions. Default 20.", "MS"), "Audio:ChunkMilliseconds"),
             new(Flag("--no-pacing", "Feed file input as fast as the sessions accept it instead of in real time."), "Audio:NoPacing"),
+            new(Flag("--no-voice-gate", "Send all audio to the sessions, silence included (the local voice gate is on by default)."), "Audio:VoiceGate:Enabled", v => v == "true" ? "false" : "true"),
             new(Text("--engine", "openai | test-pattern. Default: openai when an API key is set, else test-pattern.", "ENGINE"), "Sidecar:Engine"),
             new(Flag("--exit-at-end", "With file or stdin input: finish the last caption, flush, and exit 0 when the input ends."), "Sidecar:ExitAtEnd"),
             new(Text("--data-dir", "Per-user data folder (logs, control token, language choice). Default: the OS per-user app data folder.", "DIR"), "Sidecar:DataDirectory"),

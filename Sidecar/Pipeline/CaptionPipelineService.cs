@@ -24,6 +24,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
     private readonly EngineChoice _engineChoice;
     private readonly IAudioSourceFactory _audioSources;
     private readonly AudioOptions _audioOptions;
+    private readonly VoiceGateChoice _voiceGate;
     private readonly CaptionOptions _captionOptions;
     private readonly SidecarOptions _sidecarOptions;
     private readonly ICaptionPublisher _publisher;
@@ -47,6 +48,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         EngineChoice engineChoice,
         IAudioSourceFactory audioSources,
         IOptions<AudioOptions> audioOptions,
+        VoiceGateChoice voiceGate,
         IOptions<CaptionOptions> captionOptions,
         IOptions<SidecarOptions> sidecarOptions,
         LanguageSwitchboard switchboard,
@@ -62,6 +64,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         _engineChoice = engineChoice;
         _audioSources = audioSources;
         _audioOptions = audioOptions.Value;
+        _voiceGate = voiceGate;
         _captionOptions = captionOptions.Value;
         _switchboard = switchboard;
         _costs = costs;
@@ -188,7 +191,8 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
                 return;
             }
 
-            _audio = new AudioPipeline(source, _audioOptions, _loggers.CreateLogger<AudioPipeline>(), _time);
+            LogVoiceGate(_voiceGate.Reason);
+            _audio = new AudioPipeline(source, _audioOptions, _loggers.CreateLogger<AudioPipeline>(), _time, _voiceGate.Settings);
             _fanOut = new AudioFanOut(_audio.Output, _audio.RealTime, _audioOptions.QueueCapacity);
         }
 
@@ -357,6 +361,9 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Starting the {Engine} engine; audio input: {Input}")]
     private partial void LogStarting(string engine, string input);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Reason}")]
+    private partial void LogVoiceGate(string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The input ended and every caption language is finished")]
     private partial void LogInputEnded();

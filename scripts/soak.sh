@@ -7,7 +7,10 @@
 # sentence exactly once, in order (each line is matched to its sentence by its place on the timeline), and the
 # sidecar's resident memory, sampled as it runs, shows whether anything grows with the length of the stream.
 #
-#   scripts/soak.sh [HOURS] [LANGS] [LIFETIME]    (defaults 4, es,fr, 120; needs espeak-ng, sox, python3)
+#   scripts/soak.sh [HOURS] [LANGS] [LIFETIME] [SPEED]    (defaults 4, es,fr, 120, unpaced; needs espeak-ng, sox, python3)
+#
+# SPEED paces the input at that many times real time (for example 10); without it the sidecar reads as fast as its
+# tracks take the audio. Environment: SOAK_ROLLOVER_MINUTES sets Realtime:RolloverAfterMinutes (0 = rollover off).
 #
 # Exit status 0 when every transcript is complete and in order, 1 otherwise. Prints a summary; the transcripts,
 # the memory samples and both logs are kept in the work folder it names.
@@ -17,6 +20,7 @@ cd "$repo"
 hours="${1:-4}"
 langs="${2:-es,fr}"
 lifetime="${3:-120}"
+speed="${4:-}"
 work="$(mktemp -d /tmp/caption-soak.XXXXXX)"
 trap 'kill "${fake_pid:-}" "${sampler_pid:-}" 2>/dev/null || true' EXIT
 
@@ -47,11 +51,24 @@ for _ in $(seq 100); do grep -q listening "$work/fake.log" && break; sleep 0.1; 
 
 # sox repeats the unit into one stream on stdin; the sidecar reads it as fast as its tracks take it.
 start=$(date +%s.%N)
-sox "$work/unit.wav" -t raw - repeat "$((turns - 1))" \
+pace() { # copies stdin to stdout at $speed times real time (24 kHz mono s16le), or as fast as it is read
+  if [ -z "$speed" ]; then cat; return; fi
+  python3 -u -c '
+import sys, time
+rate = 48000 * float(sys.argv[1]); block = 9600; start = time.monotonic(); sent = 0
+src, dst = sys.stdin.buffer, sys.stdout.buffer
+while (data := src.read(block)):
+    dst.write(data); dst.flush(); sent += len(data)
+    ahead = sent / rate - (time.monotonic() - start)
+    if ahead > 0: time.sleep(ahead)
+' "$speed"
+}
+[ -n "${SOAK_ROLLOVER_MINUTES:-}" ] && export CAPTIONSIDECAR_Realtime__RolloverAfterMinutes="$SOAK_ROLLOVER_MINUTES"
+sox "$work/unit.wav" -t raw - repeat "$((turns - 1))" | pace \
   | dotnet Sidecar/bin/Release/net10.0/CaptionSidecar.dll --input stdin --input-rate 24000 --input-channels 1 \
       --exit-at-end --engine openai --api-key test-key --realtime-endpoint "http://127.0.0.1:$port/v1" \
       --languages "$langs" --no-obs --http-port 0 --transcript-dir "$work/out" --data-dir "$work/data" \
-      --log-level Warning > "$work/sidecar.out" 2> "$work/sidecar.err" &
+      --log-level Information > "$work/sidecar.out" 2> "$work/sidecar.err" &
 sidecar_pid=$!
 # $! is the sidecar (the last command of the pipeline); sample its memory and how far the source transcript got.
 (
@@ -77,7 +94,8 @@ work, turns, langs, hours = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sy
 start, end, lifetime, status, unit_ms = float(sys.argv[5]), float(sys.argv[6]), sys.argv[7], int(sys.argv[8]), float(sys.argv[9]) * 1000
 ok = status == 0
 wall = end - start
-print(f"audio: {hours:g} h in {turns} sentences; wall time {wall/60:.1f} min ({hours*3600/wall:.0f}x real time); fake sessions expire after {lifetime} s")
+print(f"audio: {hours:g} h in {turns} sentences; wall time {wall/60:.1f} min ({hours*3600/wall:.0f}x real time); fake sessions expire after {lifetime} s; "
+      f"rollover after {__import__('os').environ.get('CAPTIONSIDECAR_Realtime__RolloverAfterMinutes', 'the default')} min")
 for lang in ["en"] + [l for l in langs.split(",") if l]:
     files = sorted(glob.glob(f"{work}/out/*-{lang}.jsonl"))
     lines = [json.loads(l) for f in files for l in open(f, encoding="utf-8") if l.strip()]
@@ -103,7 +121,8 @@ if samples:
     points = ", ".join(f"{int(f*100)}%: {at(f)[1]/1024:.0f} MiB" for f in (0.1, 0.25, 0.5, 0.75, 1.0))
     print(f"sidecar resident memory by progress: {points}; peak {peak/1024:.0f} MiB ({len(samples)} samples)")
 err = open(f"{work}/sidecar.err", encoding="utf-8", errors="replace").read()
-print(f"session replacements logged: {err.count('session ended')}, replay waits given up: {err.count('sending on')}")
+print(f"sessions rolled over: {err.count('rolled over from session')} ({err.count('in the middle of a turn')} mid-turn), "
+      f"lost and replaced: {err.count('session ended')}, watchdog restarts: {err.count('returns no text')}, replay waits given up: {err.count('sending on')}")
 print(f"work folder: {work}")
 print("soak: PASS" if ok else "soak: FAIL")
 sys.exit(0 if ok else 1)

@@ -33,15 +33,7 @@ public sealed record VoiceGateChoice(VoiceGateSettings? Settings, string Reason)
             return new(null, "The voice gate is off with manual turn detection: manual turns are cut by the amount of audio sent, so held-back silence would delay the last words until the next speech.");
         }
 
-        var derived = realtime.TurnDetection == TurnDetectionMode.ServerVad
-            ? TimeSpan.FromMilliseconds(realtime.SilenceDurationMs + 500)
-            : realtime.Eagerness switch
-            {
-                "high" => TimeSpan.FromSeconds(2.5),
-                "low" => TimeSpan.FromSeconds(8.5),
-                _ => TimeSpan.FromSeconds(4.5),
-            };
-        var settings = VoiceGateSettings.From(gate, derived);
+        var settings = VoiceGateSettings.From(gate, realtime.TurnEndingSilence);
         var hangoverSource = gate.HangoverMilliseconds is null ? $"from {realtime.TurnDetection} turn detection" : "Audio:VoiceGate:HangoverMilliseconds";
         return new(settings, FormattableString.Invariant(
             $"The voice gate holds silence back from the sessions: voice above {settings.MinimumLevelDbfs} dBFS and {settings.AboveNoiseFloorDb} dB over the noise floor opens it, with {settings.PreRoll.TotalMilliseconds} ms pre-roll and {settings.Hangover.TotalMilliseconds} ms hangover ({hangoverSource})."));

@@ -117,4 +117,21 @@ public sealed class RealtimeOptions
     /// <summary>Longest wait between two connection attempts, in seconds (backoff is exponential with jitter up to this). Default 30.</summary>
     [Range(1, 600)]
     public int MaxRetryDelaySeconds { get; set; } = 30;
+
+    /// <summary>
+    /// The silence after speech that makes the server's VAD end a turn, with a margin: server VAD
+    /// <see cref="SilenceDurationMs"/> + 500 ms; semantic VAD 2.5 / 4.5 / 8.5 s for high / medium or auto / low
+    /// eagerness (its longest waits are 2, 4 and 8 s). A session appends it at the end of input; the voice gate keeps
+    /// sending this long after voice ends.
+    /// </summary>
+    public TimeSpan TurnEndingSilence => TurnDetection switch
+    {
+        TurnDetectionMode.ServerVad => TimeSpan.FromMilliseconds(SilenceDurationMs + 500),
+        _ => Eagerness switch
+        {
+            "high" => TimeSpan.FromSeconds(2.5),
+            "low" => TimeSpan.FromSeconds(8.5),
+            _ => TimeSpan.FromSeconds(4.5),
+        },
+    };
 }

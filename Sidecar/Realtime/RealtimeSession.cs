@@ -448,7 +448,7 @@ internal abstract partial class RealtimeSession
             }
             else
             {
-                await AppendSilenceAsync(EndOfInputSilence(), drain.Token);
+                await AppendSilenceAsync(Options.TurnEndingSilence, drain.Token);
             }
 
             var ack = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -475,17 +475,6 @@ internal abstract partial class RealtimeSession
             LogDrainTimedOut(Language, Options.DrainTimeoutSeconds, PendingCount());
         }
     }
-
-    private TimeSpan EndOfInputSilence() => Options.TurnDetection switch
-    {
-        TurnDetectionMode.ServerVad => TimeSpan.FromMilliseconds(Options.SilenceDurationMs + 500),
-        _ => Options.Eagerness switch
-        {
-            "high" => TimeSpan.FromSeconds(2.5),
-            "low" => TimeSpan.FromSeconds(8.5),
-            _ => TimeSpan.FromSeconds(4.5),
-        },
-    };
 
     private async Task AppendSilenceAsync(TimeSpan length, CancellationToken cancellationToken)
     {

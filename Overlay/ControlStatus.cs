@@ -12,7 +12,10 @@ public sealed record LanguageState(string Code, string Name, bool Enabled, bool 
 /// <param name="Language">Language code of the track.</param>
 /// <param name="SessionState">Session state in words (for example <c>connected</c>, <c>reconnecting</c>).</param>
 /// <param name="LastError">The last error of the session, or null.</param>
-public sealed record TrackStatus(string Language, string SessionState, string? LastError);
+/// <param name="Reconnects">Sessions lost (drop, server close, expiry) and replaced with replay.</param>
+/// <param name="Rollovers">Sessions replaced before their time limit without a gap.</param>
+/// <param name="WatchdogRestarts">Sessions replaced because they heard speech but returned no text.</param>
+public sealed record TrackStatus(string Language, string SessionState, string? LastError, int Reconnects = 0, int Rollovers = 0, int WatchdogRestarts = 0);
 
 /// <summary>A rate limit as last reported by the engine.</summary>
 /// <param name="Name">What is limited (for example <c>requests</c>, <c>tokens</c>).</param>

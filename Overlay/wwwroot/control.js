@@ -73,7 +73,7 @@
       .then(function () { box.disabled = false; return loadLanguages(); });
   }
 
-  function uptime(seconds) {
+  function hoursMinutesSeconds(seconds) {
     var s = Math.floor(seconds);
     var h = Math.floor(s / 3600);
     var m = Math.floor((s % 3600) / 60);
@@ -113,13 +113,15 @@
 
   function renderStatus(status) {
     text('status-engine', status.engine);
-    text('status-uptime', uptime(status.uptimeSeconds));
+    text('status-uptime', hoursMinutesSeconds(status.uptimeSeconds));
     text('status-obs', status.obsState);
     var level = status.audioLevelDbfs;
     text('status-audio', level === null || level === undefined ? 'no audio' : level.toFixed(1) + ' dBFS');
     renderMeter(level, status.audioRmsDbfs, status.speech);
     text('status-cpm', status.captionsPerMinute.toFixed(1));
     text('status-dropped', String(status.droppedAudioChunks));
+    text('status-gate', status.voiceGateOpen === null || status.voiceGateOpen === undefined ? 'off'
+      : (status.voiceGateOpen ? 'open' : 'holding silence') + ', ' + hoursMinutesSeconds(status.heldBackSeconds || 0) + ' held back');
     text('status-rates', status.rateLimits.length === 0 ? '–' : status.rateLimits.map(function (r) {
       return r.name + ' ' + r.remaining + '/' + r.limit;
     }).join(', '));
@@ -138,7 +140,11 @@
       var cost = c && c.cost !== null && c.cost !== undefined
         ? ' · ' + money(c.cost, costs.currency) + (c.costPerHour !== null && c.costPerHour !== undefined ? ' (' + money(c.costPerHour, costs.currency) + '/h)' : '')
         : '';
-      return t.language + ': ' + t.sessionState + cost + (t.lastError ? ' (' + t.lastError + ')' : '');
+      var replaced = [[t.rollovers, 'rollover'], [t.reconnects, 'reconnect'], [t.watchdogRestarts, 'watchdog restart']]
+        .filter(function (r) { return r[0] > 0; })
+        .map(function (r) { return r[0] + ' ' + r[1] + (r[0] === 1 ? '' : 's'); });
+      return t.language + ': ' + t.sessionState + cost + (replaced.length ? ' · ' + replaced.join(', ') : '') +
+        (t.lastError ? ' (' + t.lastError + ')' : '');
     }));
     fillList('errors', status.recentErrors);
     document.body.setAttribute('data-status-loaded', 'true');

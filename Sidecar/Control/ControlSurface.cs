@@ -32,7 +32,7 @@ internal sealed class ControlSurface(
         return new ControlStatus(
             engine.Engine,
             (time.GetUtcNow() - _started).TotalSeconds,
-            [.. tracks.Select(t => new Overlay.TrackStatus(t.Language, t.State.ToString().ToLowerInvariant(), t.LastError))],
+            [.. tracks.Select(t => new Overlay.TrackStatus(t.Language, t.State.ToString().ToLowerInvariant(), t.LastError, t.Reconnects, t.Rollovers, t.WatchdogRestarts))],
             obs is null ? "off" : obs.State.ToString().ToLowerInvariant(),
             Dbfs(audio?.PeakDbfs),
             (audio?.ChunksDropped ?? 0) + tracks.Sum(t => t.ChunksDropped),

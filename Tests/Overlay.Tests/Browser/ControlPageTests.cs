@@ -52,7 +52,8 @@ public sealed class ControlPageTests(ChromiumFixture chromium)
         await Expect(page.Locator("#status-audio-meter")).ToHaveAttributeAsync("aria-valuenow", "-24.5");
         await Expect(page.Locator("#status-speech")).ToHaveAttributeAsync("data-speech", "true");
         await Expect(page.Locator("#status-rates")).ToHaveTextAsync("requests 90/100");
-        await Expect(page.Locator("#tracks li")).ToHaveTextAsync(["en: connected", "es: reconnecting (socket closed)"]);
+        await Expect(page.Locator("#tracks li")).ToHaveTextAsync(["en: connected · 3 rollovers", "es: reconnecting · 1 reconnect, 2 watchdog restarts (socket closed)"]);
+        await Expect(page.Locator("#status-gate")).ToHaveTextAsync("off");
         await Expect(page.Locator("#errors li")).ToHaveTextAsync(["es session closed by server"]);
         await Expect(page.Locator("#overlay-url")).ToHaveValueAsync($"{server.BaseAddress}overlay");
 
@@ -62,6 +63,8 @@ public sealed class ControlPageTests(ChromiumFixture chromium)
         await Expect(page.Locator("#status-speech")).ToHaveAttributeAsync("data-speech", "false");
         await Expect(page.Locator("#status-audio-meter")).ToHaveAttributeAsync("aria-valuenow", "-60");
         await Expect(page.Locator("#status-audio")).ToHaveTextAsync("no audio");
+        server.Surface.Status = server.Surface.Status with { VoiceGateOpen = false, HeldBackSeconds = 754.2 };
+        await Expect(page.Locator("#status-gate")).ToHaveTextAsync("holding silence, 0h 12m 34s held back");
         Assert.True(await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth") <= 300, "the control page is wider than a 300 px dock");
         Assert.Empty(pages.UnexpectedErrors());
     }

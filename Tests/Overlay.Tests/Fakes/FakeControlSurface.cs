@@ -15,7 +15,7 @@ public sealed class FakeControlSurface : IControlSurface
     public ControlStatus Status { get; set; } = new(
         Engine: "test-pattern",
         UptimeSeconds: 3725,
-        Tracks: [new TrackStatus("en", "connected", null), new TrackStatus("es", "reconnecting", "socket closed")],
+        Tracks: [new TrackStatus("en", "connected", null, Rollovers: 3), new TrackStatus("es", "reconnecting", "socket closed", Reconnects: 1, WatchdogRestarts: 2)],
         ObsState: "connected",
         AudioLevelDbfs: -18.5,
         DroppedAudioChunks: 3,

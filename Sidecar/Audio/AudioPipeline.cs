@@ -11,6 +11,8 @@ namespace CaptionSidecar.Audio;
 /// <param name="Speech">True while the local energy detector hears speech (see <see cref="AudioLevelMeter"/>).</param>
 /// <param name="VoiceGateOpen">True while the voice gate sends audio to the sessions, false while it holds silence back; null when the gate is off.</param>
 /// <param name="HeldBack">Audio the voice gate did not send to the sessions (not billed); zero when the gate is off.</param>
+/// <param name="Muted">True while the audio hold (the streamer's mic muted in OBS) keeps all audio from the sessions; null when there is no hold.</param>
+/// <param name="MutedDuration">Audio captured while held, none of which reached a session (the start of each hold went as digital silence).</param>
 public sealed record AudioPipelineStats(
     long ChunksProduced,
     long ChunksDropped,
@@ -19,11 +21,17 @@ public sealed record AudioPipelineStats(
     double RmsDbfs,
     bool Speech,
     bool? VoiceGateOpen = null,
-    TimeSpan HeldBack = default);
+    TimeSpan HeldBack = default,
+    bool? Muted = null,
+    TimeSpan MutedDuration = default);
 
 /// <summary>
-/// Source -> downmix -> resample to 24 kHz -> fixed chunks -> voice gate (when on) -> bounded queue. The gate is
-/// applied here, once, before the fan-out, so every language hears the same audio. For a live source a full queue
+/// Source -> downmix -> resample to 24 kHz -> fixed chunks -> audio hold (when set) -> voice gate (when on) -> bounded
+/// queue. Hold and gate are applied here, once, before the fan-out, so every language hears the same audio. While the
+/// hold is on (the streamer's mic is muted in OBS), the first <see cref="AudioHoldSettings.ClosingSilence"/> of audio
+/// is replaced by digital silence at the same timeline positions (so the server's VAD ends the turn in progress and
+/// its last words are captioned; the gate, when on, passes it only if a turn is open), and every later chunk is
+/// dropped: nothing is sent, nothing is buffered. When the hold ends audio flows again; sessions see a gap. For a live source a full queue
 /// drops its oldest chunk (counted, logged at most every 10 s); otherwise the pipeline waits for the reader. A source
 /// that can outrun real time (a file) is paced to real time unless <see cref="AudioOptions.NoPacing"/> is set.
 /// </summary>
@@ -39,6 +47,11 @@ public sealed partial class AudioPipeline
     private readonly Lock _statsGate = new();
     private readonly AudioLevelMeter _levels;
     private readonly VoiceGate? _gate;
+    private readonly AudioHoldSettings? _hold;
+    private readonly long _closingSilenceSamples;
+    private bool _held;
+    private long _closingSilenceLeft;
+    private long _mutedSamples;
     private long _produced;
     private long _dropped;
     private int _started;
@@ -49,7 +62,9 @@ public sealed partial class AudioPipeline
     /// <param name="logger">The pipeline's logger.</param>
     /// <param name="time">The clock for pacing.</param>
     /// <param name="voiceGate">The voice gate's settings, or null to send every chunk.</param>
-    public AudioPipeline(IAudioSource source, AudioOptions options, ILogger<AudioPipeline> logger, TimeProvider time, VoiceGateSettings? voiceGate = null)
+    /// <param name="hold">The audio hold (privacy mute), or null for none.</param>
+    public AudioPipeline(IAudioSource source, AudioOptions options, ILogger<AudioPipeline> logger, TimeProvider time, VoiceGateSettings? voiceGate = null,
+        AudioHoldSettings? hold = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
@@ -67,6 +82,8 @@ public sealed partial class AudioPipeline
             _ => Interlocked.Increment(ref _dropped));
         _levels = new AudioLevelMeter(options.ChunkMilliseconds);
         _gate = voiceGate is null ? null : new VoiceGate(voiceGate);
+        _hold = hold;
+        _closingSilenceSamples = hold is null ? 0 : (long)Math.Round(Math.Max(0, hold.ClosingSilence.TotalSeconds) * AudioChunk.SampleRate);
     }
 
     /// <summary>
@@ -96,7 +113,9 @@ public sealed partial class AudioPipeline
                     _levels.RmsDbfs,
                     _levels.Speech,
                     _gate?.IsOpen,
-                    _gate is null ? TimeSpan.Zero : TimeSpan.FromTicks(_gate.HeldBackSamples * TimeSpan.TicksPerSecond / AudioChunk.SampleRate));
+                    _gate is null ? TimeSpan.Zero : TimeSpan.FromTicks(_gate.HeldBackSamples * TimeSpan.TicksPerSecond / AudioChunk.SampleRate),
+                    _hold is null ? null : _held,
+                    TimeSpan.FromTicks(_mutedSamples * TimeSpan.TicksPerSecond / AudioChunk.SampleRate));
             }
         }
     }
@@ -171,6 +190,11 @@ public sealed partial class AudioPipeline
         {
             _levels.Add(chunk.Pcm16.Span);
             _produced++;
+            if (_hold is not null && !ApplyHold(ref chunk))
+            {
+                return;
+            }
+
             if (_gate is null)
             {
                 forward.Add(chunk);
@@ -180,6 +204,43 @@ public sealed partial class AudioPipeline
                 _gate.Process(chunk, forward);
             }
         }
+    }
+
+    /// <summary>
+    /// The audio hold for one chunk (under the stats lock): false when the chunk must go nowhere; true to pass it on,
+    /// replaced by digital silence at the start of a hold.
+    /// </summary>
+    private bool ApplyHold(ref AudioChunk chunk)
+    {
+        var held = _hold!.Hold.IsHeld;
+        if (held != _held)
+        {
+            _held = held;
+            if (held)
+            {
+                _closingSilenceLeft = _closingSilenceSamples;
+                LogPaused(_hold.Hold.Reason, _hold.ClosingSilence);
+            }
+            else
+            {
+                LogResumed();
+            }
+        }
+
+        if (!held)
+        {
+            return true;
+        }
+
+        _mutedSamples += chunk.SampleCount;
+        if (_closingSilenceLeft <= 0)
+        {
+            return false;
+        }
+
+        _closingSilenceLeft -= chunk.SampleCount;
+        chunk = chunk with { Pcm16 = new byte[chunk.Pcm16.Length] };
+        return true;
     }
 
     /// <summary>Writes chunks to the output with pacing, the full policy and drop logging.</summary>
@@ -249,6 +310,12 @@ public sealed partial class AudioPipeline
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The voice gate held back {HeldBack} of {Duration} of audio from the sessions")]
     private partial void LogHeldBack(TimeSpan heldBack, TimeSpan duration);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Captioning paused: {Reason}; no audio goes to the sessions (after {ClosingSilence} of silence that ends the turn in progress)")]
+    private partial void LogPaused(string reason, TimeSpan closingSilence);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Captioning resumed: audio goes to the sessions again")]
+    private partial void LogResumed();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The audio queue was full ({Capacity} chunks): dropped the oldest {Count} chunks ({Total} in all); the network or a track is too slow")]
     private partial void LogDropped(long count, long total, int capacity);

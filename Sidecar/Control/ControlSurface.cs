@@ -44,7 +44,8 @@ internal sealed class ControlSurface(
             audio?.Speech,
             Costs(costs.Read(runs)),
             audio?.VoiceGateOpen,
-            audio?.VoiceGateOpen is null ? null : Math.Round(audio.HeldBack.TotalSeconds, 1));
+            audio?.VoiceGateOpen is null ? null : Math.Round(audio.HeldBack.TotalSeconds, 1),
+            audio?.Muted);
     }
 
     private static CostStatus Costs(CostReading reading) => new(

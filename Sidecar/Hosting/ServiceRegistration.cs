@@ -72,14 +72,21 @@ public static class ServiceRegistration
         });
         services.AddSingleton<ObsClient>();
         services.AddSingleton<ObsCaptionOutput>();
+        services.AddSingleton(sp => new ObsInputMuteWatch(
+            sp.GetRequiredService<ObsClient>(),
+            sp.GetRequiredService<IOptions<ObsOptions>>().Value.MuteSource is { Length: > 0 } name && !string.IsNullOrWhiteSpace(name)
+                ? name
+                : throw new InvalidOperationException("The OBS mute watch needs Obs:MuteSource."),
+            sp.GetRequiredService<ILogger<ObsInputMuteWatch>>()));
         services.AddSingleton<ICaptionSink, ObsCaptionSink>();
         services.AddHostedService<ObsConnection>();
         return services;
     }
 
     /// <summary>
-    /// Audio input: the source named by <see cref="AudioOptions.Input"/>, and the voice gate, whose hangover follows
-    /// the Realtime turn detection (see <see cref="VoiceGateChoice.Resolve"/>).
+    /// Audio input: the source named by <see cref="AudioOptions.Input"/>, the voice gate, whose hangover follows
+    /// the Realtime turn detection (see <see cref="VoiceGateChoice.Resolve"/>), and the hold while the streamer's mic is
+    /// muted in OBS (see <see cref="AudioHoldChoice.Resolve"/>).
     /// </summary>
     public static IServiceCollection AddAudioInput(this IServiceCollection services)
     {
@@ -87,6 +94,12 @@ public static class ServiceRegistration
         services.AddSingleton(sp => VoiceGateChoice.Resolve(
             sp.GetRequiredService<IOptions<AudioOptions>>().Value,
             sp.GetRequiredService<IOptions<RealtimeOptions>>().Value));
+        // The OBS mute watch exists only when the hold is on (OBS on, an engine that hears audio, a source named).
+        services.AddSingleton(sp => AudioHoldChoice.Resolve(
+            sp.GetRequiredService<IOptions<ObsOptions>>().Value,
+            sp.GetRequiredService<EngineChoice>(),
+            sp.GetRequiredService<IOptions<RealtimeOptions>>().Value,
+            name => new ObsMuteHold(sp.GetRequiredService<ObsInputMuteWatch>())));
         return services;
     }
 

@@ -148,6 +148,7 @@ public static class SidecarCommandLine
             new(Text("--obs-scene", "Scene in which missing caption sources are created. Default: the current program scene.", "SCENE"), "Obs:Scene"),
             new(Text("--obs-source-template", "Name of the caption text source per language; {lang} is the language code. Default 'Captions ({lang})'.", "TEMPLATE"), "Obs:SourceTemplate"),
             new(Text("--obs-native-captions", "Language whose finished lines also go into the stream as native (CEA-608) captions.", "LANG"), "Obs:NativeCaptions"),
+            new(Text("--obs-mute-source", "OBS input (your mic) whose mute pauses captioning: while it is muted no audio goes to the sessions.", "NAME"), "Obs:MuteSource"),
             new(Flag("--no-obs", "Do not connect to OBS."), "Obs:Enabled", v => v == "true" ? "false" : "true"),
             new(Text("--http-port", "Port of the overlay, control page and control API on localhost. Default 4470 (0 = any free port).", "PORT"), "Http:Port"),
             new(Text("--http-bind", "Listen on this address instead of localhost (a LAN): anyone there can read the captions.", "ADDRESS"), "Http:Bind"),

@@ -27,4 +27,10 @@ public sealed class ObsOptions
     /// <summary>Language whose finished lines also go into the stream as native CEA-608 captions; none by default.</summary>
     [RegularExpression("^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", ErrorMessage = "Obs:NativeCaptions must be a language code such as 'en'.")]
     public string? NativeCaptions { get; set; }
+
+    /// <summary>
+    /// OBS input (the streamer's mic) whose mute pauses captioning: while it is muted no audio goes to any session.
+    /// None by default (the feature is off). <c>--obs-mute-source</c>.
+    /// </summary>
+    public string? MuteSource { get; set; }
 }

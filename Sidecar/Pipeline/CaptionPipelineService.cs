@@ -25,6 +25,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
     private readonly IAudioSourceFactory _audioSources;
     private readonly AudioOptions _audioOptions;
     private readonly VoiceGateChoice _voiceGate;
+    private readonly AudioHoldChoice _hold;
     private readonly CaptionOptions _captionOptions;
     private readonly SidecarOptions _sidecarOptions;
     private readonly ICaptionPublisher _publisher;
@@ -49,6 +50,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         IAudioSourceFactory audioSources,
         IOptions<AudioOptions> audioOptions,
         VoiceGateChoice voiceGate,
+        AudioHoldChoice hold,
         IOptions<CaptionOptions> captionOptions,
         IOptions<SidecarOptions> sidecarOptions,
         LanguageSwitchboard switchboard,
@@ -65,6 +67,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         _audioSources = audioSources;
         _audioOptions = audioOptions.Value;
         _voiceGate = voiceGate;
+        _hold = hold;
         _captionOptions = captionOptions.Value;
         _switchboard = switchboard;
         _costs = costs;
@@ -175,6 +178,11 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
             LogEngineFallback(reason);
         }
 
+        if (_hold.Reason is { } holdReason)
+        {
+            LogAudioHold(holdReason);
+        }
+
         LogStarting(_engine.EngineName, _engine.UsesAudio ? _audioOptions.Input : "none (the test pattern needs no audio)");
         _stopping = stoppingToken;
 
@@ -192,7 +200,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
             }
 
             LogVoiceGate(_voiceGate.Reason);
-            _audio = new AudioPipeline(source, _audioOptions, _loggers.CreateLogger<AudioPipeline>(), _time, _voiceGate.Settings);
+            _audio = new AudioPipeline(source, _audioOptions, _loggers.CreateLogger<AudioPipeline>(), _time, _voiceGate.Settings, _hold.Settings);
             _fanOut = new AudioFanOut(_audio.Output, _audio.RealTime, _audioOptions.QueueCapacity);
         }
 
@@ -364,6 +372,9 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Reason}")]
     private partial void LogVoiceGate(string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Reason}")]
+    private partial void LogAudioHold(string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The input ended and every caption language is finished")]
     private partial void LogInputEnded();

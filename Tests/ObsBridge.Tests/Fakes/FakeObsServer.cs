@@ -52,6 +52,10 @@ public sealed class FakeObsServer : IAsyncDisposable
     /// <summary>Inputs by name: kind and explicitly set settings.</summary>
     public ConcurrentDictionary<string, (string Kind, JsonObject Settings, string Scene)> Inputs { get; } = new();
 
+    /// <summary>Audio inputs by name and whether each is muted (GetInputMute, SetInputMute, GetInputList). An input
+    /// in <see cref="Inputs"/> but not here has no audio (GetInputMute answers 604).</summary>
+    public ConcurrentDictionary<string, bool> InputMuted { get; } = new();
+
     /// <summary>Every request received, in order (type and data).</summary>
     public ConcurrentQueue<(string Type, JsonObject? Data)> Requests { get; } = new();
 
@@ -400,6 +404,37 @@ public sealed class FakeObsServer : IAsyncDisposable
 
             case "SendStreamCaption":
                 return Streaming ? Ok() : Fail(501);
+            case "GetInputMute":
+            {
+                var name = Field("inputName");
+                if (name is null)
+                {
+                    return Fail(300, "Your request is missing the `inputName` field.");
+                }
+
+                return InputMuted.TryGetValue(name, out var muted) ? Ok(new JsonObject { ["inputMuted"] = muted })
+                    : Inputs.ContainsKey(name) ? Fail(604, "The specified input does not support audio.")
+                    : Fail(600, $"No source was found by the name of `{name}`.");
+            }
+
+            case "SetInputMute":
+            {
+                var name = Field("inputName");
+                if (name is null || !InputMuted.ContainsKey(name) || data!["inputMuted"] is not JsonValue m)
+                {
+                    return Fail(600, $"No source was found by the name of `{name}`.");
+                }
+
+                InputMuted[name] = m.GetValue<bool>();
+                return Ok();
+            }
+
+            case "GetInputList":
+                return Ok(new JsonObject
+                {
+                    ["inputs"] = new JsonArray(Inputs.Keys.Union(InputMuted.Keys).Order(StringComparer.Ordinal)
+                        .Select(n => (JsonNode)new JsonObject { ["inputName"] = n }).ToArray()),
+                });
             default:
                 return Fail(204, "Your request type is not valid.");
         }

@@ -39,6 +39,7 @@ public sealed record RateLimitStatus(string Name, long Remaining, long Limit);
 /// <param name="VoiceGateOpen">True while the local voice gate sends audio to the sessions, false while it holds silence back; null when no gate runs.</param>
 /// <param name="HeldBackSeconds">Seconds of audio the voice gate kept from the (paid) sessions since start; null when no gate runs.</param>
 /// <param name="Muted">True while captioning is paused because the streamer's mic is muted in OBS (no audio goes to any session); null when that feature is off.</param>
+/// <param name="MutedSeconds">Seconds of audio captured while muted since start, none of which reached a session; null when that feature is off.</param>
 public sealed record ControlStatus(
     string Engine,
     double UptimeSeconds,
@@ -54,7 +55,8 @@ public sealed record ControlStatus(
     CostStatus? Costs = null,
     bool? VoiceGateOpen = null,
     double? HeldBackSeconds = null,
-    bool? Muted = null);
+    bool? Muted = null,
+    double? MutedSeconds = null);
 
 /// <summary>What the caption engine has cost so far and costs per hour, from the tokens the service reported.</summary>
 /// <param name="Languages">Per caption language (running or run earlier).</param>

@@ -45,7 +45,8 @@ internal sealed class ControlSurface(
             Costs(costs.Read(runs)),
             audio?.VoiceGateOpen,
             audio?.VoiceGateOpen is null ? null : Math.Round(audio.HeldBack.TotalSeconds, 1),
-            audio?.Muted);
+            audio?.Muted,
+            audio?.Muted is null ? null : Math.Round(audio.MutedDuration.TotalSeconds, 1));
     }
 
     private static CostStatus Costs(CostReading reading) => new(

@@ -41,6 +41,17 @@ public sealed class SidecarCommandLineTests
     }
 
     [Fact]
+    public void ToConfiguration_ObsMuteSource_BindsToObsOptions()
+    {
+        var config = Map("--obs-mute-source", "Mic/Aux");
+
+        Assert.Equal("Mic/Aux", config["Obs:MuteSource"]);
+        var bound = new ConfigurationBuilder().AddInMemoryCollection(config).Build()
+            .GetSection(CaptionSidecar.Outputs.ObsOptions.Section).Get<CaptionSidecar.Outputs.ObsOptions>();
+        Assert.Equal("Mic/Aux", bound!.MuteSource);
+    }
+
+    [Fact]
     public void ToConfiguration_OptionsNotGiven_LeaveOtherSourcesInCharge()
     {
         var config = Map("--language", "fr");

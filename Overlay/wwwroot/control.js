@@ -115,6 +115,7 @@
     text('status-engine', status.engine);
     text('status-uptime', hoursMinutesSeconds(status.uptimeSeconds));
     text('status-obs', status.obsState);
+    document.getElementById('status-paused').hidden = status.muted !== true;
     var level = status.audioLevelDbfs;
     text('status-audio', level === null || level === undefined ? 'no audio' : level.toFixed(1) + ' dBFS');
     renderMeter(level, status.audioRmsDbfs, status.speech);

@@ -65,7 +65,13 @@ public sealed class ControlPageTests(ChromiumFixture chromium)
         await Expect(page.Locator("#status-audio")).ToHaveTextAsync("no audio");
         server.Surface.Status = server.Surface.Status with { VoiceGateOpen = false, HeldBackSeconds = 754.2 };
         await Expect(page.Locator("#status-gate")).ToHaveTextAsync("holding silence, 0h 12m 34s held back");
+        await Expect(page.Locator("#status-paused")).ToBeHiddenAsync();
+        server.Surface.Status = server.Surface.Status with { Muted = true, MutedSeconds = 12.5 };
+        await Expect(page.Locator("#status-paused")).ToBeVisibleAsync();
+        await Expect(page.Locator("#status-paused")).ToHaveTextAsync("Paused: OBS mic muted");
         Assert.True(await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth") <= 300, "the control page is wider than a 300 px dock");
+        server.Surface.Status = server.Surface.Status with { Muted = false };
+        await Expect(page.Locator("#status-paused")).ToBeHiddenAsync();
         Assert.Empty(pages.UnexpectedErrors());
     }
 

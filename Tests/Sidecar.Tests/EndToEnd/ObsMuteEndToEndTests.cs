@@ -70,6 +70,7 @@ public sealed class ObsMuteEndToEndTests : IDisposable
         var scene = (await obs.SendRequestAsync("GetCurrentProgramScene", cancellationToken: ct)).EnsureSuccess()
             .Data.GetProperty("currentProgramSceneName").GetString();
         var mic = $"Mute test mic {Guid.NewGuid():N}";
+        var captions = $"Mute test {Guid.NewGuid():N} ({{lang}})";
         (await obs.SendRequestAsync("CreateInput", new JsonObject { ["sceneName"] = scene, ["inputName"] = mic, ["inputKind"] = kind }, ct)).EnsureSuccess();
         try
         {
@@ -78,7 +79,7 @@ public sealed class ObsMuteEndToEndTests : IDisposable
                 ["--input", "stdin", "--input-rate", "24000", "--input-channels", "1", "--exit-at-end", "--no-voice-gate",
                  "--engine", "openai", "--api-key", "test-key", "--realtime-endpoint", server.Endpoint.ToString(), "--turn-detection", "server-vad",
                  "--data-dir", _folder.Data, "--http-port", "0", "--obs-url", url.ToString(),
-                 "--obs-source-template", $"Mute test {Guid.NewGuid():N} ({{lang}})", "--obs-mute-source", mic],
+                 "--obs-source-template", captions, "--obs-mute-source", mic],
                 redirectStdin: true,
                 environment: new Dictionary<string, string> { ["OBS_WEBSOCKET_PASSWORD"] = password });
             using var control = await SidecarControl.ConnectAsync(sidecar);
@@ -149,7 +150,9 @@ public sealed class ObsMuteEndToEndTests : IDisposable
         }
         finally
         {
+            // The mic, and the caption source the sidecar made when it showed the fake server's lines (if it did).
             await obs.SendRequestAsync("RemoveInput", new JsonObject { ["inputName"] = mic }, CancellationToken.None);
+            await obs.SendRequestAsync("RemoveInput", new JsonObject { ["inputName"] = captions.Replace("{lang}", "en", StringComparison.Ordinal) }, CancellationToken.None);
         }
     }
 }

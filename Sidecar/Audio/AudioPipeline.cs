@@ -170,6 +170,11 @@ public sealed partial class AudioPipeline
             {
                 LogHeldBack(stats.HeldBack, stats.AudioDuration);
             }
+
+            if (_hold is not null)
+            {
+                LogMutedTotal(stats.MutedDuration, stats.AudioDuration);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -313,6 +318,9 @@ public sealed partial class AudioPipeline
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Captioning paused: {Reason}; no audio goes to the sessions (after {ClosingSilence} of silence that ends the turn in progress)")]
     private partial void LogPaused(string reason, TimeSpan closingSilence);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Captioning was paused for {Muted} of {Duration} of audio (none of it reached the sessions)")]
+    private partial void LogMutedTotal(TimeSpan muted, TimeSpan duration);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Captioning resumed: audio goes to the sessions again")]
     private partial void LogResumed();

@@ -156,6 +156,37 @@ public sealed class AudioHoldTests
         Assert.False(pipeline.Stats.VoiceGateOpen);
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task RunAsync_HeldWhileTheVoiceGateIsOpen_TheGatePassesTheClosingSilenceSoTheTurnEnds()
+    {
+        // 2 s of a 440 Hz tone (voice to the gate); muted from chunk 50 on, with 200 ms of closing silence and hangover.
+        var samples = new float[2 * AudioChunk.SampleRate];
+        for (var i = 0; i < samples.Length; i++)
+        {
+            samples[i] = (float)(0.25 * Math.Sin(2 * Math.PI * 440 * i / AudioChunk.SampleRate));
+        }
+
+        var pipeline = new AudioPipeline(
+            new FakeAudioSource(samples, new AudioFormat(AudioChunk.SampleRate, 1)),
+            new AudioOptions { NoPacing = true, QueueCapacity = 200 },
+            NullLogger<AudioPipeline>.Instance,
+            TimeProvider.System,
+            new VoiceGateSettings(TimeSpan.FromMilliseconds(200)),
+            new AudioHoldSettings(new ScriptedHold(50, long.MaxValue), TimeSpan.FromMilliseconds(200)));
+
+        await pipeline.RunAsync(TestContext.Current.CancellationToken);
+        var output = new List<AudioChunk>();
+        while (pipeline.Output.TryRead(out var chunk))
+        {
+            output.Add(chunk);
+        }
+
+        Assert.Equal(Enumerable.Range(50, 10).Select(i => (long)i), output.Where(c => c.Sequence >= 50).Select(c => c.Sequence));
+        Assert.All(output.Where(c => c.Sequence >= 50), c => Assert.All(SamplesOf(c), s => Assert.Equal(0, s)));
+        Assert.Contains(output, c => c.Sequence == 49); // the voice before the mute went out
+        Assert.True(pipeline.Stats.Muted);
+    }
+
     private sealed class TwoHolds : IAudioHold
     {
         private long _reads;

@@ -335,12 +335,12 @@ internal abstract partial class RealtimeSession
             long oldest;
             lock (Gate)
             {
-                if (_replay.CapacitySamples <= 0 || _pendingStartSample.Count == 0)
+                if (_replay.CapacitySamples <= 0 || OldestPendingSample() is not { } pending)
                 {
                     return;
                 }
 
-                oldest = _pendingStartSample.Values.Min();
+                oldest = pending;
                 if (chunk.StartSample + chunk.SampleCount - oldest <= room || oldest == _replayWaitGivenUpAt)
                 {
                     return;
@@ -868,9 +868,12 @@ internal abstract partial class RealtimeSession
     {
         lock (Gate)
         {
-            return _pendingStartSample.Count > 0 ? _pendingStartSample.Values.Min() : _lastCommitEndSample;
+            return OldestPendingSample() ?? _lastCommitEndSample;
         }
     }
+
+    /// <summary>Where the oldest turn still waiting for its text starts (pipeline sample), or null when none waits (under Gate).</summary>
+    private long? OldestPendingSample() => _pendingStartSample.Count > 0 ? _pendingStartSample.Values.Min() : null;
 
     private int PendingCount()
     {

@@ -397,7 +397,12 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
     /// </summary>
     private List<string> Context(string turn)
     {
-        var deleting = _itemOfDeleteEvent.Values.ToHashSet(StringComparer.Ordinal);
+        if (_withoutContext.Contains(turn))
+        {
+            return [turn];
+        }
+
+        var deleting = ItemsBeingDeleted();
         bool Present(string item) => _items.Contains(item) && !deleting.Contains(item);
 
         var pairs = new List<(string Turn, string Answer)>();
@@ -420,13 +425,11 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
         }
 
         context.Add(turn);
-        if (_withoutContext.Contains(turn))
-        {
-            context.RemoveRange(0, context.Count - 1);
-        }
-
         return context;
     }
+
+    /// <summary>Items a <c>conversation.item.delete</c> was sent for and not yet confirmed (under Gate).</summary>
+    private HashSet<string> ItemsBeingDeleted() => _itemOfDeleteEvent.Values.ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Adds a conversation item once, after <paramref name="previous"/> when known, else at the end (under Gate).</summary>
     private void AddItem(string id, string? previous)
@@ -454,7 +457,7 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
         lock (Gate)
         {
             var excess = _items.Count - _itemOfDeleteEvent.Count - Options.MaxConversationItems;
-            var deleting = _itemOfDeleteEvent.Values.ToHashSet(StringComparer.Ordinal);
+            var deleting = ItemsBeingDeleted();
             foreach (var item in _items)
             {
                 if (excess <= 0)

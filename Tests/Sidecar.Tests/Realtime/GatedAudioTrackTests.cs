@@ -38,15 +38,7 @@ public sealed class GatedAudioTrackTests : IAsyncLifetime
 
     private RealtimeTranscriptionTrack Track()
     {
-        var options = new RealtimeOptions
-        {
-            ApiKey = "test-key",
-            Endpoint = _server.Endpoint,
-            TurnDetection = TurnDetectionMode.ServerVad,
-            SilenceDurationMs = 500,
-            DrainTimeoutSeconds = 20,
-            HandshakeTimeoutSeconds = 10,
-        };
+        var options = FakeServerTrackOptions.For(_server.Endpoint, o => o.SilenceDurationMs = 500);
         var connector = new OpenAiRealtimeConnector(Options.Create(options));
         return new RealtimeTranscriptionTrack(new CaptionLanguage("en", IsSource: true), options, connector, NullLogger.Instance, TimeProvider.System);
     }

@@ -47,20 +47,11 @@ public sealed class RealtimeTrackRolloverTests : IAsyncDisposable
             cancellationToken);
     }
 
-    private RealtimeOptions Options(Action<RealtimeOptions>? configure = null)
+    private RealtimeOptions Options(Action<RealtimeOptions>? configure = null) => FakeServerTrackOptions.For(Server.Endpoint, o =>
     {
-        var options = new RealtimeOptions
-        {
-            ApiKey = "test-key",
-            Endpoint = Server.Endpoint,
-            TurnDetection = TurnDetectionMode.ServerVad,
-            SilenceDurationMs = 200,
-            DrainTimeoutSeconds = 20,
-            HandshakeTimeoutSeconds = 10,
-        };
-        configure?.Invoke(options);
-        return options;
-    }
+        o.SilenceDurationMs = 200;
+        configure?.Invoke(o);
+    });
 
     private static CountingRealtimeConnector Connector(RealtimeOptions options, params int[] refusedAttempts) =>
         new(new OpenAiRealtimeConnector(Microsoft.Extensions.Options.Options.Create(options)), refusedAttempts);

@@ -28,15 +28,11 @@ public sealed class RealtimeTranscriptionTrackTests : IAsyncLifetime
 
     private RealtimeTranscriptionTrack Track(string key = "test-key", Action<RealtimeOptions>? configure = null)
     {
-        var options = new RealtimeOptions
+        var options = FakeServerTrackOptions.For(_server.Endpoint, o =>
         {
-            ApiKey = key,
-            Endpoint = _server.Endpoint,
-            TurnDetection = TurnDetectionMode.ServerVad,
-            DrainTimeoutSeconds = 20,
-            HandshakeTimeoutSeconds = 10,
-        };
-        configure?.Invoke(options);
+            o.ApiKey = key;
+            configure?.Invoke(o);
+        });
         var connector = new OpenAiRealtimeConnector(Options.Create(options));
         return new RealtimeTranscriptionTrack(new CaptionLanguage("en", IsSource: true), options, connector, NullLogger.Instance, TimeProvider.System);
     }

@@ -40,15 +40,7 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
     /// <summary>Starts a translation track into <paramref name="language"/> on its own audio channel.</summary>
     private RunningTrack Start(CancellationToken cancellationToken, string language = "es", Action<RealtimeOptions>? configure = null)
     {
-        var options = new RealtimeOptions
-        {
-            ApiKey = "test-key",
-            Endpoint = _server.Endpoint,
-            TurnDetection = TurnDetectionMode.ServerVad,
-            DrainTimeoutSeconds = 20,
-            HandshakeTimeoutSeconds = 10,
-        };
-        configure?.Invoke(options);
+        var options = FakeServerTrackOptions.For(_server.Endpoint, configure);
         var connector = new OpenAiRealtimeConnector(Options.Create(options));
         var track = new RealtimeTranslationTrack(new CaptionLanguage(language, IsSource: false), options, connector, NullLogger.Instance, TimeProvider.System);
         return new RunningTrack(track, cancellationToken);

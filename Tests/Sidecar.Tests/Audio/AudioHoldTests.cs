@@ -53,19 +53,7 @@ public sealed class AudioHoldTests
             TimeProvider.System,
             gate,
             new AudioHoldSettings(hold, closingSilence));
-        var output = new List<AudioChunk>();
-        var reading = Task.Run(
-            async () =>
-            {
-                await foreach (var chunk in pipeline.Output.ReadAllAsync(ct))
-                {
-                    output.Add(chunk);
-                }
-            },
-            ct);
-        await pipeline.RunAsync(ct);
-        await reading;
-        return (output, pipeline);
+        return (await AudioPipelineRun.CollectAsync(pipeline, ct), pipeline);
     }
 
     [Fact(Timeout = 30000)]

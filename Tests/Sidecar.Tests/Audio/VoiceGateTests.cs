@@ -175,19 +175,7 @@ public sealed class VoiceGateTests
             NullLogger<AudioPipeline>.Instance,
             TimeProvider.System,
             gate);
-        var output = new List<AudioChunk>();
-        var reading = Task.Run(
-            async () =>
-            {
-                await foreach (var chunk in pipeline.Output.ReadAllAsync(ct))
-                {
-                    output.Add(chunk);
-                }
-            },
-            ct);
-        await pipeline.RunAsync(ct);
-        await reading;
-        return (output, pipeline.Stats);
+        return (await AudioPipelineRun.CollectAsync(pipeline, ct), pipeline.Stats);
     }
 
     [Fact(Timeout = 30000)]

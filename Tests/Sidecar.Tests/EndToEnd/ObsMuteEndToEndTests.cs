@@ -15,8 +15,7 @@ namespace CaptionSidecar.Tests.EndToEnd;
 [Collection(RealObsCollection.Name)]
 public sealed class ObsMuteEndToEndTests : IDisposable
 {
-    private const int BytesPerSecond = AudioBytesPerSecond;
-    private const int AudioBytesPerSecond = 24_000 * 2;
+    private const int BytesPerSecond = 24_000 * 2; // 24 kHz mono PCM16
     private const int ClosingSilenceBytes = BytesPerSecond; // server-vad: 500 ms silence_duration_ms + 500 ms
     private const int StatusRoundingBytes = BytesPerSecond / 10; // /api/status rounds mutedSeconds to 0.1 s
     private static readonly string[] AudioKinds = ["pulse_input_capture", "ffmpeg_source", "alsa_input_capture", "wasapi_input_capture", "coreaudio_input_capture"];

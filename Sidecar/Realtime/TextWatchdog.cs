@@ -100,8 +100,13 @@ internal sealed class TextWatchdog : ICaptionInput, IDisposable
                 _waiting.Remove(itemId);
             }
 
+            // Text only moves the deadline later: a timer already armed finds that out when it fires and re-arms
+            // (Check), so a delta does not reschedule it; with nothing left waiting it is disarmed.
             _waitingSince = _time.GetTimestamp();
-            Arm();
+            if (_waiting.Count == 0)
+            {
+                Arm();
+            }
         }
     }
 

@@ -126,11 +126,9 @@ internal sealed class RealtimeClientEvents(string idPrefix)
         w.WriteString("type", "audio/pcm");
         w.WriteNumber("rate", Audio.AudioChunk.SampleRate);
         w.WriteEndObject();
-        if (options.NoiseReduction == "none")
-        {
-            w.WriteNull("noise_reduction");
-        }
-        else
+        // Off is the field left out: the published schema types noise_reduction as an object whose default is null
+        // (off), and a session is configured once, so nothing earlier needs turning off.
+        if (options.NoiseReduction != "none")
         {
             w.WriteStartObject("noise_reduction");
             w.WriteString("type", options.NoiseReduction);

@@ -36,6 +36,12 @@ public sealed class FakeRealtimeOptions
     /// <summary>Clock for session expiry, <c>expires_at</c> and word delays (tests may pass a fake one).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Check every connection's events against OpenAI's published Realtime schemas, recording problems in
+    /// <see cref="FakeSession.SchemaViolations"/> (on by default).
+    /// </summary>
+    public bool CheckSchemas { get; init; } = true;
+
     /// <summary>Least severe log level written to stderr. Default Warning (quiet inside test runs); the standalone tool uses Information.</summary>
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Warning;
 

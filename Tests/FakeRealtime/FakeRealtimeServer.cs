@@ -52,6 +52,12 @@ public sealed class FakeRealtimeServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Every schema problem of every session so far (see <see cref="FakeSession.SchemaViolations"/>), each line
+    /// prefixed with its session id; empty when every event on the wire matched OpenAI's published schemas.
+    /// </summary>
+    public IReadOnlyList<string> SchemaViolations => [.. Sessions.SelectMany(s => s.SchemaViolations.Select(v => $"{s.Id}: {v}"))];
+
     /// <summary>Fault injection on open sessions.</summary>
     public FakeFaults Faults { get; }
 

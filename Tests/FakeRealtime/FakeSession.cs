@@ -24,6 +24,7 @@ public sealed class FakeSession
     private readonly List<(TimeSpan Start, TimeSpan End)> _speechSpans = [];
     private readonly List<string> _completedTranscripts = [];
     private readonly List<string> _errorsSent = [];
+    private readonly List<string> _schemaViolations = [];
     private readonly List<FakeResponseRequest> _responseRequests = [];
     private string _sessionConfig = "{}";
     private long _appendedBytes;
@@ -192,6 +193,20 @@ public sealed class FakeSession
     internal void RecordResponseRequest(FakeResponseRequest request) => Update(() => _responseRequests.Add(request));
 
     internal void RecordError(string code) => Update(() => _errorsSent.Add(code));
+
+    /// <summary>
+    /// Events of this session, sent by either side, that do not match OpenAI's published Realtime schemas (see
+    /// <see cref="RealtimeSchemas"/>), one line per problem; empty when the wire matched. At most 100 are kept.
+    /// </summary>
+    public IReadOnlyList<string> SchemaViolations => Snapshot(_schemaViolations);
+
+    internal void RecordSchemaViolation(string problem) => Update(() =>
+    {
+        if (_schemaViolations.Count < 100)
+        {
+            _schemaViolations.Add(problem);
+        }
+    });
 
     internal void RecordTargetLanguage(string? language) => Update(() => _targetLanguage = language);
 

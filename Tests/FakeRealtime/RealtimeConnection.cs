@@ -36,6 +36,7 @@ internal sealed partial class RealtimeConnection
     private readonly ILogger _logger;
     private readonly SessionConfiguration _config;
     private readonly InputAudioBuffer _audio;
+    private readonly WireCheck _wire;
     private readonly Channel<OutboundFrame> _outbound = Channel.CreateBounded<OutboundFrame>(
         new BoundedChannelOptions(OutboundCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _lifetime;
@@ -60,6 +61,7 @@ internal sealed partial class RealtimeConnection
         var expiresAt = options.SessionLifetime is { } lifetime ? (options.TimeProvider.GetUtcNow() + lifetime).ToUnixTimeSeconds() : 0;
         _config = new SessionConfiguration(session.SessionType, session.Id, session.Model, expiresAt);
         _audio = new InputAudioBuffer(options.VadThresholdDbfs);
+        _wire = new WireCheck(session, options.CheckSchemas);
         _audio.Configure(_config.TurnDetection);
 
         // session.created is queued before anyone else can reach the connection, so it is always the first event.
@@ -162,7 +164,11 @@ internal sealed partial class RealtimeConnection
         return Task.WhenAll(error, close);
     }
 
-    private Task Send(JsonObject evt) => Enqueue(OutboundFrame.OfText(evt.ToJsonString()));
+    private Task Send(JsonObject evt)
+    {
+        _wire.Sending(evt);
+        return Enqueue(OutboundFrame.OfText(evt.ToJsonString()));
+    }
 
     private Task SendError(ProtocolError error, string? clientEventId)
     {
@@ -308,6 +314,7 @@ internal sealed partial class RealtimeConnection
         }
 
         Session.RecordClientEvent(type);
+        _wire.Received(evt);
         Log.ClientEvent(_logger, Session.Id, type);
         switch (type)
         {

@@ -19,6 +19,7 @@ public sealed class EndToEndTests : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
+        WireSchema.AssertClean(_server);
         _folder.Dispose();
     }
 

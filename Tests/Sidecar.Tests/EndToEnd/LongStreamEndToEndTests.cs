@@ -33,6 +33,7 @@ public sealed class LongStreamEndToEndTests : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
+        WireSchema.AssertClean(_server);
         _folder.Dispose();
     }
 

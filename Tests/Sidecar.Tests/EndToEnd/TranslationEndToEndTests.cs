@@ -47,6 +47,7 @@ public sealed class TranslationEndToEndTests : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
+        WireSchema.AssertClean(_server);
         _folder.Dispose();
     }
 

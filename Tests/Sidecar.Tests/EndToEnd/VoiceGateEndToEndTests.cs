@@ -23,6 +23,7 @@ public sealed class VoiceGateEndToEndTests : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
+        WireSchema.AssertClean(_server);
         try
         {
             Directory.Delete(_dir, recursive: true);

@@ -46,4 +46,7 @@ internal static partial class Log
 
     [LoggerMessage(LogLevel.Information, "Session {SessionId} response {ResponseId} started (language {Language}, conversation {Conversation})")]
     public static partial void ResponseStarted(ILogger logger, string sessionId, string responseId, string language, string conversation);
+
+    [LoggerMessage(LogLevel.Warning, "Session {SessionId}: {Problem} (OpenAI's published Realtime schemas)")]
+    public static partial void SchemaViolation(ILogger logger, string sessionId, string problem);
 }

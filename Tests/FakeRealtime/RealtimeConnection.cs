@@ -61,7 +61,7 @@ internal sealed partial class RealtimeConnection
         var expiresAt = options.SessionLifetime is { } lifetime ? (options.TimeProvider.GetUtcNow() + lifetime).ToUnixTimeSeconds() : 0;
         _config = new SessionConfiguration(session.SessionType, session.Id, session.Model, expiresAt);
         _audio = new InputAudioBuffer(options.VadThresholdDbfs);
-        _wire = new WireCheck(session, options.CheckSchemas);
+        _wire = new WireCheck(session, options.CheckSchemas, logger);
         _audio.Configure(_config.TurnDetection);
 
         // session.created is queued before anyone else can reach the connection, so it is always the first event.

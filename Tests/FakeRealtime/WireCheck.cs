@@ -6,9 +6,10 @@ namespace CaptionSidecar.FakeRealtime;
 /// Checks one connection's traffic against OpenAI's published Realtime schemas (<see cref="RealtimeSchemas"/>): every
 /// client event received and every server event sent, the first <see cref="ChecksPerType"/> of each type (the shape of
 /// the thousandth audio append is the shape of the first; checking each would cost more than the session). Problems
-/// go to the session's <see cref="FakeSession.SchemaViolations"/>, which tests assert empty.
+/// go to the session's <see cref="FakeSession.SchemaViolations"/>, which tests assert empty, and to the log (the
+/// standalone fake, as the soak runs it, shows them there).
 /// </summary>
-internal sealed class WireCheck(FakeSession session, bool enabled)
+internal sealed class WireCheck(FakeSession session, bool enabled, ILogger logger)
 {
     /// <summary>How many events of one type and direction are checked per connection.</summary>
     public const int ChecksPerType = 32;
@@ -44,6 +45,7 @@ internal sealed class WireCheck(FakeSession session, bool enabled)
         foreach (var problem in check(evt))
         {
             session.RecordSchemaViolation(problem);
+            Log.SchemaViolation(logger, session.Id, problem);
         }
     }
 }

@@ -149,8 +149,9 @@ public static class OverlayEndpoints
     {
         endpoints.MapGet("/healthz", context => WritePlainAsync(context, StatusCodes.Status200OK, "ok"));
 
+        // The host's own document, passed through (IControlSurface.GetStatus).
         endpoints.MapGet("/api/status", context =>
-            WriteJsonAsync(context, StatusCodes.Status200OK, Surface(context).GetStatus(), OverlayJsonContext.Default.ControlStatus));
+            WriteJsonAsync(context, StatusCodes.Status200OK, Surface(context).GetStatus(), OverlayJsonContext.Default.JsonElement));
 
         endpoints.MapGet("/api/languages", context =>
             WriteJsonAsync(context, StatusCodes.Status200OK, Surface(context).GetLanguages(), OverlayJsonContext.Default.IReadOnlyListLanguageState));

@@ -43,7 +43,9 @@ internal static class ControlServer
 
         services.AddSingleton<OverlayCaptionSink>();
         services.AddSingleton<ICaptionSink>(sp => sp.GetRequiredService<OverlayCaptionSink>());
-        services.AddSingleton<IControlSurface, ControlSurface>();
+        services.AddSingleton<ControlSurface>();
+        services.AddSingleton<ISidecarControl>(sp => sp.GetRequiredService<ControlSurface>());
+        services.AddSingleton<IControlSurface>(sp => sp.GetRequiredService<ControlSurface>());
         services.AddHostedService<ControlAnnouncement>();
         services.AddHostedService<TrayService>();
         return services;

@@ -63,9 +63,10 @@ internal static class BenchServer
     /// <summary>The control surface of a host with no languages and no engine: the benchmark uses only the feed.</summary>
     private sealed class IdleControlSurface : IControlSurface
     {
-        private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+        private static readonly JsonElement Status = JsonDocument.Parse(
+            """{"engine":"none","uptimeSeconds":0,"tracks":[],"obsState":"off","rateLimits":[],"recentErrors":[]}""").RootElement.Clone();
 
-        public ControlStatus GetStatus() => new("none", (DateTimeOffset.UtcNow - _started).TotalSeconds, [], "off", null, 0, 0, [], []);
+        public JsonElement GetStatus() => Status;
 
         public IReadOnlyList<LanguageState> GetLanguages() => [];
 

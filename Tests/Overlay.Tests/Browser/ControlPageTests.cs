@@ -57,20 +57,33 @@ public sealed class ControlPageTests(ChromiumFixture chromium)
         await Expect(page.Locator("#errors li")).ToHaveTextAsync(["es session closed by server"]);
         await Expect(page.Locator("#overlay-url")).ToHaveValueAsync($"{server.BaseAddress}overlay");
 
-        server.Surface.Status = server.Surface.Status with { ObsState = "disconnected" };
+        server.Surface.UpdateStatus(s => s["obsState"] = "disconnected");
         await Expect(page.Locator("#status-obs")).ToHaveTextAsync("disconnected");
-        server.Surface.Status = server.Surface.Status with { AudioLevelDbfs = null, AudioRmsDbfs = null, Speech = false };
+        server.Surface.UpdateStatus(s =>
+        {
+            s["audioLevelDbfs"] = null;
+            s["audioRmsDbfs"] = null;
+            s["speech"] = false;
+        });
         await Expect(page.Locator("#status-speech")).ToHaveAttributeAsync("data-speech", "false");
         await Expect(page.Locator("#status-audio-meter")).ToHaveAttributeAsync("aria-valuenow", "-60");
         await Expect(page.Locator("#status-audio")).ToHaveTextAsync("no audio");
-        server.Surface.Status = server.Surface.Status with { VoiceGateOpen = false, HeldBackSeconds = 754.2 };
+        server.Surface.UpdateStatus(s =>
+        {
+            s["voiceGateOpen"] = false;
+            s["heldBackSeconds"] = 754.2;
+        });
         await Expect(page.Locator("#status-gate")).ToHaveTextAsync("holding silence, 0h 12m 34s held back");
         await Expect(page.Locator("#status-paused")).ToBeHiddenAsync();
-        server.Surface.Status = server.Surface.Status with { Muted = true, MutedSeconds = 12.5 };
+        server.Surface.UpdateStatus(s =>
+        {
+            s["muted"] = true;
+            s["mutedSeconds"] = 12.5;
+        });
         await Expect(page.Locator("#status-paused")).ToBeVisibleAsync();
         await Expect(page.Locator("#status-paused")).ToHaveTextAsync("Paused: OBS mic muted");
         Assert.True(await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth") <= 300, "the control page is wider than a 300 px dock");
-        server.Surface.Status = server.Surface.Status with { Muted = false };
+        server.Surface.UpdateStatus(s => s["muted"] = false);
         await Expect(page.Locator("#status-paused")).ToBeHiddenAsync();
         Assert.Empty(pages.UnexpectedErrors());
     }

@@ -8,6 +8,7 @@ using System.Text.RegularExpressions;
 namespace CaptionSidecar.Tests.EndToEnd;
 
 /// <summary>The sidecar's own HTTP server as a process: overlay feed, control API with its token, Host guard.</summary>
+[Trait("Category", "Integration")]
 public sealed partial class ControlEndToEndTests : IDisposable
 {
     private readonly TestFolder _folder = new("caption-control-e2e-");

@@ -12,7 +12,7 @@ public sealed class CaptionFeedTests
         var ct = TestContext.Current.CancellationToken;
         await using var server = await OverlayTestServer.StartAsync(ct);
         var sockets = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => server.ConnectAsync(ct)));
-        await Poll.UntilAsync(() => server.Feed.ClientCount == 200, "200 clients subscribed", ct);
+        await SubscribedAsync(server, "en", sockets, ct);
         const int updates = 50;
 
         var receiving = sockets.Select(async socket =>
@@ -53,7 +53,7 @@ public sealed class CaptionFeedTests
         await using var server = await OverlayTestServer.StartAsync(ct, queueCapacity: 4);
         using var stalled = await server.ConnectAsync(ct);
         var readers = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => server.ConnectAsync(ct)));
-        await Poll.UntilAsync(() => server.Feed.ClientCount == 6, "6 clients subscribed", ct);
+        await SubscribedAsync(server, "en", [stalled, .. readers], ct);
         var big = new string('x', 64 * 1024);
 
         // Each update is read by every healthy client before the next is published: the stalled client's
@@ -116,7 +116,7 @@ public sealed class CaptionFeedTests
         var ct = TestContext.Current.CancellationToken;
         await using var server = await OverlayTestServer.StartAsync(ct);
         using var socket = await server.ConnectAsync(ct, languages: "es");
-        await Poll.UntilAsync(() => server.Feed.ClientCount == 1, "client subscribed", ct);
+        await SubscribedAsync(server, "es", [socket], ct);
 
         server.Feed.Publish(OverlayTestServer.Caption("en", 1, ("english", "")));
         server.Feed.Publish(OverlayTestServer.Caption("es", 1, ("español", "")));
@@ -149,7 +149,7 @@ public sealed class CaptionFeedTests
         var time = new TimerSignallingTimeProvider();
         await using var server = await OverlayTestServer.StartAsync(ct, time: time);
         using var socket = await server.ConnectAsync(ct);
-        await Poll.UntilAsync(() => server.Feed.ClientCount == 1, "client subscribed", ct);
+        await SubscribedAsync(server, "en", [socket], ct);
 
         server.SignalStopping();
         // The server sends its close frame (bounded by a timer), then waits for the answer this client never sends
@@ -346,6 +346,21 @@ public sealed class CaptionFeedTests
     {
         while (await time.NextTimerAsync(ct) != due)
         {
+        }
+    }
+
+    /// <summary>
+    /// Returns once each socket is subscribed, without polling: a marker update (sequence 0 of
+    /// <paramref name="language"/>) reaches every socket exactly once, from the publish if it was subscribed by
+    /// then or as the current state when it subscribes, so a socket that read it is subscribed.
+    /// </summary>
+    private static async Task SubscribedAsync(OverlayTestServer server, string language, IReadOnlyList<WebSocket> sockets, CancellationToken ct)
+    {
+        server.Feed.Publish(OverlayTestServer.Caption(language, 0, ("subscribed", "")));
+        foreach (var socket in sockets)
+        {
+            var marker = await CaptionReader.ReadAsync(socket, ct);
+            Assert.Equal((language, 0L), (marker?.Language, marker?.Sequence));
         }
     }
 }

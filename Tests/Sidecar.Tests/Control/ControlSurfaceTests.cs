@@ -1,8 +1,13 @@
 using System.Text.Json;
 using CaptionSidecar.Captions;
 using CaptionSidecar.Control;
+using CaptionSidecar.Hosting;
 using CaptionSidecar.Overlay;
 using CaptionSidecar.Tracks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace CaptionSidecar.Tests.Control;
 
@@ -22,6 +27,17 @@ public sealed class ControlSurfaceTests
     {
         Assert.Equal(-6.0, ControlSurface.Dbfs(-6.0206));
         Assert.Null(ControlSurface.Dbfs(null));
+    }
+
+    [Fact]
+    public void AddControlServer_TheSidecarTurnsOnInlineSchedulingForItsOwnServer()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+
+        builder.Services.AddControlServer(builder.WebHost, builder.Configuration, new DataFolders(Path.GetTempPath()));
+        using var provider = builder.Services.BuildServiceProvider();
+
+        Assert.True(provider.GetRequiredService<IOptions<SocketTransportOptions>>().Value.UnsafePreferInlineScheduling);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -8,11 +7,11 @@ namespace CaptionSidecar.Overlay;
 
 /// <summary>
 /// The live caption feed behind <c>/ws/captions</c>: keeps the latest state per language and fans each update out
-/// to every subscribed client. Each update is serialised once; <see cref="Publish"/> hands it to each client's
-/// socket directly when that client is idle (its previous send completed and nothing waits), which on loopback or
-/// a LAN is nearly always: one pass over the clients on the publisher's thread, like a node <c>ws</c> broadcast,
-/// instead of one thread-pool wake-up per client. A client whose send is still pending gets the update in its own
-/// bounded queue, drained in order by that send's continuation; a client whose queue is full is dropped (and logged)
+/// to every subscribed client. Each update is serialised once and put in each client's bounded queue under the
+/// feed's lock (no send happens under any lock); then, outside it, the publisher drains the queue of every client
+/// that is idle (no send in flight), which on loopback or a LAN is nearly always: one pass over the clients on the
+/// publisher's thread, like a node <c>ws</c> broadcast, instead of one thread-pool wake-up per client. A client whose
+/// send stays pending is drained by that send's continuation; a client whose queue is full is dropped (and logged)
 /// so it never delays the others. <see cref="Publish"/> never blocks on a client.
 /// </summary>
 public sealed partial class CaptionFeed
@@ -21,7 +20,6 @@ public sealed partial class CaptionFeed
     internal const int ParallelFromClients = 64;
 
     private readonly Lock _gate = new();
-    private readonly Lock _publishing = new();
     private readonly Dictionary<string, ReadOnlyMemory<byte>> _latest = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<CaptionSubscription> _subscriptions = [];
     private readonly int _queueCapacity;
@@ -68,8 +66,8 @@ public sealed partial class CaptionFeed
     /// <remarks>
     /// The sends run on the caller's thread (and, from <see cref="ParallelFromClients"/> clients on, on thread-pool
     /// threads beside it), about 15 microseconds of CPU per client (docs/benchmarks.md), so call it from a consumer of
-    /// its own (the Sidecar's overlay caption sink has its own queue), not from audio or session code. Publishes are
-    /// serialised, so every client gets updates in publish order.
+    /// its own (the Sidecar's overlay caption sink has its own queue), not from audio or session code. Every client
+    /// gets updates in the order their publishes took the feed's lock, also when several threads publish at once.
     /// </remarks>
     public void Publish(OverlayCaption update)
     {
@@ -81,80 +79,76 @@ public sealed partial class CaptionFeed
 
         // Serialised once, shared by every client.
         ReadOnlyMemory<byte> message = JsonSerializer.SerializeToUtf8Bytes(update, OverlayJsonContext.Default.OverlayCaption);
-        List<CaptionSubscription>? overflowed;
-        lock (_publishing)
+        CaptionSubscription[] targets;
+        List<CaptionSubscription>? overflowed = null;
+        lock (_gate)
         {
-            // The snapshot and the new state are taken together: a client that subscribes after this point got this
-            // update from Subscribe and is not in the snapshot, so it sees it exactly once.
-            CaptionSubscription[] targets;
-            lock (_gate)
+            // The new state and the queueing are one step: a client that subscribes after it got this update from
+            // Subscribe's queueing and is not a target, so it sees it exactly once; and every client's queue takes
+            // updates in this lock's order, which is the order it is sent in.
+            _latest[update.Language] = message;
+            targets = [.. _subscriptions.Where(s => s.Follows(update.Language))];
+            foreach (var target in targets)
             {
-                _latest[update.Language] = message;
-                targets = [.. _subscriptions.Where(s => s.Follows(update.Language))];
+                if (!target.TryEnqueue(message))
+                {
+                    (overflowed ??= []).Add(target);
+                }
             }
 
-            overflowed = Offer(targets, message);
             if (overflowed is not null)
             {
-                lock (_gate)
-                {
-                    _subscriptions.RemoveAll(overflowed.Contains);
-                }
+                _subscriptions.RemoveAll(overflowed.Contains);
             }
         }
 
         Interlocked.Increment(ref _published);
-        if (overflowed is null)
+        if (overflowed is not null)
         {
-            return;
+            foreach (var subscription in overflowed)
+            {
+                Interlocked.Increment(ref _slowClientsDropped);
+                LogSlowClientDropped(subscription.ClientName, _queueCapacity);
+                subscription.Drop();
+            }
         }
 
-        foreach (var subscription in overflowed)
-        {
-            Interlocked.Increment(ref _slowClientsDropped);
-            LogSlowClientDropped(subscription.ClientName, _queueCapacity);
-            subscription.Drop();
-        }
+        Send(targets);
     }
 
     /// <summary>
-    /// Hands <paramref name="message"/> to every target; returns those whose queue was full. With many clients the
-    /// sends are split across the cores (each client in one share, so its updates stay in order): the cost is the
-    /// per-socket send, and node's single event loop cannot do this.
+    /// Drains the queue of every idle target, outside any lock. With many clients the sends are split across the
+    /// cores (any share may drain any client: its queue and its one-sender flag keep its updates in order): the cost
+    /// is the per-socket send, and node's single event loop cannot do this.
     /// </summary>
-    private static List<CaptionSubscription>? Offer(CaptionSubscription[] targets, ReadOnlyMemory<byte> message)
+    private static void Send(CaptionSubscription[] targets)
     {
         var shares = targets.Length < ParallelFromClients ? 1 : Math.Min(Environment.ProcessorCount, targets.Length / (ParallelFromClients / 2));
-        var overflowed = new ConcurrentQueue<CaptionSubscription>();
-        void OfferShare(int share)
+        void SendShare(int share)
         {
             for (var i = share; i < targets.Length; i += shares)
             {
-                if (!targets[i].TryOffer(message))
-                {
-                    overflowed.Enqueue(targets[i]);
-                }
+                targets[i].SendQueued();
             }
         }
 
         if (shares <= 1)
         {
-            OfferShare(0);
+            SendShare(0);
         }
         else
         {
-            Parallel.For(0, shares, OfferShare);
+            Parallel.For(0, shares, SendShare);
         }
-
-        return overflowed.IsEmpty ? null : [.. overflowed];
     }
 
     /// <summary>
     /// Subscribes the open <paramref name="socket"/> to the languages in <paramref name="languages"/> (empty: all).
-    /// The current state of each of those languages is sent first, in the same critical section as the subscription,
-    /// so the client sees no gap and no repeat. From then on the feed is the socket's only sender of data messages
-    /// (one send in flight at a time); the caller keeps receiving and closing. Dispose the subscription when the
-    /// client leaves, before closing the socket.
+    /// The current state of each of those languages is queued first, in the same critical section as the
+    /// subscription, so the client sees no gap and no repeat, and sent before this returns when the socket takes it
+    /// at once. From then on the feed is the socket's only sender of data messages (one send in flight at a time); the
+    /// caller keeps receiving and closing. Dispose the subscription when the client leaves, then await
+    /// <see cref="CaptionSubscription.SendsEnded"/> once the socket is closed or aborted.
     /// </summary>
     public CaptionSubscription Subscribe(WebSocket socket, IReadOnlyCollection<string> languages, string clientName)
     {
@@ -165,8 +159,9 @@ public sealed partial class CaptionFeed
         {
             foreach (var (language, message) in _latest)
             {
-                // A fresh queue can still overflow when more languages than its capacity are current.
-                if (subscription.Follows(language) && !subscription.TryOffer(message))
+                // A fresh queue can still overflow when more languages than its capacity are current; the client
+                // then starts with the first ones and catches up on the others with their next update.
+                if (subscription.Follows(language) && !subscription.TryEnqueue(message))
                 {
                     break;
                 }
@@ -175,6 +170,7 @@ public sealed partial class CaptionFeed
             _subscriptions.Add(subscription);
         }
 
+        subscription.SendQueued();
         return subscription;
     }
 
@@ -208,9 +204,10 @@ public sealed partial class CaptionFeed
 
 /// <summary>
 /// One client's place in the <see cref="CaptionFeed"/>: its socket, and a bounded queue of serialised updates
-/// (UTF-8 JSON) that wait while a send to that socket is still pending. At most one send is in flight per socket:
-/// the feed sends an update itself when the client is idle; otherwise the pending send's continuation takes the
-/// queued updates in order, and the client is idle again once the queue is empty.
+/// (UTF-8 JSON) waiting to be sent. One sender at a time drains the queue (a flag under this subscription's lock, never
+/// held across a send): the publisher that finds the client idle sends on its own thread while the sends complete at
+/// once; a send that stays pending hands the rest of the queue to its continuation, and the client is idle again once
+/// the queue is empty.
 /// </summary>
 public sealed class CaptionSubscription : IDisposable
 {
@@ -223,6 +220,8 @@ public sealed class CaptionSubscription : IDisposable
     private readonly CancellationTokenSource _ended = new();
     private bool _sending;
     private bool _closed;
+    private long _senderTurns;
+    private Task _sender = Task.CompletedTask;
 
     internal CaptionSubscription(CaptionFeed feed, WebSocket socket, IReadOnlyCollection<string> languages, string clientName, int capacity)
     {
@@ -242,7 +241,7 @@ public sealed class CaptionSubscription : IDisposable
     /// <summary>True when the feed dropped this client because its queue was full (then abort, do not close politely).</summary>
     public bool WasDropped { get; private set; }
 
-    /// <summary>Updates waiting behind a pending send now.</summary>
+    /// <summary>Updates waiting to be sent now (behind a pending send).</summary>
     public int Queued
     {
         get
@@ -254,10 +253,25 @@ public sealed class CaptionSubscription : IDisposable
         }
     }
 
+    /// <summary>
+    /// Completes when the send that was pending last has ended. After <see cref="Dispose"/> no send starts, so once
+    /// the socket is closed or aborted (which ends a stuck send) this is when the feed is done with the socket.
+    /// </summary>
+    public Task SendsEnded
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _sender;
+            }
+        }
+    }
+
     internal bool Follows(string language) => _languages.Count == 0 || _languages.Contains(language);
 
-    /// <summary>Sends <paramref name="message"/> now if the client is idle, else queues it; false when the queue is full.</summary>
-    internal bool TryOffer(ReadOnlyMemory<byte> message)
+    /// <summary>Queues <paramref name="message"/> (nothing is sent here); false when the queue is full.</summary>
+    internal bool TryEnqueue(ReadOnlyMemory<byte> message)
     {
         lock (_sync)
         {
@@ -266,46 +280,44 @@ public sealed class CaptionSubscription : IDisposable
                 return true;
             }
 
-            if (_sending)
+            if (_waiting.Count >= _capacity)
             {
-                if (_waiting.Count >= _capacity)
-                {
-                    return false;
-                }
+                return false;
+            }
 
-                _waiting.Enqueue(message);
-                return true;
+            _waiting.Enqueue(message);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Sends what is queued, on the calling thread while the socket takes each message at once, unless another
+    /// sender is at work (it sends what was queued meanwhile before it stops).
+    /// </summary>
+    internal void SendQueued()
+    {
+        long turn;
+        lock (_sync)
+        {
+            if (_sending || _closed || _waiting.Count == 0)
+            {
+                return;
             }
 
             _sending = true;
+            turn = ++_senderTurns;
         }
 
-        // The publisher's thread is this socket's writer until a send stays pending; then DrainAsync takes over.
-        var next = message;
-        while (true)
+        var sending = SendAllAsync();
+        if (!sending.IsCompletedSuccessfully)
         {
-            ValueTask pending;
-            try
+            lock (_sync)
             {
-                pending = Send(next);
-            }
-            catch (Exception ex) when (ex is WebSocketException or InvalidOperationException or ObjectDisposedException)
-            {
-                Fail(ex);
-                return true;
-            }
-
-            if (!pending.IsCompletedSuccessfully)
-            {
-                _ = DrainAsync(pending);
-                return true;
-            }
-
-            // Consumes the (possibly pooled) result.
-            pending.GetAwaiter().GetResult();
-            if (FinishedSending(out next))
-            {
-                return true;
+                // A later sender starts only after this one let go of the queue; if one did, it keeps its own task.
+                if (_senderTurns == turn)
+                {
+                    _sender = sending;
+                }
             }
         }
     }
@@ -317,7 +329,7 @@ public sealed class CaptionSubscription : IDisposable
         _ended.Cancel();
     }
 
-    /// <summary>Leaves the feed; no send starts after this (one in flight may still finish).</summary>
+    /// <summary>Leaves the feed; no send starts after this (one in flight may still finish, see <see cref="SendsEnded"/>).</summary>
     public void Dispose()
     {
         _feed.Remove(this);
@@ -326,13 +338,28 @@ public sealed class CaptionSubscription : IDisposable
         // CancellationTokenSource without a timer holds nothing that needs releasing.
     }
 
-    // No cancellation token: a cancelled send aborts the socket anyway, and the uncancellable send completes
-    // synchronously when the transport takes the bytes. A stuck send ends when the socket is aborted.
-    private ValueTask Send(ReadOnlyMemory<byte> message) =>
-        _socket.SendAsync(message, WebSocketMessageType.Text, WebSocketMessageFlags.EndOfMessage, CancellationToken.None);
+    /// <summary>
+    /// The one sender's loop. Completes synchronously (no allocation, no thread hop) while every send does; the first
+    /// send that stays pending makes its continuation the sender. No cancellation token on the send: a cancelled send
+    /// aborts the socket anyway, and a stuck send ends when the socket is closed or aborted.
+    /// </summary>
+    private async Task SendAllAsync()
+    {
+        try
+        {
+            while (TakeNext(out var next))
+            {
+                await _socket.SendAsync(next, WebSocketMessageType.Text, WebSocketMessageFlags.EndOfMessage, CancellationToken.None);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+        {
+            Fail(ex);
+        }
+    }
 
-    /// <summary>Ends the current send; true when the client is idle now, else <paramref name="next"/> is to be sent.</summary>
-    private bool FinishedSending(out ReadOnlyMemory<byte> next)
+    /// <summary>The next queued update; false (and the client idle again) when there is none or the client left.</summary>
+    private bool TakeNext(out ReadOnlyMemory<byte> next)
     {
         lock (_sync)
         {
@@ -340,26 +367,10 @@ public sealed class CaptionSubscription : IDisposable
             {
                 next = default;
                 _sending = false;
-                return true;
+                return false;
             }
 
-            return false;
-        }
-    }
-
-    private async Task DrainAsync(ValueTask pending)
-    {
-        try
-        {
-            await pending;
-            while (!FinishedSending(out var next))
-            {
-                await Send(next);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
-        {
-            Fail(ex);
+            return true;
         }
     }
 
@@ -369,6 +380,7 @@ public sealed class CaptionSubscription : IDisposable
         lock (_sync)
         {
             wasClosed = _closed;
+            _sending = false;
         }
 
         if (!wasClosed)

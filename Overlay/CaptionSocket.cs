@@ -7,11 +7,13 @@ namespace CaptionSidecar.Overlay;
 /// <summary>
 /// Serves one <c>/ws/captions</c> client: the <see cref="CaptionFeed"/> sends the updates (one send in flight at a
 /// time), one reader only watches for the close (the feed is read-only; anything the client sends is discarded), and
-/// this closes the socket when the client leaves, is dropped, or the server stops.
+/// this closes the socket when the client leaves, is dropped, or the server stops. The close handshake's timeouts run
+/// on <paramref name="time"/>.
 /// </summary>
-internal sealed partial class CaptionSocket(CaptionFeed feed, ILogger logger)
+internal sealed partial class CaptionSocket(CaptionFeed feed, TimeProvider time, ILogger logger)
 {
-    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
+    /// <summary>How long the close frame may take to send, and then how long the client may take to answer it.</summary>
+    internal static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
 
     public async Task ServeAsync(HttpContext context, CancellationToken stopping)
     {
@@ -30,29 +32,30 @@ internal sealed partial class CaptionSocket(CaptionFeed feed, ILogger logger)
         // The reader outlives the feed's sends so it can take the client's answer to our close frame.
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         var reading = WatchForCloseAsync(socket, clientLeft, stopReading.Token);
-        using (var subscription = feed.Subscribe(socket, languages, client))
+        using var subscription = feed.Subscribe(socket, languages, client);
+        using (var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping, subscription.Ended, clientLeft.Token))
         {
             // The feed writes to the socket (see CaptionFeed); this connection only waits for its end.
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(
-                context.RequestAborted, stopping, subscription.Ended, clientLeft.Token);
             var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             using (stop.Token.Register(() => ended.TrySetResult()))
             {
                 await ended.Task;
             }
+        }
 
-            subscription.Dispose();
-            if (subscription.WasDropped)
-            {
-                // Its queue is full because it does not read: a close handshake would wait on it too.
-                socket.Abort();
-            }
+        subscription.Dispose();
+        if (subscription.WasDropped)
+        {
+            // Its queue is full because it does not read: a close handshake would wait on it too.
+            socket.Abort();
         }
 
         if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
             var status = stopping.IsCancellationRequested ? WebSocketCloseStatus.EndpointUnavailable : WebSocketCloseStatus.NormalClosure;
-            using var timeout = new CancellationTokenSource(CloseTimeout);
+            // The close frame waits behind a send still in flight; one that does not end in time means the client
+            // stopped reading, and aborting ends that send too.
+            using var timeout = new CancellationTokenSource(CloseTimeout, time);
             try
             {
                 await socket.CloseOutputAsync(status, stopping.IsCancellationRequested ? "server stopping" : null, timeout.Token);
@@ -64,9 +67,11 @@ internal sealed partial class CaptionSocket(CaptionFeed feed, ILogger logger)
             }
         }
 
+        // Closed or aborted: the feed's last send has ended or ends now, and no other starts.
+        await subscription.SendsEnded;
         try
         {
-            await reading.WaitAsync(CloseTimeout, CancellationToken.None);
+            await reading.WaitAsync(CloseTimeout, time, CancellationToken.None);
         }
         catch (TimeoutException)
         {

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace CaptionSidecar.Overlay;
 
 /// <summary>
@@ -6,8 +8,13 @@ namespace CaptionSidecar.Overlay;
 /// </summary>
 public interface IControlSurface
 {
-    /// <summary>A snapshot of the host's state for <c>GET /api/status</c>; called on every poll, keep it cheap.</summary>
-    ControlStatus GetStatus();
+    /// <summary>
+    /// A snapshot of the host's state for <c>GET /api/status</c>, as a JSON object whose schema the host owns: this
+    /// library passes it through unchanged, so a new status field changes only the host (and the control page, if it
+    /// is to show it). The control page reads the fields it knows (listed at the top of <c>control.js</c>) and skips
+    /// missing ones. Called on every poll (twice a second per open control page), so keep it cheap.
+    /// </summary>
+    JsonElement GetStatus();
 
     /// <summary>Every language the host knows, enabled or not, for <c>GET /api/languages</c>.</summary>
     IReadOnlyList<LanguageState> GetLanguages();

@@ -2,8 +2,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,8 +21,10 @@ public static class OverlayEndpoints
 
     /// <summary>
     /// Registers <see cref="OverlayServerOptions"/>, the <see cref="CaptionFeed"/> and the <see cref="ControlToken"/>
-    /// (read or made in <see cref="OverlayServerOptions.TokenFolder"/> on first use). The host must also register
-    /// an <see cref="IControlSurface"/>.
+    /// (read or made in <see cref="OverlayServerOptions.TokenFolder"/> on first use), and <see cref="TimeProvider.System"/>
+    /// unless the host registered a <see cref="TimeProvider"/>. The host must also register an <see cref="IControlSurface"/>.
+    /// It changes no host-wide setting: Kestrel's transport options (for example inline scheduling, which suits the
+    /// feed's sends on the publisher's thread, see <see cref="CaptionFeed"/>) are the host's to choose.
     /// </summary>
     public static IServiceCollection AddCaptionOverlay(this IServiceCollection services, Action<OverlayServerOptions>? configure = null)
     {
@@ -33,11 +35,7 @@ public static class OverlayEndpoints
         }
 
         services.AddSingleton<CaptionFeed>();
-        // The caption feed sends on the publisher's thread (CaptionFeed); inline transport scheduling lets Kestrel
-        // write those bytes to the socket on that same thread instead of waking an I/O queue thread per update, and
-        // run requests without one more thread-pool hop. Safe here because nothing on this server blocks a thread
-        // (the solution bans it); measured in docs/benchmarks.md, Overlay section.
-        services.Configure<SocketTransportOptions>(o => o.UnsafePreferInlineScheduling = true);
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp =>
         {
             var folder = sp.GetRequiredService<IOptions<OverlayServerOptions>>().Value.TokenFolder;
@@ -140,7 +138,8 @@ public static class OverlayEndpoints
         var logger = loggerFactory.CreateLogger("CaptionSidecar.Overlay.CaptionSocket");
         endpoints.MapGet("/ws/captions", context =>
         {
-            var socket = new CaptionSocket(context.RequestServices.GetRequiredService<CaptionFeed>(), logger);
+            var socket = new CaptionSocket(
+                context.RequestServices.GetRequiredService<CaptionFeed>(), context.RequestServices.GetRequiredService<TimeProvider>(), logger);
             var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
             return socket.ServeAsync(context, stopping);
         });
@@ -150,8 +149,9 @@ public static class OverlayEndpoints
     {
         endpoints.MapGet("/healthz", context => WritePlainAsync(context, StatusCodes.Status200OK, "ok"));
 
+        // The host's own document, passed through (IControlSurface.GetStatus).
         endpoints.MapGet("/api/status", context =>
-            WriteJsonAsync(context, StatusCodes.Status200OK, Surface(context).GetStatus(), OverlayJsonContext.Default.ControlStatus));
+            WriteJsonAsync(context, StatusCodes.Status200OK, Surface(context).GetStatus(), OverlayJsonContext.Default.JsonElement));
 
         endpoints.MapGet("/api/languages", context =>
             WriteJsonAsync(context, StatusCodes.Status200OK, Surface(context).GetLanguages(), OverlayJsonContext.Default.IReadOnlyListLanguageState));

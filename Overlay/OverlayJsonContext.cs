@@ -6,7 +6,7 @@ namespace CaptionSidecar.Overlay;
 /// <summary>Source-generated JSON for everything the overlay server sends or reads (camelCase, web defaults).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(OverlayCaption))]
-[JsonSerializable(typeof(ControlStatus))]
+[JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(IReadOnlyList<LanguageState>))]
 [JsonSerializable(typeof(LanguageState))]
 [JsonSerializable(typeof(LanguageToggleRequest))]

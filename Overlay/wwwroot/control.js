@@ -1,4 +1,12 @@
 // Control page for moderators (fits a 300 px OBS dock). Uses the HttpOnly cookie set by /control?token=...
+//
+// GET /api/status is the host's own document (the Sidecar's Sidecar/Control/ControlStatus.cs); the overlay library
+// passes it through. This page reads these fields and shows nothing (or a dash) for any that is missing:
+//   engine, uptimeSeconds, obsState, muted, audioLevelDbfs, audioRmsDbfs, speech, captionsPerMinute,
+//   droppedAudioChunks, voiceGateOpen, heldBackSeconds, rateLimits[] {name, remaining, limit},
+//   costs {total, perHour, currency, pricesAsOf, languages[] {language, cost, costPerHour}},
+//   tracks[] {language, sessionState, lastError, rollovers, reconnects, watchdogRestarts},
+//   recentErrors[] (strings), outputs[] {sink, state, lastError, failed, dropped, queued}.
 (function () {
   'use strict';
 
@@ -111,43 +119,81 @@
     return (currency === 'USD' ? '$' + amount.toFixed(digits) : amount.toFixed(digits) + ' ' + currency);
   }
 
+  function number(value) {
+    return typeof value === 'number' && isFinite(value) ? value : 0;
+  }
+
+  function plural(count, word) {
+    return count + ' ' + word + (count === 1 ? '' : 's');
+  }
+
+  // One line per output; an output that failed (or says it is not ok) is marked so it stands out.
+  function renderOutputs(outputs) {
+    var ul = document.getElementById('outputs');
+    while (ul.firstChild) { ul.removeChild(ul.firstChild); }
+    outputs.forEach(function (o) {
+      var failed = number(o.failed);
+      var dropped = number(o.dropped);
+      var state = typeof o.state === 'string' && o.state ? o.state : (failed > 0 || o.lastError ? 'failing' : 'ok');
+      var failing = state !== 'ok' || failed > 0 || !!o.lastError;
+      var details = [];
+      if (failed > 0) { details.push(failed + ' failed'); }
+      if (dropped > 0) { details.push(dropped + ' dropped'); }
+      if (number(o.queued) > 0) { details.push(number(o.queued) + ' queued'); }
+      var li = document.createElement('li');
+      li.setAttribute('data-failing', failing ? 'true' : 'false');
+      li.textContent = (o.sink || o.name || '?') + ': ' + state + (details.length ? ' · ' + details.join(', ') : '') +
+        (o.lastError ? ' (' + o.lastError + ')' : '');
+      ul.appendChild(li);
+    });
+  }
+
+  function renderErrors(errors) {
+    fillList('errors', errors);
+    var box = document.getElementById('errors-box');
+    box.hidden = errors.length === 0;
+    text('errors-title', errors.length === 1 ? '1 error' : errors.length + ' errors');
+  }
+
   function renderStatus(status) {
-    text('status-engine', status.engine);
-    text('status-uptime', hoursMinutesSeconds(status.uptimeSeconds));
-    text('status-obs', status.obsState);
+    text('status-engine', status.engine || '–');
+    text('status-uptime', hoursMinutesSeconds(number(status.uptimeSeconds)));
+    text('status-obs', status.obsState || '–');
     document.getElementById('status-paused').hidden = status.muted !== true;
     var level = status.audioLevelDbfs;
     text('status-audio', level === null || level === undefined ? 'no audio' : level.toFixed(1) + ' dBFS');
     renderMeter(level, status.audioRmsDbfs, status.speech);
-    text('status-cpm', status.captionsPerMinute.toFixed(1));
-    text('status-dropped', String(status.droppedAudioChunks));
+    text('status-cpm', number(status.captionsPerMinute).toFixed(1));
+    text('status-dropped', String(number(status.droppedAudioChunks)));
     text('status-gate', status.voiceGateOpen === null || status.voiceGateOpen === undefined ? 'off'
       : (status.voiceGateOpen ? 'open' : 'holding silence') + ', ' + hoursMinutesSeconds(status.heldBackSeconds || 0) + ' held back');
-    text('status-rates', status.rateLimits.length === 0 ? '–' : status.rateLimits.map(function (r) {
+    var rateLimits = status.rateLimits || [];
+    text('status-rates', rateLimits.length === 0 ? '–' : rateLimits.map(function (r) {
       return r.name + ' ' + r.remaining + '/' + r.limit;
     }).join(', '));
     var costs = status.costs;
     var costOf = {};
     if (costs) {
-      costs.languages.forEach(function (c) { costOf[c.language] = c; });
+      (costs.languages || []).forEach(function (c) { costOf[c.language] = c; });
       text('status-cost', money(costs.total, costs.currency) + ' so far' +
         (costs.perHour > 0 ? ', about ' + money(costs.perHour, costs.currency) + '/h' : '') +
         ' (prices of ' + costs.pricesAsOf + ')');
     } else {
       text('status-cost', '–');
     }
-    fillList('tracks', status.tracks.map(function (t) {
+    fillList('tracks', (status.tracks || []).map(function (t) {
       var c = costOf[t.language];
       var cost = c && c.cost !== null && c.cost !== undefined
         ? ' · ' + money(c.cost, costs.currency) + (c.costPerHour !== null && c.costPerHour !== undefined ? ' (' + money(c.costPerHour, costs.currency) + '/h)' : '')
         : '';
-      var replaced = [[t.rollovers, 'rollover'], [t.reconnects, 'reconnect'], [t.watchdogRestarts, 'watchdog restart']]
+      var replaced = [[number(t.rollovers), 'rollover'], [number(t.reconnects), 'reconnect'], [number(t.watchdogRestarts), 'watchdog restart']]
         .filter(function (r) { return r[0] > 0; })
-        .map(function (r) { return r[0] + ' ' + r[1] + (r[0] === 1 ? '' : 's'); });
+        .map(function (r) { return plural(r[0], r[1]); });
       return t.language + ': ' + t.sessionState + cost + (replaced.length ? ' · ' + replaced.join(', ') : '') +
         (t.lastError ? ' (' + t.lastError + ')' : '');
     }));
-    fillList('errors', status.recentErrors);
+    renderErrors(status.recentErrors || []);
+    renderOutputs(status.outputs || []);
     document.body.setAttribute('data-status-loaded', 'true');
   }
 

@@ -1,3 +1,4 @@
+using CaptionSidecar.Captions;
 using CaptionSidecar.Costs;
 using CaptionSidecar.Hosting;
 using CaptionSidecar.Languages;
@@ -9,8 +10,9 @@ using CaptionSidecar.Pipeline;
 namespace CaptionSidecar.Control;
 
 /// <summary>
-/// What the control API, the control page (and later the tray) see and change: a read-only view of the pipeline's
-/// state and the few changes moderators may make. It goes through the pipeline service, never into a track.
+/// What the control API, the control page and the tray see and change: a read-only view of the pipeline's state and
+/// the few changes moderators may make. It goes through the pipeline service, never into a track. Every dependency
+/// comes in through the constructor; <paramref name="obs"/> is null when OBS is off (then nothing registers it).
 /// </summary>
 internal sealed class ControlSurface(
     CaptionPipelineService pipeline,
@@ -18,31 +20,33 @@ internal sealed class ControlSurface(
     CostMeter costs,
     EngineChoice engine,
     OverlayCaptionSink overlay,
+    CaptionDispatcher outputs,
     TimeProvider time,
-    IServiceProvider services) : IControlSurface
+    ObsClient? obs = null) : ISidecarControl
 {
     private readonly DateTimeOffset _started = time.GetUtcNow();
 
-    public ControlStatus GetStatus()
+    public ControlStatus ReadStatus()
     {
-        var runs = pipeline.TrackRuns;
-        var tracks = runs.Select(r => r.Status).ToList();
+        var running = pipeline.TrackUptimes;
+        var tracks = running.Select(r => r.Status).ToList();
         var audio = pipeline.AudioStats;
-        var obs = services.GetService<ObsClient>()?.Status;
+        var obsStatus = obs?.Status;
         return new ControlStatus(
             engine.Engine,
             (time.GetUtcNow() - _started).TotalSeconds,
-            [.. tracks.Select(t => new Overlay.TrackStatus(t.Language, t.State.ToString().ToLowerInvariant(), t.LastError, t.Reconnects, t.Rollovers, t.WatchdogRestarts))],
-            obs is null ? "off" : obs.State.ToString().ToLowerInvariant(),
+            tracks,
+            obsStatus is null ? "off" : obsStatus.State.ToString().ToLowerInvariant(),
             Dbfs(audio?.PeakDbfs),
             (audio?.ChunksDropped ?? 0) + tracks.Sum(t => t.ChunksDropped),
             overlay.CaptionsPerMinute,
-            [.. tracks.SelectMany(t => t.RateLimits ?? []).Select(r => new Overlay.RateLimitStatus(r.Name, r.Remaining, r.Limit))],
+            [.. tracks.SelectMany(t => t.RateLimits ?? [])],
             [.. tracks.Where(t => t.LastError is not null).Select(t => $"{t.Language}: {t.LastError}")
-                .Append(obs?.LastError is { } obsError ? $"OBS: {obsError}" : null).OfType<string>()],
+                .Append(obsStatus?.LastError is { } obsError ? $"OBS: {obsError}" : null).OfType<string>()],
+            outputs.SinkStats,
             Dbfs(audio?.RmsDbfs),
             audio?.Speech,
-            Costs(costs.Read(runs)),
+            Costs(costs.Read(running)),
             audio?.VoiceGateOpen,
             audio?.VoiceGateOpen is null ? null : Math.Round(audio.HeldBack.TotalSeconds, 1),
             audio?.Muted,

@@ -84,7 +84,7 @@ internal sealed class TrayMenu
     /// <summary>Id of "Quit".</summary>
     public const string QuitId = "quit";
 
-    private readonly IControlSurface _surface;
+    private readonly ISidecarControl _surface;
     private readonly ITrayShellActions _shell;
     private readonly Uri _overlayUrl;
     private readonly Uri _controlUrl;
@@ -94,7 +94,7 @@ internal sealed class TrayMenu
     /// <param name="shell">The browser, clipboard and quit actions.</param>
     /// <param name="overlayUrl">The overlay's Browser Source URL, for "Copy overlay URL".</param>
     /// <param name="controlUrl">The control page URL with its token, for "Open control page".</param>
-    public TrayMenu(IControlSurface surface, ITrayShellActions shell, Uri overlayUrl, Uri controlUrl)
+    public TrayMenu(ISidecarControl surface, ITrayShellActions shell, Uri overlayUrl, Uri controlUrl)
     {
         ArgumentNullException.ThrowIfNull(surface);
         ArgumentNullException.ThrowIfNull(shell);
@@ -127,7 +127,7 @@ internal sealed class TrayMenu
         items.Add(Action(ClearCaptionsId, "Clear captions", TrayMenuItemKind.ClearCaptions));
         items.Add(Separator(2));
         items.Add(Action(QuitId, "Quit", TrayMenuItemKind.Quit));
-        return new TrayMenuModel(items, ToolTip(languages, _surface.GetStatus()));
+        return new TrayMenuModel(items, ToolTip(languages, _surface.ReadStatus()));
     }
 
     /// <summary>Carries out a click on the item with <paramref name="itemId"/> (from a model this menu built).</summary>

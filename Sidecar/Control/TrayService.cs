@@ -45,7 +45,7 @@ internal sealed class TrayShellActions(IHostApplicationLifetime lifetime, Action
 /// <see cref="RefreshInterval"/>. On other systems it does nothing.
 /// </summary>
 internal sealed partial class TrayService(
-    IControlSurface surface,
+    ISidecarControl surface,
     IHostApplicationLifetime lifetime,
     IServer server,
     ControlToken token,

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace CaptionSidecar.Costs;
 
 /// <summary>A running track's status and how long this run of it has lasted.</summary>
-internal sealed record TrackRun(TrackStatus Status, TimeSpan RunningFor);
+internal sealed record TrackUptime(TrackStatus Status, TimeSpan RunningFor);
 
 /// <summary>What one caption language has cost, over every run of it since the sidecar started.</summary>
 /// <param name="Language">The language code.</param>
@@ -58,7 +58,7 @@ internal sealed class CostMeter(IOptions<PricingOptions> options)
     }
 
     /// <summary>The meter's reading, given the tracks running now.</summary>
-    public CostReading Read(IReadOnlyList<TrackRun> running)
+    public CostReading Read(IReadOnlyList<TrackUptime> running)
     {
         ArgumentNullException.ThrowIfNull(running);
         var languages = new List<LanguageCost>();

@@ -82,14 +82,14 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
     }
 
     /// <summary>The running tracks' status snapshots with how long each has run, for the cost meter.</summary>
-    public IReadOnlyList<TrackRun> TrackRuns
+    public IReadOnlyList<TrackUptime> TrackUptimes
     {
         get
         {
             var now = _time.GetUtcNow();
             lock (_gate)
             {
-                return [.. _tracks.Select(t => new TrackRun(t.Track.Status, now - t.StartedAt))];
+                return [.. _tracks.Select(t => new TrackUptime(t.Track.Status, now - t.StartedAt))];
             }
         }
     }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace CaptionSidecar.Tracks;
 
 /// <summary>Where a track's session stands.</summary>
@@ -12,17 +14,23 @@ public enum TrackSessionState
     Failed,
 }
 
-/// <summary>A rate limit as last reported by the server.</summary>
+/// <summary>A rate limit as last reported by the server (the one record for it: status and /api/status use it as is).</summary>
+/// <param name="Name">What is limited (for example <c>requests</c>, <c>tokens</c>).</param>
+/// <param name="Limit">The size of the window.</param>
+/// <param name="Remaining">How much is left in the current window.</param>
+/// <param name="ResetSeconds">Seconds until the window resets.</param>
 public sealed record RateLimitStatus(string Name, long Limit, long Remaining, double ResetSeconds);
 
 /// <summary>
 /// An immutable snapshot of a track for status output; tracks publish a new one when anything changes.
 /// <see cref="Reconnects"/> counts sessions lost and replaced, <see cref="Rollovers"/> sessions replaced ahead of their
 /// limit without a gap, <see cref="WatchdogRestarts"/> sessions replaced because they heard speech but returned no text.
+/// <c>/api/status</c> carries it as is (camelCase, <see cref="State"/> as <c>sessionState</c>), so a field added here
+/// shows there with no other change.
 /// </summary>
 public sealed record TrackStatus(
     string Language,
-    TrackSessionState State,
+    [property: JsonPropertyName("sessionState")] TrackSessionState State,
     string? SessionId = null,
     string? LastError = null,
     DateTimeOffset? ConnectedAt = null,

@@ -12,7 +12,7 @@ public sealed class CaptionFeedTests
         var ct = TestContext.Current.CancellationToken;
         await using var server = await OverlayTestServer.StartAsync(ct);
         var sockets = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => server.ConnectAsync(ct)));
-        await Poll.UntilAsync(() => server.Feed.ClientCount == 200, "200 clients subscribed", ct);
+        await SubscribedAsync(server, "en", sockets, ct);
         const int updates = 50;
 
         var receiving = sockets.Select(async socket =>
@@ -53,7 +53,7 @@ public sealed class CaptionFeedTests
         await using var server = await OverlayTestServer.StartAsync(ct, queueCapacity: 4);
         using var stalled = await server.ConnectAsync(ct);
         var readers = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => server.ConnectAsync(ct)));
-        await Poll.UntilAsync(() => server.Feed.ClientCount == 6, "6 clients subscribed", ct);
+        await SubscribedAsync(server, "en", [stalled, .. readers], ct);
         var big = new string('x', 64 * 1024);
 
         // Each update is read by every healthy client before the next is published: the stalled client's
@@ -116,7 +116,7 @@ public sealed class CaptionFeedTests
         var ct = TestContext.Current.CancellationToken;
         await using var server = await OverlayTestServer.StartAsync(ct);
         using var socket = await server.ConnectAsync(ct, languages: "es");
-        await Poll.UntilAsync(() => server.Feed.ClientCount == 1, "client subscribed", ct);
+        await SubscribedAsync(server, "es", [socket], ct);
 
         server.Feed.Publish(OverlayTestServer.Caption("en", 1, ("english", "")));
         server.Feed.Publish(OverlayTestServer.Caption("es", 1, ("español", "")));
@@ -140,6 +140,29 @@ public sealed class CaptionFeedTests
         Assert.True(update?.Cleared);
         Assert.Empty(update!.Lines);
         Assert.Equal(2, server.Feed.CurrentState().Single().Sequence);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Serve_ServerStopsAndTheClientNeverAnswersTheClose_ConnectionEndsWhenTheOverlayClockPassesTheCloseTimeout()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var time = new TimerSignallingTimeProvider();
+        await using var server = await OverlayTestServer.StartAsync(ct, time: time);
+        using var socket = await server.ConnectAsync(ct);
+        await SubscribedAsync(server, "en", [socket], ct);
+
+        server.SignalStopping();
+        // The server sends its close frame (bounded by a timer), then waits for the answer this client never sends
+        // (bounded by a second timer): both on the overlay's clock, so nothing ends until the test moves it.
+        var closeTimeout = TimeSpan.FromSeconds(2);
+        await NextTimerOfAsync(time, closeTimeout, ct);
+        await NextTimerOfAsync(time, closeTimeout, ct);
+        var ended = server.FeedConnectionEndedAsync(ct);
+        Assert.False(ended.IsCompleted, "the connection ended before its close timeout passed");
+        time.Advance(closeTimeout);
+
+        await ended;
+        Assert.Equal(0, server.Feed.ClientCount);
     }
 
     [Fact]
@@ -196,8 +219,11 @@ public sealed class CaptionFeedTests
         Assert.Equal([1L], socket.SentSequences);
         Assert.Equal(2, subscription.Queued);
 
+        var sender = subscription.SendsEnded;
+        Assert.False(sender.IsCompleted, "the pending send's continuation is the sender");
         socket.ReleaseHeldSend();
-        await Poll.UntilAsync(() => subscription.Queued == 0 && socket.Sent.Count == 3, "the queued updates sent", ct);
+        await sender.WaitAsync(ct);
+        Assert.Equal(0, subscription.Queued);
         feed.Publish(OverlayTestServer.Caption("en", 4, ("four", "")));
 
         Assert.Equal([1L, 2, 3, 4], socket.SentSequences);
@@ -242,6 +268,63 @@ public sealed class CaptionFeedTests
         Assert.Equal("en 6", sent[2]);
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task Publish_WhileASendRuns_AnotherPublisherAndSubscriberAreNotHeldUp()
+    {
+        var feed = NewFeed(queueCapacity: 8);
+        var socket = new FakeFeedSocket();
+        using var subscription = feed.Subscribe(socket, [], "first");
+        var others = Task.CompletedTask;
+        var othersFinishedDuringTheSend = false;
+        socket.DuringNextSend = () =>
+        {
+            // The send runs on this thread now: other threads must be able to publish and subscribe meanwhile, which
+            // they cannot while a lock of the feed is held across it. Bounded so a feed that holds one fails here.
+            using var finished = new ManualResetEventSlim();
+            others = Task.Run(() =>
+            {
+                feed.Publish(OverlayTestServer.Caption("es", 1, ("uno", "")));
+                feed.Subscribe(new FakeFeedSocket(), [], "second").Dispose();
+                finished.Set();
+            });
+            othersFinishedDuringTheSend = finished.Wait(TimeSpan.FromSeconds(15));
+        };
+
+        feed.Publish(OverlayTestServer.Caption("en", 1, ("one", "")));
+        await others.WaitAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(othersFinishedDuringTheSend, "a publish or subscribe waited for another client's send");
+        // The update published during the send follows it, in order, from the same sender.
+        Assert.Equal(["en 1", "es 1"], socket.Sent.Select(u => $"{u.Language} {u.Sequence}"));
+        Assert.Equal(1, socket.MostInFlight);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Subscribe_WhileItsFirstSendRuns_OtherClientsCanSubscribe()
+    {
+        var feed = NewFeed(queueCapacity: 8);
+        feed.Publish(OverlayTestServer.Caption("en", 3, ("state", "")));
+        var socket = new FakeFeedSocket();
+        var other = Task.CompletedTask;
+        var otherFinishedDuringTheSend = false;
+        socket.DuringNextSend = () =>
+        {
+            using var finished = new ManualResetEventSlim();
+            other = Task.Run(() =>
+            {
+                feed.Subscribe(new FakeFeedSocket(), [], "second").Dispose();
+                finished.Set();
+            });
+            otherFinishedDuringTheSend = finished.Wait(TimeSpan.FromSeconds(15));
+        };
+
+        using var subscription = feed.Subscribe(socket, [], "first");
+        await other.WaitAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(otherFinishedDuringTheSend, "a subscribe waited for another client's first send");
+        Assert.Equal([3L], socket.SentSequences);
+    }
+
     [Fact]
     public void Publish_NoLanguage_ThrowsNamingTheField()
     {
@@ -257,4 +340,27 @@ public sealed class CaptionFeedTests
     private static CaptionFeed NewFeed(int queueCapacity) => new(
         Microsoft.Extensions.Options.Options.Create(new OverlayServerOptions { ClientQueueCapacity = queueCapacity }),
         Microsoft.Extensions.Logging.Abstractions.NullLogger<CaptionFeed>.Instance);
+
+    /// <summary>Waits until the code under test starts a timer of <paramref name="due"/> (other timers are skipped).</summary>
+    private static async Task NextTimerOfAsync(TimerSignallingTimeProvider time, TimeSpan due, CancellationToken ct)
+    {
+        while (await time.NextTimerAsync(ct) != due)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Returns once each socket is subscribed, without polling: a marker update (sequence 0 of
+    /// <paramref name="language"/>) reaches every socket exactly once, from the publish if it was subscribed by
+    /// then or as the current state when it subscribes, so a socket that read it is subscribed.
+    /// </summary>
+    private static async Task SubscribedAsync(OverlayTestServer server, string language, IReadOnlyList<WebSocket> sockets, CancellationToken ct)
+    {
+        server.Feed.Publish(OverlayTestServer.Caption(language, 0, ("subscribed", "")));
+        foreach (var socket in sockets)
+        {
+            var marker = await CaptionReader.ReadAsync(socket, ct);
+            Assert.Equal((language, 0L), (marker?.Language, marker?.Sequence));
+        }
+    }
 }

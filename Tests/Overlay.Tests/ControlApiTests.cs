@@ -2,6 +2,9 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using CaptionSidecar.Overlay.Tests.Fakes;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace CaptionSidecar.Overlay.Tests;
 
@@ -86,6 +89,19 @@ public sealed class ControlApiTests
         Assert.Contains("/overlay.js", html, StringComparison.Ordinal);
         Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
         Assert.Contains("default-src 'none'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddCaptionOverlay_LeavesKestrelsTransportOptionsToTheHost()
+    {
+        var services = new ServiceCollection();
+
+        services.AddCaptionOverlay(o => o.TokenFolder = Path.GetTempPath());
+        using var provider = services.BuildServiceProvider();
+
+        // A library flips no host-wide switch: inline scheduling is the host's choice (the Sidecar makes it).
+        Assert.False(provider.GetRequiredService<IOptions<SocketTransportOptions>>().Value.UnsafePreferInlineScheduling);
+        Assert.Same(TimeProvider.System, provider.GetRequiredService<TimeProvider>());
     }
 
     private static async Task<string> ErrorOf(HttpResponseMessage response, CancellationToken ct)

@@ -3,6 +3,7 @@ using CaptionSidecar.Overlay;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -27,6 +28,8 @@ internal static class BenchServer
             o.TokenFolder = tokenFolder;
         });
         builder.Services.AddSingleton<IControlSurface, IdleControlSurface>();
+        // As the Sidecar hosts it (Sidecar/Control/ControlServer.cs): the library leaves this host-wide switch alone.
+        builder.Services.Configure<SocketTransportOptions>(o => o.UnsafePreferInlineScheduling = true);
         var options = new OverlayServerOptions { Port = port };
         builder.WebHost.ConfigureKestrel(k => k.ListenForOverlay(options));
         var app = builder.Build();
@@ -60,9 +63,10 @@ internal static class BenchServer
     /// <summary>The control surface of a host with no languages and no engine: the benchmark uses only the feed.</summary>
     private sealed class IdleControlSurface : IControlSurface
     {
-        private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+        private static readonly JsonElement Status = JsonDocument.Parse(
+            """{"engine":"none","uptimeSeconds":0,"tracks":[],"obsState":"off","rateLimits":[],"recentErrors":[]}""").RootElement.Clone();
 
-        public ControlStatus GetStatus() => new("none", (DateTimeOffset.UtcNow - _started).TotalSeconds, [], "off", null, 0, 0, [], []);
+        public JsonElement GetStatus() => Status;
 
         public IReadOnlyList<LanguageState> GetLanguages() => [];
 

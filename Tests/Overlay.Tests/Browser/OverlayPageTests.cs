@@ -5,6 +5,7 @@ using static Microsoft.Playwright.Assertions;
 namespace CaptionSidecar.Overlay.Tests.Browser;
 
 [Collection(ChromiumCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class OverlayPageTests(ChromiumFixture chromium)
 {
     // Records every change of each line's final and tentative text, so the test sees the order the viewer saw.

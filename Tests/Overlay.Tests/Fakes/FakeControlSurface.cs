@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
 namespace CaptionSidecar.Overlay.Tests.Fakes;
 
 /// <summary>A host with a few languages that records what the control API asked of it.</summary>
@@ -12,20 +15,59 @@ public sealed class FakeControlSurface : IControlSurface
 
     public List<string> Calls { get; } = [];
 
-    public ControlStatus Status { get; set; } = new(
-        Engine: "test-pattern",
-        UptimeSeconds: 3725,
-        Tracks: [new TrackStatus("en", "connected", null, Rollovers: 3), new TrackStatus("es", "reconnecting", "socket closed", Reconnects: 1, WatchdogRestarts: 2)],
-        ObsState: "connected",
-        AudioLevelDbfs: -18.5,
-        DroppedAudioChunks: 3,
-        CaptionsPerMinute: 12,
-        RateLimits: [new RateLimitStatus("requests", 90, 100)],
-        RecentErrors: ["es session closed by server"],
-        AudioRmsDbfs: -24.5,
-        Speech: true);
+    /// <summary>
+    /// The host's status document, shaped like the Sidecar's (Sidecar/Control/ControlStatus.cs; its test
+    /// ControlSurfaceTests checks the same field names): the overlay passes it through, the control page reads it.
+    /// </summary>
+    private readonly JsonObject _status = JsonNode.Parse("""
+        {
+          "engine": "test-pattern",
+          "uptimeSeconds": 3725,
+          "tracks": [
+            { "language": "en", "sessionState": "connected", "lastError": null, "reconnects": 0, "rollovers": 3, "watchdogRestarts": 0 },
+            { "language": "es", "sessionState": "reconnecting", "lastError": "socket closed", "reconnects": 1, "rollovers": 0, "watchdogRestarts": 2 }
+          ],
+          "obsState": "connected",
+          "audioLevelDbfs": -18.5,
+          "droppedAudioChunks": 3,
+          "captionsPerMinute": 12,
+          "rateLimits": [ { "name": "requests", "limit": 100, "remaining": 90, "resetSeconds": 1.5 } ],
+          "recentErrors": [ "es session closed by server" ],
+          "outputs": [
+            { "sink": "console", "delivered": 40, "dropped": 0, "failed": 0, "queued": 0 },
+            { "sink": "transcript", "delivered": 38, "dropped": 0, "failed": 0, "queued": 0 }
+          ],
+          "audioRmsDbfs": -24.5,
+          "speech": true,
+          "costs": null,
+          "voiceGateOpen": null,
+          "heldBackSeconds": null,
+          "muted": null,
+          "mutedSeconds": null
+        }
+        """)!.AsObject();
 
-    public ControlStatus GetStatus() => Status;
+    /// <summary>Changes the status document (the next poll of /api/status sees it).</summary>
+    public void UpdateStatus(Action<JsonObject> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_gate)
+        {
+            change(_status);
+        }
+    }
+
+    public JsonElement GetStatus()
+    {
+        string json;
+        lock (_gate)
+        {
+            json = _status.ToJsonString();
+        }
+
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
 
     public IReadOnlyList<LanguageState> GetLanguages()
     {

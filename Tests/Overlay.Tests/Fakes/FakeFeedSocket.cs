@@ -19,6 +19,9 @@ public sealed class FakeFeedSocket : WebSocket
 
     public Exception? Failure { get; set; }
 
+    /// <summary>Runs inside the next send, on the sender's thread, before the send completes (then it is cleared).</summary>
+    public Action? DuringNextSend { get; set; }
+
     /// <summary>Most sends that were in flight at the same time (the feed promises one).</summary>
     public int MostInFlight { get; private set; }
 
@@ -73,6 +76,12 @@ public sealed class FakeFeedSocket : WebSocket
         if (Failure is { } failure)
         {
             throw failure;
+        }
+
+        if (DuringNextSend is { } during)
+        {
+            DuringNextSend = null;
+            during();
         }
 
         Assert.Equal(WebSocketMessageType.Text, messageType);

@@ -1,10 +1,12 @@
 using System.Net.Http.Headers;
 using System.Net.WebSockets;
+using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace CaptionSidecar.Overlay.Tests.Fakes;
@@ -14,10 +16,12 @@ public sealed class OverlayTestServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly bool _ownsTokenFolder;
+    private readonly Channel<string> _feedConnectionsEnded;
 
-    private OverlayTestServer(WebApplication app, FakeControlSurface surface, string tokenFolder, bool ownsTokenFolder, int port)
+    private OverlayTestServer(WebApplication app, FakeControlSurface surface, string tokenFolder, bool ownsTokenFolder, int port, Channel<string> feedConnectionsEnded)
     {
         _app = app;
+        _feedConnectionsEnded = feedConnectionsEnded;
         Surface = surface;
         TokenFolder = tokenFolder;
         _ownsTokenFolder = ownsTokenFolder;
@@ -36,13 +40,17 @@ public sealed class OverlayTestServer : IAsyncDisposable
 
     public ControlToken Token => _app.Services.GetRequiredService<ControlToken>();
 
-    /// <summary>Starts a server; <paramref name="port"/> 0 picks a free port, a given one lets a test restart on it.</summary>
+    /// <summary>
+    /// Starts a server; <paramref name="port"/> 0 picks a free port, a given one lets a test restart on it;
+    /// <paramref name="time"/> is the overlay's clock (the system clock when null).
+    /// </summary>
     public static async Task<OverlayTestServer> StartAsync(
         CancellationToken cancellationToken,
         int port = 0,
         int queueCapacity = 256,
         FakeControlSurface? surface = null,
-        string? tokenFolder = null)
+        string? tokenFolder = null,
+        TimeProvider? time = null)
     {
         var ownsFolder = tokenFolder is null;
         tokenFolder ??= Path.Combine(Path.GetTempPath(), "overlay-tests-" + Guid.NewGuid().ToString("N"));
@@ -56,14 +64,41 @@ public sealed class OverlayTestServer : IAsyncDisposable
             o.ClientQueueCapacity = queueCapacity;
         });
         builder.Services.AddSingleton<IControlSurface>(surface);
+        if (time is not null)
+        {
+            builder.Services.AddSingleton(time);
+        }
+
         var options = new OverlayServerOptions { Port = port };
         builder.WebHost.ConfigureKestrel(k => k.ListenForOverlay(options));
         var app = builder.Build();
+        var feedConnectionsEnded = Channel.CreateUnbounded<string>();
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                if (context.Request.Path == "/ws/captions")
+                {
+                    feedConnectionsEnded.Writer.TryWrite(context.Connection.Id);
+                }
+            }
+        });
         app.MapCaptionOverlay();
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new OverlayTestServer(app, surface, tokenFolder, ownsFolder, new Uri(address).Port);
+        return new OverlayTestServer(app, surface, tokenFolder, ownsFolder, new Uri(address).Port, feedConnectionsEnded);
     }
+
+    /// <summary>Waits until the server has finished serving one more <c>/ws/captions</c> connection.</summary>
+    public async Task FeedConnectionEndedAsync(CancellationToken cancellationToken) =>
+        await _feedConnectionsEnded.Reader.ReadAsync(cancellationToken);
+
+    /// <summary>Signals the server is stopping (as on Ctrl+C), without stopping it.</summary>
+    public void SignalStopping() => _app.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
 
     public HttpClient CreateClient(bool withToken = false)
     {

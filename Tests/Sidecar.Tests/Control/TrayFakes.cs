@@ -10,7 +10,7 @@ using Microsoft.Extensions.Hosting;
 namespace CaptionSidecar.Tests.Control;
 
 /// <summary>A control surface over a list of languages that records every call.</summary>
-internal sealed class FakeControlSurface(params LanguageState[] languages) : IControlSurface
+internal sealed class FakeControlSurface(params LanguageState[] languages) : ISidecarControl
 {
     private readonly Lock _gate = new();
     private readonly List<LanguageState> _languages = [.. languages];
@@ -23,8 +23,11 @@ internal sealed class FakeControlSurface(params LanguageState[] languages) : ICo
 
     public IReadOnlyList<string> Errors { get; set; } = [];
 
-    public ControlStatus GetStatus() =>
-        new("test-pattern", 12, [], ObsState, null, 0, 0, [], Errors);
+    /// <summary>The whole status; when null, one made of <see cref="ObsState"/> and <see cref="Errors"/>.</summary>
+    public ControlStatus? Status { get; set; }
+
+    public ControlStatus ReadStatus() =>
+        Status ?? new("test-pattern", 12, [], ObsState, null, 0, 0, [], Errors);
 
     public IReadOnlyList<LanguageState> GetLanguages()
     {

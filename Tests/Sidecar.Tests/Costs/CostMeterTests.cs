@@ -47,7 +47,7 @@ public sealed class CostMeterTests
     {
         var status = new TrackStatus("es", TrackSessionState.Connected, Usage: new TokenUsage { AudioInputTokens = 100_000 }, Model: "gpt-realtime");
 
-        var reading = _meter.Read([new TrackRun(status, TimeSpan.FromMinutes(30))]);
+        var reading = _meter.Read([new TrackUptime(status, TimeSpan.FromMinutes(30))]);
 
         var es = Assert.Single(reading.Languages);
         Assert.Equal(3.2m, es.Cost);
@@ -61,7 +61,7 @@ public sealed class CostMeterTests
     {
         var status = new TrackStatus("es", TrackSessionState.Connected, Usage: new TokenUsage { AudioInputTokens = 10 }, Model: "gpt-realtime");
 
-        var reading = _meter.Read([new TrackRun(status, TimeSpan.FromSeconds(20))]);
+        var reading = _meter.Read([new TrackUptime(status, TimeSpan.FromSeconds(20))]);
 
         Assert.Null(reading.Languages[0].CostPerHour);
         Assert.Equal(0m, reading.PerHour);
@@ -74,7 +74,7 @@ public sealed class CostMeterTests
         _meter.TrackEnded(new TrackStatus("de", TrackSessionState.Stopped, Usage: new TokenUsage { TextOutputTokens = 1_000_000 }, Model: "gpt-realtime"), TimeSpan.FromHours(1));
         var again = new TrackStatus("fr", TrackSessionState.Connected, Usage: new TokenUsage { TextOutputTokens = 1_000_000 }, Model: "gpt-realtime");
 
-        var reading = _meter.Read([new TrackRun(again, TimeSpan.FromHours(1))]);
+        var reading = _meter.Read([new TrackUptime(again, TimeSpan.FromHours(1))]);
 
         var fr = reading.Languages.Single(l => l.Language == "fr");
         Assert.Equal(32m, fr.Cost);

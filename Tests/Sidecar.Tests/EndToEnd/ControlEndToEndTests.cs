@@ -8,6 +8,7 @@ using System.Text.RegularExpressions;
 namespace CaptionSidecar.Tests.EndToEnd;
 
 /// <summary>The sidecar's own HTTP server as a process: overlay feed, control API with its token, Host guard.</summary>
+[Trait("Category", "Integration")]
 public sealed partial class ControlEndToEndTests : IDisposable
 {
     private readonly TestFolder _folder = new("caption-control-e2e-");
@@ -44,6 +45,17 @@ public sealed partial class ControlEndToEndTests : IDisposable
         await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/ws/captions?lang=en"), ct);
         var seen = await ReceiveUntilAsync(socket, m => m.Contains("[TEST]", StringComparison.Ordinal), ct);
         Assert.Contains("\"language\":\"en\"", seen, StringComparison.Ordinal);
+        using (var status = JsonDocument.Parse(await http.GetStringAsync("/api/status", ct)))
+        {
+            // The sidecar's own document, passed through by the overlay library: what the control page reads.
+            var track = status.RootElement.GetProperty("tracks").EnumerateArray().Single();
+            Assert.Equal("en", track.GetProperty("language").GetString());
+            Assert.Matches("^[a-z]+$", track.GetProperty("sessionState").GetString());
+            Assert.Equal(JsonValueKind.Array, status.RootElement.GetProperty("recentErrors").ValueKind);
+            Assert.Contains(status.RootElement.GetProperty("outputs").EnumerateArray(), o => o.GetProperty("sink").GetString() is { Length: > 0 });
+            Assert.Equal("off", status.RootElement.GetProperty("obsState").GetString());
+        }
+
 
         // Changing state needs the token; with it the language goes off and its captions are cleared.
         using var body = new StringContent("{\"enabled\":false}", Encoding.UTF8, "application/json");

@@ -1,46 +1,35 @@
-namespace CaptionSidecar.Overlay;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CaptionSidecar.Captions;
+using CaptionSidecar.Overlay;
+using CaptionSidecar.Tracks;
 
-/// <summary>A language the host can caption, and whether it is on.</summary>
-/// <param name="Code">Language code, as used in <c>PUT /api/languages/{code}</c> and <c>?lang=</c>.</param>
-/// <param name="Name">Display name (for example <c>English</c>).</param>
-/// <param name="Enabled">True when captions in this language are wanted on.</param>
-/// <param name="Source">True for the spoken (source) language; false for a translation target.</param>
-/// <param name="Running">True while the language's track runs (it may lag <paramref name="Enabled"/> while it starts or stops).</param>
-public sealed record LanguageState(string Code, string Name, bool Enabled, bool Source = false, bool Running = false);
+namespace CaptionSidecar.Control;
 
-/// <summary>The state of one caption track (one language) and its Realtime session.</summary>
-/// <param name="Language">Language code of the track.</param>
-/// <param name="SessionState">Session state in words (for example <c>connected</c>, <c>reconnecting</c>).</param>
-/// <param name="LastError">The last error of the session, or null.</param>
-/// <param name="Reconnects">Sessions lost (drop, server close, expiry) and replaced with replay.</param>
-/// <param name="Rollovers">Sessions replaced before their time limit without a gap.</param>
-/// <param name="WatchdogRestarts">Sessions replaced because they heard speech but returned no text.</param>
-public sealed record TrackStatus(string Language, string SessionState, string? LastError, int Reconnects = 0, int Rollovers = 0, int WatchdogRestarts = 0);
-
-/// <summary>A rate limit as last reported by the engine.</summary>
-/// <param name="Name">What is limited (for example <c>requests</c>, <c>tokens</c>).</param>
-/// <param name="Remaining">How much is left in the current window.</param>
-/// <param name="Limit">The size of the window.</param>
-public sealed record RateLimitStatus(string Name, long Remaining, long Limit);
-
-/// <summary>The host's state at a glance, as <c>GET /api/status</c> returns it and the control page shows it.</summary>
-/// <param name="Engine">Caption engine in use (for example <c>openai-realtime</c>, <c>test-pattern</c>).</param>
-/// <param name="UptimeSeconds">Seconds since the host started.</param>
-/// <param name="Tracks">One entry per running caption track.</param>
+/// <summary>
+/// The sidecar's state at a glance: the document <c>GET /api/status</c> returns (camelCase JSON, see
+/// <see cref="ControlJsonContext"/>), the control page shows and the tray's tooltip sums up. The sidecar owns this
+/// schema; the overlay library only passes it through, so a new field is added here (or to a record it holds, such
+/// as <see cref="TrackStatus"/>) and nowhere else. Fields are only ever added, never renamed: scripts poll this.
+/// </summary>
+/// <param name="Engine">Caption engine in use (for example <c>openai</c>, <c>test-pattern</c>).</param>
+/// <param name="UptimeSeconds">Seconds since the sidecar started.</param>
+/// <param name="Tracks">One entry per running caption track, as the track reports it (its session state as <c>sessionState</c>).</param>
 /// <param name="ObsState">OBS connection state in words (for example <c>connected</c>, <c>off</c>).</param>
 /// <param name="AudioLevelDbfs">Recent audio peak level in dBFS, or null when no audio arrives.</param>
 /// <param name="DroppedAudioChunks">Audio chunks dropped since start because a consumer fell behind.</param>
 /// <param name="CaptionsPerMinute">Finalised caption lines per minute, over the last minute.</param>
-/// <param name="RateLimits">Rate limits as last reported, possibly empty.</param>
+/// <param name="RateLimits">Rate limits as last reported by every track, possibly empty.</param>
 /// <param name="RecentErrors">Recent errors worth showing to a moderator, newest last, possibly empty.</param>
+/// <param name="Outputs">Every caption output (console, transcripts, OBS, overlay) with its counters.</param>
 /// <param name="AudioRmsDbfs">Recent audio RMS level in dBFS, or null when no audio arrives (or digital silence).</param>
 /// <param name="Speech">True while the local level detector hears speech; null when no audio path runs.</param>
-/// <param name="Costs">The cost meter's reading, or null when the host has none.</param>
+/// <param name="Costs">The cost meter's reading, or null when the sidecar has none.</param>
 /// <param name="VoiceGateOpen">True while the local voice gate sends audio to the sessions, false while it holds silence back; null when no gate runs.</param>
 /// <param name="HeldBackSeconds">Seconds of audio the voice gate kept from the (paid) sessions since start; null when no gate runs.</param>
 /// <param name="Muted">True while captioning is paused because the streamer's mic is muted in OBS (no audio goes to any session); null when that feature is off.</param>
 /// <param name="MutedSeconds">Seconds of audio captured while muted since start, none of which reached a session; null when that feature is off.</param>
-public sealed record ControlStatus(
+internal sealed record ControlStatus(
     string Engine,
     double UptimeSeconds,
     IReadOnlyList<TrackStatus> Tracks,
@@ -50,6 +39,7 @@ public sealed record ControlStatus(
     double CaptionsPerMinute,
     IReadOnlyList<RateLimitStatus> RateLimits,
     IReadOnlyList<string> RecentErrors,
+    IReadOnlyList<CaptionSinkStats>? Outputs = null,
     double? AudioRmsDbfs = null,
     bool? Speech = null,
     CostStatus? Costs = null,
@@ -64,7 +54,7 @@ public sealed record ControlStatus(
 /// <param name="PerHour">What the languages running now cost per hour of stream.</param>
 /// <param name="Currency">The currency of the prices.</param>
 /// <param name="PricesAsOf">When the prices were last checked.</param>
-public sealed record CostStatus(IReadOnlyList<LanguageCostStatus> Languages, decimal Total, decimal PerHour, string Currency, string PricesAsOf);
+internal sealed record CostStatus(IReadOnlyList<LanguageCostStatus> Languages, decimal Total, decimal PerHour, string Currency, string PricesAsOf);
 
 /// <summary>Tokens and cost of one caption language.</summary>
 /// <param name="Language">Language code.</param>
@@ -76,7 +66,7 @@ public sealed record CostStatus(IReadOnlyList<LanguageCostStatus> Languages, dec
 /// <param name="Cost">Cost so far, or null when the model has no price.</param>
 /// <param name="CostPerHour">Cost per hour the language has run, or null (less than a minute, or no price).</param>
 /// <param name="Running">Whether the language runs now.</param>
-public sealed record LanguageCostStatus(
+internal sealed record LanguageCostStatus(
     string Language,
     string? Model,
     long AudioInputTokens,
@@ -87,6 +77,28 @@ public sealed record LanguageCostStatus(
     decimal? CostPerHour,
     bool Running);
 
-/// <summary>Body of <c>PUT /api/languages/{code}</c>.</summary>
-/// <param name="Enabled">True to turn the language on, false to turn it off; required.</param>
-public sealed record LanguageToggleRequest(bool? Enabled);
+/// <summary>
+/// The JSON of <see cref="ControlStatus"/>: web defaults (camelCase), enums as camelCase strings (a track's
+/// <c>sessionState</c> reads <c>connected</c>, <c>reconnecting</c>, ...).
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
+    Converters = [typeof(CamelCaseEnumConverter<TrackSessionState>)])]
+[JsonSerializable(typeof(ControlStatus))]
+internal sealed partial class ControlJsonContext : JsonSerializerContext;
+
+/// <summary>An enum as its member's name in camelCase (<c>Connected</c> becomes <c>connected</c>).</summary>
+internal sealed class CamelCaseEnumConverter<TEnum>() : JsonStringEnumConverter<TEnum>(JsonNamingPolicy.CamelCase)
+    where TEnum : struct, Enum;
+
+/// <summary>
+/// The control surface as the sidecar's own parts (the tray) use it: the status as a typed record. The control API
+/// gets the same record as a JSON document (<see cref="IControlSurface.GetStatus"/>).
+/// </summary>
+internal interface ISidecarControl : IControlSurface
+{
+    /// <summary>A snapshot of the sidecar's state; called on every status poll, so it is cheap.</summary>
+    ControlStatus ReadStatus();
+
+    /// <inheritdoc/>
+    JsonElement IControlSurface.GetStatus() => JsonSerializer.SerializeToElement(ReadStatus(), ControlJsonContext.Default.ControlStatus);
+}

@@ -23,7 +23,7 @@ public sealed partial class UpgradeErrorEndToEndTests : IDisposable
         await using var sidecar = SidecarProcess.Start(_folder.SidecarArgs(server, "stdin", "--input-rate", "48000", "--input-channels", "1"), redirectStdin: true);
         await sidecar.WriteStdinAsync(new byte[96_000], ct);
         using var control = await SidecarControl.ConnectAsync(sidecar);
-        await sidecar.WaitForStderrAsync("could not open a Realtime session", 2, TimeSpan.FromSeconds(60));
+        await sidecar.WaitForStderrAsync("; retry ", 2, TimeSpan.FromSeconds(60));
 
         using var status = JsonDocument.Parse(await control.Http.GetStringAsync("/api/status", ct));
         var lastError = status.RootElement.GetProperty("tracks")[0].GetProperty("lastError").GetString();
@@ -46,7 +46,7 @@ public sealed partial class UpgradeErrorEndToEndTests : IDisposable
         await using var server = await FakeRealtimeServer.StartAsync(new FakeRealtimeOptions { HangUpUpgrades = true }, ct);
         await using var sidecar = SidecarProcess.Start(_folder.SidecarArgs(server, "stdin", "--input-rate", "48000", "--input-channels", "1"), redirectStdin: true);
         await sidecar.WriteStdinAsync(new byte[96_000], ct);
-        await sidecar.WaitForStderrAsync("could not open a Realtime session", 3, TimeSpan.FromSeconds(60));
+        await sidecar.WaitForStderrAsync("; retry ", 3, TimeSpan.FromSeconds(60));
         sidecar.Interrupt();
         Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), ct));
 
@@ -59,6 +59,6 @@ public sealed partial class UpgradeErrorEndToEndTests : IDisposable
     private static List<long> RetryDelays(string stderr) =>
         [.. RetryLine().Matches(stderr).Select(m => long.Parse(m.Groups["ms"].Value, System.Globalization.CultureInfo.InvariantCulture))];
 
-    [GeneratedRegex(@"could not open a Realtime session .*; retry \d+ in (?<ms>\d+) ms")]
+    [GeneratedRegex(@"Realtime .*; retry \d+ in (?<ms>\d+) ms")]
     private static partial Regex RetryLine();
 }

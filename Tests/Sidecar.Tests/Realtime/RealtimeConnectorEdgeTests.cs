@@ -1,10 +1,14 @@
 using System.Net.Http.Headers;
 using System.Text;
+using System.Threading.Channels;
+using CaptionSidecar.Audio;
 using CaptionSidecar.FakeRealtime;
 using CaptionSidecar.Realtime;
 using CaptionSidecar.Retries;
 using CaptionSidecar.Tests.Support;
+using CaptionSidecar.Tracks;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace CaptionSidecar.Tests.Realtime;
@@ -93,6 +97,32 @@ public sealed class RealtimeConnectorEdgeTests
         var warning = Assert.Single(logger.Entries, e => e.Level == LogLevel.Warning);
         Assert.Contains("'conversation.item.input_audio_transcription.delta'", warning.Message, StringComparison.Ordinal);
         Assert.Contains("Realtime:MaxServerMessageBytes (65536)", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Track_EveryTurnStartsWithAnOversizedDelta_SessionSurvivesAndCaptionsEachTurnWithoutIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string[] lines = ["First line of the stream.", "Second line right here."];
+        await using var server = await FakeRealtimeServer.StartAsync(
+            new FakeRealtimeOptions { Script = FakeScript.FromLines(lines), WordDelay = TimeSpan.FromMilliseconds(1), OversizedMessageBytes = 3 * 1024 * 1024 }, ct);
+        var options = FakeServerTrackOptions.For(server.Endpoint);
+        var track = new RealtimeTranscriptionTrack(new CaptionLanguage("en", IsSource: true), options, Connector(server), NullLogger.Instance, TimeProvider.System);
+        var audio = new ToneAudio();
+        var chunks = Channel.CreateUnbounded<AudioChunk>();
+        var captions = new RecordingCaptionInput();
+        foreach (var chunk in audio.Tone(TimeSpan.FromMilliseconds(800)).Concat(audio.Silence(TimeSpan.FromMilliseconds(1000))).Concat(audio.Tone(TimeSpan.FromMilliseconds(800))).Concat(audio.Silence(TimeSpan.FromMilliseconds(1000))))
+        {
+            await chunks.Writer.WriteAsync(chunk, ct);
+        }
+
+        chunks.Writer.Complete();
+        await track.RunAsync(chunks.Reader, captions, ct);
+
+        Assert.Equal(lines, captions.CompletedInTurnOrder());
+        Assert.Equal(lines, captions.Commits.Select(c => captions.DeltasOf(c.ItemId)));
+        Assert.Equal(0, track.Status.Reconnects);
+        Assert.Single(server.Sessions);
     }
 
     [Theory]

@@ -158,7 +158,7 @@ public sealed partial class FakeRealtimeServer
         }
 
         Interlocked.Increment(ref _upgradeRequests);
-        Log.Rejected(_logger, "hanging up without an answer", 0);
+        Log.HungUp(_logger);
         await input.CompleteAsync();
         await connection.Transport.Output.CompleteAsync();
     }
@@ -251,4 +251,11 @@ public sealed partial class FakeRealtimeOptions
             throw new ArgumentOutOfRangeException(nameof(OversizedMessageBytes), OversizedMessageBytes, "OversizedMessageBytes must be at least 1 (or null).");
         }
     }
+}
+
+/// <summary>Log messages of the hostile modes.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(LogLevel.Warning, "Hung up on a request without answering it (hostile mode)")]
+    public static partial void HungUp(ILogger logger);
 }

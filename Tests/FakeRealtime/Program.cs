@@ -55,7 +55,9 @@ try
                 refuseUpgrades = hangUpUpgrades ? null : UpgradeRefusal.Parse(value);
                 break;
             case "--oversized-message-bytes":
-                oversizedMessageBytes = int.Parse(value, CultureInfo.InvariantCulture);
+                oversizedMessageBytes = int.Parse(value, CultureInfo.InvariantCulture) is var bytes and > 0
+                    ? bytes
+                    : throw new ArgumentException("--oversized-message-bytes must be at least 1.");
                 break;
             default:
                 throw new ArgumentException($"Unknown option '{args[i]}'.");

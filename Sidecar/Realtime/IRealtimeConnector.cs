@@ -1,3 +1,5 @@
+using CaptionSidecar.Retries;
+
 namespace CaptionSidecar.Realtime;
 
 /// <summary>The kinds of Realtime session the sidecar opens.</summary>
@@ -36,8 +38,12 @@ internal interface IRealtimeConnection : IAsyncDisposable
     Task CloseAsync(CancellationToken cancellationToken);
 }
 
-/// <summary>A connection attempt failed in a way a later attempt may not (refused, reset, timed out, HTTP 5xx).</summary>
-public sealed class RealtimeConnectException : Exception
+/// <summary>
+/// A connection attempt failed in a way a later attempt may not (refused, reset, timed out, HTTP 429 or 5xx). When the
+/// service answered the upgrade with an HTTP error, <see cref="StatusCode"/> says which, and a <c>Retry-After</c> it
+/// sent is honoured by the track's backoff (<see cref="IRetryAfter"/>).
+/// </summary>
+public sealed class RealtimeConnectException : Exception, IRetryAfter
 {
     public RealtimeConnectException()
     {
@@ -52,4 +58,10 @@ public sealed class RealtimeConnectException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>The HTTP status the upgrade was answered with, if the service answered.</summary>
+    public int? StatusCode { get; init; }
+
+    /// <summary>The wait the service asked for (<c>Retry-After</c>), if it asked.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }

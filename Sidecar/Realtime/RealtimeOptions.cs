@@ -119,6 +119,14 @@ public sealed class RealtimeOptions
     public int MaxRetryDelaySeconds { get; set; } = 30;
 
     /// <summary>
+    /// Largest message accepted from the Realtime server, in bytes. The service's largest events are a few kilobytes
+    /// (<c>session.created</c>, <c>response.done</c>); a larger message is skipped with a warning and the session
+    /// carries on, so a misbehaving server cannot make the sidecar buffer without limit. Default 1 MiB.
+    /// </summary>
+    [Range(64 * 1024, 256 * 1024 * 1024, ErrorMessage = "Realtime:MaxServerMessageBytes must be between 65536 (64 KiB) and 268435456 (256 MiB) bytes (default 1048576, 1 MiB).")]
+    public int MaxServerMessageBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
     /// The silence after speech that makes the server's VAD end a turn, with a margin: server VAD
     /// <see cref="SilenceDurationMs"/> + 500 ms; semantic VAD 2.5 / 4.5 / 8.5 s for high / medium or auto / low
     /// eagerness (its longest waits are 2, 4 and 8 s). A session appends it at the end of input; the voice gate keeps

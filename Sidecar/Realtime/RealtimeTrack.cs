@@ -1,9 +1,9 @@
 using System.Threading.Channels;
 using CaptionSidecar.Audio;
 using CaptionSidecar.Captions;
+using CaptionSidecar.Retries;
 using CaptionSidecar.Tracks;
 using Polly;
-using Polly.Retry;
 
 namespace CaptionSidecar.Realtime;
 
@@ -31,6 +31,7 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline _connectRetry;
+    private readonly ResiliencePipeline _shortSessionRetry;
     private readonly Lock _statusGate = new();
     private TrackStatus _status;
 
@@ -42,24 +43,9 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
         _logger = logger;
         _time = time;
         _status = new TrackStatus(language.Code, TrackSessionState.Starting, Model: model);
-        _connectRetry = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<RealtimeConnectException>(),
-                MaxRetryAttempts = int.MaxValue,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromMilliseconds(500),
-                MaxDelay = TimeSpan.FromSeconds(options.MaxRetryDelaySeconds),
-                OnRetry = args =>
-                {
-                    var reason = args.Outcome.Exception?.Message ?? "unknown";
-                    LogConnectRetry(Language.Code, _options.Endpoint.Host, reason, args.AttemptNumber + 1, (long)args.RetryDelay.TotalMilliseconds);
-                    UpdateStatus(s => s with { State = TrackSessionState.Reconnecting, LastError = reason });
-                    return default;
-                },
-            })
-            .Build();
+        var backoff = new BackoffSettings(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(options.MaxRetryDelaySeconds));
+        _connectRetry = Backoff.Forever(backoff, time, OnConnectRetry, static ex => ex is RealtimeConnectException);
+        _shortSessionRetry = Backoff.Forever(backoff, time, OnShortSession, static ex => ex is SessionEndedEarlyException);
     }
 
     public CaptionLanguage Language { get; }
@@ -86,56 +72,20 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
         // The replay also covers the watchdog's wait, so the turns it gives up on can be heard again.
         var replaySeconds = _options.ReplaySeconds > 0 ? _options.ReplaySeconds + _options.WatchdogSeconds : 0;
         var run = new TrackRun(audio, new SerialCaptionInput(captions), new AudioReplayBuffer(TimeSpan.FromSeconds(replaySeconds)), cancellationToken);
-        RealtimeSessionRun? next = null;
         try
         {
-            long resumeSample = 0;
-            var shortSessions = 0;
-            while (true)
+            // Each pass runs one session until it ends. One that ends sooner than HealthySessionAge (a server that
+            // accepts and then drops at once) fails its pass, so the next waits with the product's backoff; a pass
+            // after a healthy session starts the waits afresh.
+            var inputEnded = false;
+            while (!inputEnded)
             {
-                if (next is { CanTakeOver: true })
-                {
-                    // A session opened for a rollover is ready: it replaces the lost one at once.
-                    run.Live = next;
-                }
-                else
-                {
-                    if (next is not null)
-                    {
-                        await next.StopAsync();
-                    }
-
-                    UpdateStatus(s => s with { State = s.State == TrackSessionState.Starting ? TrackSessionState.Connecting : TrackSessionState.Reconnecting });
-                    run.Live = await OpenAsync(run, retry: true) ?? throw new InvalidOperationException("A connect with retries returns a session or throws.");
-                }
-
-                next = null;
-                var startedAt = _time.GetUtcNow();
-                run.Live.Session.Start(resumeSample);
-                (var outcome, next) = await LiveAsync(run);
-                if (outcome.InputEnded)
-                {
-                    UpdateStatus(s => s with { State = TrackSessionState.Stopped });
-                    return;
-                }
-
-                resumeSample = outcome.ResumeSample;
-                await run.Live.DisposeAsync();
-                run.Live = null;
-                UpdateStatus(s => s with { State = TrackSessionState.Reconnecting, Reconnects = s.Reconnects + 1, LastError = outcome.Reason });
-                LogSessionLost(Language.Code, outcome.Reason);
-                shortSessions = _time.GetUtcNow() - startedAt < HealthySessionAge ? shortSessions + 1 : 0;
-                if (shortSessions > 0 && next is not { CanTakeOver: true })
-                {
-                    // A server that accepts and then drops at once must not be hammered: back off as for a refused connect.
-                    var delay = TimeSpan.FromMilliseconds(Math.Min(_options.MaxRetryDelaySeconds * 1000.0, 500 * Math.Pow(2, shortSessions - 1)));
-                    await Task.Delay(delay, _time, cancellationToken);
-                }
+                inputEnded = await _shortSessionRetry.ExecuteAsync(async _ => await RunOneSessionAsync(run), cancellationToken);
             }
         }
         finally
         {
-            foreach (var session in new[] { next, run.Live })
+            foreach (var session in new[] { run.Next, run.Live })
             {
                 if (session is not null)
                 {
@@ -146,6 +96,74 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
             // The session before the live one finishes its last turns (bounded by the drain timeout) or stops with the track.
             await run.Retiring;
         }
+    }
+
+    /// <summary>
+    /// Opens a session (or lets a ready successor take over) and runs it until it ends. Returns true when the input
+    /// ended; throws <see cref="SessionEndedEarlyException"/> when the session was lost before it was healthy.
+    /// </summary>
+    private async Task<bool> RunOneSessionAsync(TrackRun run)
+    {
+        if (run.Next is { CanTakeOver: true })
+        {
+            // A session opened for a rollover is ready: it replaces the lost one at once.
+            run.Live = run.Next;
+        }
+        else
+        {
+            if (run.Next is not null)
+            {
+                await run.Next.StopAsync();
+            }
+
+            UpdateStatus(s => s with { State = s.State == TrackSessionState.Starting ? TrackSessionState.Connecting : TrackSessionState.Reconnecting });
+            run.Live = await OpenAsync(run, retry: true) ?? throw new InvalidOperationException("A connect with retries returns a session or throws.");
+        }
+
+        run.Next = null;
+        var startedAt = _time.GetUtcNow();
+        run.Live.Session.Start(run.ResumeSample);
+        (var outcome, run.Next) = await LiveAsync(run);
+        if (outcome.InputEnded)
+        {
+            UpdateStatus(s => s with { State = TrackSessionState.Stopped });
+            return true;
+        }
+
+        run.ResumeSample = outcome.ResumeSample;
+        await run.Live.DisposeAsync();
+        run.Live = null;
+        UpdateStatus(s => s with { State = TrackSessionState.Reconnecting, Reconnects = s.Reconnects + 1, LastError = outcome.Reason });
+        LogSessionLost(Language.Code, outcome.Reason);
+        var lasted = _time.GetUtcNow() - startedAt;
+        if (lasted < HealthySessionAge && run.Next is not { CanTakeOver: true })
+        {
+            throw new SessionEndedEarlyException(outcome.Reason, lasted);
+        }
+
+        return false;
+    }
+
+    private void OnConnectRetry(RetryAttempt attempt)
+    {
+        var reason = attempt.Failure?.Message ?? "unknown";
+        var delayMs = (long)attempt.Delay.TotalMilliseconds;
+        if (attempt.IsWorthAWarning)
+        {
+            LogConnectRetry(Language.Code, _options.Endpoint.Host, reason, attempt.Attempt, delayMs);
+        }
+        else
+        {
+            LogConnectRetryQuietly(Language.Code, _options.Endpoint.Host, reason, attempt.Attempt, delayMs);
+        }
+
+        UpdateStatus(s => s with { State = TrackSessionState.Reconnecting, LastError = reason });
+    }
+
+    private void OnShortSession(RetryAttempt attempt)
+    {
+        var lasted = attempt.Failure is SessionEndedEarlyException early ? early.Lasted : TimeSpan.Zero;
+        LogShortSession(Language.Code, (long)lasted.TotalMilliseconds, attempt.Attempt, (long)attempt.Delay.TotalMilliseconds);
     }
 
     /// <summary>
@@ -353,8 +371,14 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: could not reach the Realtime endpoint {Host} ({Reason}); retry {Attempt} in {DelayMs} ms")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: could not open a Realtime session at {Host} ({Reason}); retry {Attempt} in {DelayMs} ms")]
     private partial void LogConnectRetry(string language, string host, string reason, int attempt, long delayMs);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Track {Language}: could not open a Realtime session at {Host} ({Reason}); retry {Attempt} in {DelayMs} ms")]
+    private partial void LogConnectRetryQuietly(string language, string host, string reason, int attempt, long delayMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Track {Language}: the session ended {LastedMs} ms after it opened; waiting {DelayMs} ms before the next one (attempt {Attempt})")]
+    private partial void LogShortSession(string language, long lastedMs, int attempt, long delayMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: the Realtime session ended ({Reason}); opening a new one and replaying the audio not yet captioned")]
     private partial void LogSessionLost(string language, string reason);
@@ -384,6 +408,12 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
 
         public int SessionsOpened { get; set; }
 
+        /// <summary>Where the next session starts hearing audio (pipeline sample): after the last finished turn.</summary>
+        public long ResumeSample { get; set; }
+
+        /// <summary>A session opened ahead of a rollover that may take over when the live one ends.</summary>
+        public RealtimeSessionRun? Next { get; set; }
+
         /// <summary>The session hearing the live audio (null between a lost one and its replacement).</summary>
         public RealtimeSessionRun? Live { get; set; }
 
@@ -410,6 +440,13 @@ internal sealed class RealtimeTranslationTrack(CaptionLanguage language, Realtim
 
     protected override RealtimeSession CreateSession(IRealtimeConnection connection, ICaptionInput captions, AudioReplayBuffer replay, int sessionNumber) =>
         new RealtimeTranslationSession(this, connection, captions, replay, sessionNumber);
+}
+
+/// <summary>A session ended before it was healthy; the track backs off before the next one.</summary>
+internal sealed class SessionEndedEarlyException(string reason, TimeSpan lasted) : Exception(reason)
+{
+    /// <summary>How long the session ran.</summary>
+    public TimeSpan Lasted { get; } = lasted;
 }
 
 /// <summary>How one session ended.</summary>

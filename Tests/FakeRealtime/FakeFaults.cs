@@ -4,7 +4,7 @@ namespace CaptionSidecar.FakeRealtime;
 /// Fault injection for client robustness tests. Each method acts on every open session, or on one session with the
 /// overload taking it, and returns once the frames are on the wire (or the connection is gone).
 /// </summary>
-public sealed class FakeFaults
+public sealed partial class FakeFaults
 {
     private readonly FakeRealtimeServer _server;
 

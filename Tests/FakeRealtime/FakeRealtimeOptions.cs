@@ -1,7 +1,7 @@
 namespace CaptionSidecar.FakeRealtime;
 
 /// <summary>Settings of a <see cref="FakeRealtimeServer"/>; every default matches the real service where one exists.</summary>
-public sealed class FakeRealtimeOptions
+public sealed partial class FakeRealtimeOptions
 {
     /// <summary>Loopback port to listen on; 0 (default) picks a free ephemeral port.</summary>
     public int Port { get; init; }
@@ -71,5 +71,7 @@ public sealed class FakeRealtimeOptions
         {
             throw new ArgumentOutOfRangeException(nameof(TurnFailureEvery), TurnFailureEvery, "TurnFailureEvery must be at least 1 (or null).");
         }
+
+        ValidateHostile();
     }
 }

@@ -9,7 +9,7 @@ namespace CaptionSidecar.FakeRealtime;
 /// runs: <c>/v1/realtime</c> with API-key auth checked before the upgrade, transcription sessions with an energy VAD
 /// on audio time, scripted transcripts, session expiry and fault injection.
 /// </summary>
-public sealed class FakeRealtimeServer : IAsyncDisposable
+public sealed partial class FakeRealtimeServer : IAsyncDisposable
 {
     private const string RealtimePath = "/v1/realtime";
     private const string InsecureKeyProtocolPrefix = "openai-insecure-api-key.";
@@ -31,6 +31,9 @@ public sealed class FakeRealtimeServer : IAsyncDisposable
         _app = app;
         _logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CaptionSidecar.FakeRealtime");
         _rejectConnections = options.RejectConnections;
+        _refuseUpgrades = options.RefuseUpgrades;
+        _closeAfterSessionCreated = options.CloseAfterSessionCreated;
+        _hangUpUpgrades = options.HangUpUpgrades;
         Faults = new FakeFaults(this);
     }
 
@@ -74,7 +77,9 @@ public sealed class FakeRealtimeServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "FakeRealtime", Args = [] });
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, options.Port));
+        FakeRealtimeServer? server = null;
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, options.Port,
+            listen => listen.Use(next => connection => server!.AcceptConnectionAsync(connection, next))));
         builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
         builder.Logging.ClearProviders();
 
@@ -88,7 +93,7 @@ public sealed class FakeRealtimeServer : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
         var app = builder.Build();
-        var server = new FakeRealtimeServer(options, app);
+        server = new FakeRealtimeServer(options, app);
         app.UseWebSockets();
         app.Map(RealtimePath, server.HandleRealtimeAsync);
         await app.StartAsync(ct);
@@ -191,6 +196,11 @@ public sealed class FakeRealtimeServer : IAsyncDisposable
 
     private async Task HandleRealtimeAsync(HttpContext context)
     {
+        if (await RefusedAsync(context))
+        {
+            return;
+        }
+
         if (_rejectConnections)
         {
             await RejectAsync(context, StatusCodes.Status503ServiceUnavailable, "server_error", "service_unavailable",
@@ -229,6 +239,7 @@ public sealed class FakeRealtimeServer : IAsyncDisposable
 
         Log.SessionOpened(_logger, session.Id, type, intent, model);
         NotifyChanged();
+        OnAccepted(connection);
         try
         {
             await connection.RunAsync();

@@ -4,19 +4,33 @@ using CaptionSidecar.FakeRealtime;
 
 // Standalone fake Realtime server:
 //   dotnet run --project Tests/FakeRealtime -- --port 8089 --script lines.txt [--api-key KEY] [--lifetime-seconds N]
+// Hostile modes: --refuse-upgrades 429[:SECONDS]|500|STATUS|hangup (every upgrade answered with that HTTP error,
+// Retry-After SECONDS for 429, or its connection closed without an answer), --close-after-session-created (every session closes right after session.created),
+// --oversized-message-bytes N (each turn's transcription starts with one delta message of N bytes).
 // The script is one caption line per line, or columns: a header "en<TAB>es<TAB>fr" (source first) and tab-separated
 // lines; conversation sessions answer from the column named by "[lang:xx]" or "into xx" in their instructions.
-const string Usage = "usage: FakeRealtime [--port N] [--script FILE] [--api-key KEY] [--lifetime-seconds N]";
+const string Usage = "usage: FakeRealtime [--port N] [--script FILE] [--api-key KEY] [--lifetime-seconds N] " +
+    "[--refuse-upgrades 429[:SECONDS]|500|STATUS|hangup] [--close-after-session-created] [--oversized-message-bytes N]";
 
 var port = 8089;
 FakeScript script = FakeScript.FromLines([]);
 var apiKey = "test-key";
 TimeSpan? lifetime = TimeSpan.FromMinutes(60);
+UpgradeRefusal? refuseUpgrades = null;
+var hangUpUpgrades = false;
+var closeAfterSessionCreated = false;
+int? oversizedMessageBytes = null;
 try
 {
     for (var i = 0; i < args.Length; i++)
     {
-        if (args[i] is not ("--port" or "--script" or "--api-key" or "--lifetime-seconds"))
+        if (args[i] == "--close-after-session-created")
+        {
+            closeAfterSessionCreated = true;
+            continue;
+        }
+
+        if (args[i] is not ("--port" or "--script" or "--api-key" or "--lifetime-seconds" or "--refuse-upgrades" or "--oversized-message-bytes"))
         {
             throw new ArgumentException($"Unknown option '{args[i]}'.");
         }
@@ -35,6 +49,15 @@ try
                 break;
             case "--lifetime-seconds":
                 lifetime = TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture));
+                break;
+            case "--refuse-upgrades":
+                hangUpUpgrades = value == "hangup";
+                refuseUpgrades = hangUpUpgrades ? null : UpgradeRefusal.Parse(value);
+                break;
+            case "--oversized-message-bytes":
+                oversizedMessageBytes = int.Parse(value, CultureInfo.InvariantCulture) is var bytes and > 0
+                    ? bytes
+                    : throw new ArgumentException("--oversized-message-bytes must be at least 1.");
                 break;
             default:
                 throw new ArgumentException($"Unknown option '{args[i]}'.");
@@ -66,6 +89,10 @@ await using var server = await FakeRealtimeServer.StartAsync(new FakeRealtimeOpt
     Script = script,
     ApiKey = apiKey,
     SessionLifetime = lifetime,
+    RefuseUpgrades = refuseUpgrades,
+    HangUpUpgrades = hangUpUpgrades,
+    CloseAfterSessionCreated = closeAfterSessionCreated,
+    OversizedMessageBytes = oversizedMessageBytes,
     MinimumLogLevel = LogLevel.Information,
 });
 Console.WriteLine($"FakeRealtime listening on {server.Endpoint}");

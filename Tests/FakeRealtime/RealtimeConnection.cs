@@ -488,6 +488,8 @@ internal sealed partial class RealtimeConnection
                 return;
             }
 
+            await BeforeTranscriptionAsync(itemId);
+
             foreach (Match word in WordWithLeadingSpace().Matches(text))
             {
                 await Task.Delay(_options.WordDelay, _options.TimeProvider, ct);

@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using System.Text.Json;
 using CaptionSidecar.Realtime;
 
@@ -102,23 +101,5 @@ public sealed class RealtimeProtocolTests
         Assert.Equal(5, kept.Count);
         Assert.Equal(2400, kept[0].StartSample);
         Assert.Equal(3, buffer.Since(3400).Count);
-    }
-
-    [Theory]
-    [InlineData("The server returned status code '401' when status code '101' was expected.", 401)]
-    [InlineData("The server returned status code '503' when status code '101' was expected.", 503)]
-    [InlineData("Unable to connect to the remote server", null)]
-    public void HttpStatus_FromTheRuntimeMessage(string message, int? expected)
-    {
-        Assert.Equal(expected, OpenAiRealtimeConnector.HttpStatus(new WebSocketException(message)));
-    }
-
-    [Theory]
-    [InlineData("wss://example.com/v1", "https://example.com/v1")]
-    [InlineData("ws://127.0.0.1:8089/v1", "http://127.0.0.1:8089/v1")]
-    [InlineData("https://api.openai.com/v1", "https://api.openai.com/v1")]
-    public void ApiEndpoint_WebSocketSchemes_BecomeHttpForTheClient(string given, string expected)
-    {
-        Assert.Equal(new Uri(expected), OpenAiRealtimeConnector.ApiEndpoint(new Uri(given)));
     }
 }

@@ -122,12 +122,17 @@ public sealed class ObsCaptionOutputTests
             time.Advance(TimeSpan.FromMilliseconds(20));
             return SentTexts(server).Count >= 3;
         }, "the final and the latest partial arrived", ct);
-        await Task.Delay(100, ct);
-        time.Advance(TimeSpan.FromSeconds(1));
-        await Task.Delay(100, ct);
-
-        Assert.Equal(["p0", "the final line", "next"], SentTexts(server));
         Assert.Equal(50, output.Statistics.Coalesced);
+
+        // A last final drains the queue: the update loop sends in order, so anything else it sent would come before it.
+        output.SetCaption("en", "sentinel", isFinal: true);
+        await Poll.UntilAsync(() =>
+        {
+            time.Advance(TimeSpan.FromMilliseconds(20));
+            return SentTexts(server).Contains("sentinel");
+        }, "the sentinel arrived", ct);
+
+        Assert.Equal(["p0", "the final line", "next", "sentinel"], SentTexts(server));
     }
 
     [Fact(Timeout = 30000)]
@@ -193,12 +198,12 @@ public sealed class ObsCaptionOutputTests
     [Fact]
     public void DisplayTime_ShortAndLongFrames_ClampedToConfiguredRange()
     {
-        var output = NewOutput(ObsClientTests.NewClient(new Uri("ws://127.0.0.1:1"), null));
+        var options = new ObsCaptionOutputOptions();
 
-        Assert.Equal(TimeSpan.FromSeconds(1.5), output.DisplayTime("Hi", waiting: 0));
-        Assert.Equal(TimeSpan.FromSeconds(3), output.DisplayTime(new string('x', 64), waiting: 0));
-        Assert.Equal(TimeSpan.FromSeconds(2), output.DisplayTime(new string('x', 34), waiting: 0));
-        Assert.Equal(TimeSpan.FromSeconds(1.5), output.DisplayTime(new string('x', 64), waiting: 2));
+        Assert.Equal(TimeSpan.FromSeconds(1.5), StreamCaptions.DisplayTime(options, "Hi", waiting: 0));
+        Assert.Equal(TimeSpan.FromSeconds(3), StreamCaptions.DisplayTime(options, new string('x', 64), waiting: 0));
+        Assert.Equal(TimeSpan.FromSeconds(2), StreamCaptions.DisplayTime(options, new string('x', 34), waiting: 0));
+        Assert.Equal(TimeSpan.FromSeconds(1.5), StreamCaptions.DisplayTime(options, new string('x', 64), waiting: 2));
     }
 
     [Fact(Timeout = 30000)]

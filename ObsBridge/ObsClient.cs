@@ -356,18 +356,7 @@ public sealed partial class ObsClient : IAsyncDisposable
             _obsWebSocketVersion = session.ObsWebSocketVersion;
         }
 
-        try
-        {
-            // Before the receive loop starts, so Connected precedes every event of this session.
-            await _dispatch.Writer.WriteAsync(new DispatchItem(null), stopping).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            await session.DisposeAsync().ConfigureAwait(false);
-            return new SessionEnd(null, "stopped");
-        }
-
-        var run = session.RunAsync(OnEvent);
+        // Connected before the Connected event: its subscribers send requests (queued until the loops run).
         _session = session;
         lock (_gate)
         {
@@ -384,9 +373,19 @@ public sealed partial class ObsClient : IAsyncDisposable
         // obs-websocket before 5.3 has no obsStudioVersion in Hello; GetVersion has it. Awaited below: it ends with the session.
         var versionRead = session.ObsVersion is null ? ReadObsVersionAsync(stopping) : Task.CompletedTask;
         SessionEnd end;
-        await using (stopping.UnsafeRegister(static s => ((ObsSession)s!).Stop(), session).ConfigureAwait(false))
+        try
         {
-            end = await run.ConfigureAwait(false);
+            // Before the receive loop starts, so Connected precedes every event of this session.
+            await _dispatch.Writer.WriteAsync(new DispatchItem(null), stopping).ConfigureAwait(false);
+            var run = session.RunAsync(OnEvent);
+            await using (stopping.UnsafeRegister(static s => ((ObsSession)s!).Stop(), session).ConfigureAwait(false))
+            {
+                end = await run.ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            end = new SessionEnd(null, "stopped");
         }
 
         _session = null;
@@ -399,8 +398,9 @@ public sealed partial class ObsClient : IAsyncDisposable
             }
         }
 
-        await versionRead.ConfigureAwait(false);
+        // Disposing ends the session (if its loops never ran) and fails what still waits, the version read included.
         await session.DisposeAsync().ConfigureAwait(false);
+        await versionRead.ConfigureAwait(false);
         return end;
     }
 

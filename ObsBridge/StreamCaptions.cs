@@ -212,8 +212,8 @@ internal sealed partial class StreamCaptions : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends one frame, retried through the retry policy while it is still worth showing (up to the maximum display
-    /// time); true when OBS accepted it.
+    /// Sends one frame, retried through the retry policy while it is still worth showing (no new attempt after the
+    /// maximum display time); true when OBS accepted it.
     /// </summary>
     private async Task<bool> SendFrameAsync(string frame, CancellationToken stopping)
     {
@@ -221,9 +221,10 @@ internal sealed partial class StreamCaptions : IAsyncDisposable
         using var window = CancellationTokenSource.CreateLinkedTokenSource(stale.Token, stopping);
         try
         {
-            var accepted = await _retry.ExecuteAsync(async ct =>
+            // The window bounds the waits between attempts, not an attempt already on its way (its own request timeout does).
+            var accepted = await _retry.ExecuteAsync(async _ =>
             {
-                var response = await _client.SendRequestAsync("SendStreamCaption", new JsonObject { ["captionText"] = frame }, ct)
+                var response = await _client.SendRequestAsync("SendStreamCaption", new JsonObject { ["captionText"] = frame }, stopping)
                     .ConfigureAwait(false);
                 if (response.Code == ObsStatusCode.OutputNotRunning)
                 {

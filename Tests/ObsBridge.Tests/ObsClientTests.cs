@@ -392,6 +392,19 @@ public sealed class ObsClientTests
     }
 
     [Fact(Timeout = 30000)]
+    public async Task Connected_Raised_TheClientIsAlreadyConnected()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        await using var client = NewClient(server.Url, null);
+        var seen = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Connected += (_, _) => seen.TrySetResult(client.IsConnected);
+        client.Start();
+
+        Assert.True(await seen.Task.WaitAsync(ct)); // a subscriber can send its resync requests from the handler
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task DisposeAsync_Connected_ClosesTheConnection()
     {
         var ct = TestContext.Current.CancellationToken;

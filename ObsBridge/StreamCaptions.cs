@@ -212,53 +212,54 @@ internal sealed partial class StreamCaptions : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends one frame, retried through the retry policy while it is still worth showing (no new attempt after the
-    /// maximum display time); true when OBS accepted it.
+    /// Sends one frame, retried through the retry policy while it is still worth showing: no new attempt starts after
+    /// the maximum display time (the frame is then dropped and counted). Returns true when OBS accepted it.
     /// </summary>
     private async Task<bool> SendFrameAsync(string frame, CancellationToken stopping)
     {
-        using var stale = new CancellationTokenSource(_options.NativeCaptionMaxDisplay, _time);
-        using var window = CancellationTokenSource.CreateLinkedTokenSource(stale.Token, stopping);
+        // A deadline checked by each retry, not a token: a loaded machine must not cancel the first attempt before it starts.
+        var deadline = _time.GetUtcNow() + _options.NativeCaptionMaxDisplay;
+        var attempt = 0;
         try
         {
-            // The window bounds the waits between attempts, not an attempt already on its way (its own request timeout does).
-            var accepted = await _retry.ExecuteAsync(async _ =>
+            var outcome = await _retry.ExecuteAsync(async _ =>
             {
+                if (attempt++ > 0 && _time.GetUtcNow() > deadline)
+                {
+                    return FrameOutcome.Stale;
+                }
+
                 var response = await _client.SendRequestAsync("SendStreamCaption", new JsonObject { ["captionText"] = frame }, stopping)
                     .ConfigureAwait(false);
                 if (response.Code == ObsStatusCode.OutputNotRunning)
                 {
-                    return false; // not a failure to retry: the stream ended
+                    return FrameOutcome.NotStreaming; // not a failure to retry: the stream ended
                 }
 
                 response.EnsureSuccess();
-                return true;
-            }, window.Token).ConfigureAwait(false);
-            if (accepted)
+                return FrameOutcome.Accepted;
+            }, stopping).ConfigureAwait(false);
+            switch (outcome)
             {
-                Interlocked.Increment(ref _sent);
+                case FrameOutcome.Accepted:
+                    Interlocked.Increment(ref _sent);
+                    return true;
+                case FrameOutcome.NotStreaming:
+                    SetStreaming(false);
+                    break;
+                default:
+                    LogSendFailed("stream captions", "not accepted in time");
+                    break;
             }
-            else
-            {
-                SetStreaming(false);
-                Interlocked.Increment(ref _dropped);
-            }
-
-            return accepted;
-        }
-        catch (OperationCanceledException) when (stale.IsCancellationRequested && !stopping.IsCancellationRequested)
-        {
-            Interlocked.Increment(ref _dropped);
-            LogSendFailed("stream captions", "not accepted in time");
-            return false;
         }
         catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException or ObsRequestFailedException)
         {
             // Only a retry policy with a limit gets here.
-            Interlocked.Increment(ref _dropped);
             LogSendFailed("stream captions", ex.Message);
-            return false;
         }
+
+        Interlocked.Increment(ref _dropped);
+        return false;
     }
 
     private void SetStreaming(bool streaming)
@@ -268,6 +269,13 @@ internal sealed partial class StreamCaptions : IAsyncDisposable
             _streaming = streaming;
             LogStreamState(streaming);
         }
+    }
+
+    private enum FrameOutcome
+    {
+        Accepted,
+        NotStreaming,
+        Stale,
     }
 
     private readonly record struct Input(InputKind Kind, string? Text = null, bool Active = false);

@@ -202,6 +202,45 @@ public sealed class ObsCaptionOutputTests
         Assert.Equal(["\"Welcome\" to the stream , this sentence is longer than", "thirty-two columns.", "sentinel"], Captions(server));
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task AddStreamCaption_ObsRefusesTwice_RetriedThroughThePolicyThenSentOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        server.Streaming = true;
+        server.RefuseStreamCaptions = 2;
+        await using var client = ObsClientTests.NewClient(server.Url, null);
+        var retries = 0;
+        var retry = new ResiliencePipelineBuilder()
+            .AddRetry(new Polly.Retry.RetryStrategyOptions
+            {
+                MaxRetryAttempts = int.MaxValue,
+                Delay = TimeSpan.FromMilliseconds(1),
+                BackoffType = DelayBackoffType.Constant,
+                OnRetry = _ =>
+                {
+                    Interlocked.Increment(ref retries);
+                    return default;
+                },
+            })
+            .Build();
+        await using var output = NewOutput(client, configure: o =>
+        {
+            o.NativeCaptionLanguage = "en";
+            o.Retry = retry;
+        });
+        output.Start();
+        await Poll.UntilAsync(() => output.IsStreaming, "the stream state was read at connect", ct);
+
+        output.AddStreamCaption("en", "hello");
+
+        await Poll.UntilAsync(() => output.Statistics.StreamCaptionsSent == 1, "the frame was accepted", ct);
+        Assert.Equal(2, Volatile.Read(ref retries));
+        Assert.Equal(["hello", "hello", "hello"],
+            server.Requests.Where(r => r.Type == "SendStreamCaption").Select(r => r.Data!["captionText"]!.GetValue<string>()));
+        Assert.Equal(0, output.Statistics.StreamCaptionsDropped);
+    }
+
     [Fact]
     public void DisplayTime_ShortAndLongFrames_ClampedToConfiguredRange()
     {

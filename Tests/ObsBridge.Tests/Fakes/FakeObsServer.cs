@@ -76,6 +76,15 @@ public sealed class FakeObsServer : IAsyncDisposable
 
     public bool Streaming { get; set; }
 
+    /// <summary>How many of the next SendStreamCaption requests are answered with status 500 (OBS refusing).</summary>
+    public int RefuseStreamCaptions
+    {
+        get => Volatile.Read(ref _refuseStreamCaptions);
+        set => Volatile.Write(ref _refuseStreamCaptions, value);
+    }
+
+    private int _refuseStreamCaptions;
+
     public string CurrentScene { get; set; } = "Scene";
 
     public List<string> InputKinds { get; } = ["text_ft2_source_v2", "image_source", "color_source_v3"];
@@ -435,7 +444,7 @@ public sealed class FakeObsServer : IAsyncDisposable
             }
 
             case "SendStreamCaption":
-                return Streaming ? Ok() : Fail(501);
+                return !Streaming ? Fail(501) : Interlocked.Decrement(ref _refuseStreamCaptions) >= 0 ? Fail(500) : Ok();
             case "GetInputMute":
             {
                 var name = Field("inputName");

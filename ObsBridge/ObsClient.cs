@@ -27,6 +27,7 @@ public sealed partial class ObsClient : IAsyncDisposable
     private readonly ILogger<ObsClient> _logger;
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline _retry;
+    private readonly string _url;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Channel<DispatchItem> _dispatch;
     private readonly Lock _gate = new();
@@ -55,6 +56,7 @@ public sealed partial class ObsClient : IAsyncDisposable
         _options.Validate();
         _logger = logger;
         _time = timeProvider;
+        _url = ObsUnreachable.Display(_options.Url);
         _retry = _options.Retry ?? ObsRetry.Default(_options.ReconnectInitialDelay, _options.ReconnectMaxDelay, timeProvider);
         _dispatch = Channel.CreateBounded<DispatchItem>(new BoundedChannelOptions(_options.EventQueueCapacity)
         {
@@ -240,7 +242,7 @@ public sealed partial class ObsClient : IAsyncDisposable
             {
                 // Only a pipeline with a retry limit gets here.
                 SetState(ObsConnectionState.Disconnected, ex.Message);
-                LogGaveUp(_options.Url, ex.Message);
+                LogGaveUp(_url, ex.Message);
                 return;
             }
 
@@ -270,7 +272,7 @@ public sealed partial class ObsClient : IAsyncDisposable
                 continue;
             }
 
-            LogConnectionLost(_options.Url, end.Reason);
+            LogConnectionLost(_url, end.Reason);
             _warnedThisOutage = true; // the loss was this outage's warning
             SetState(ObsConnectionState.Disconnected, end.Reason);
             lost = new ObsConnectionLostException(end.Reason);
@@ -295,7 +297,7 @@ public sealed partial class ObsClient : IAsyncDisposable
                                        or InvalidOperationException or ObsRejectedException or AuthenticationException
                                    || (ex is OperationCanceledException && !stopping.IsCancellationRequested))
         {
-            var message = $"OBS is not reachable at {ObsUnreachable.Display(_options.Url)} ({ObsUnreachable.Describe(ex)}): start OBS and enable its WebSocket server (Tools > WebSocket Server Settings); retrying";
+            var message = $"OBS is not reachable at {_url} ({ObsUnreachable.Describe(ex)}): start OBS and enable its WebSocket server (Tools > WebSocket Server Settings); retrying";
             SetState(ObsConnectionState.Disconnected, message);
             if (!_warnedThisOutage)
             {
@@ -305,7 +307,7 @@ public sealed partial class ObsClient : IAsyncDisposable
             }
             else
             {
-                LogStillUnreachable(_options.Url, ObsUnreachable.Describe(ex));
+                LogStillUnreachable(_url, ObsUnreachable.Describe(ex));
             }
 
             throw new ObsConnectionLostException(message, ex);
@@ -321,18 +323,18 @@ public sealed partial class ObsClient : IAsyncDisposable
                 var authError = string.IsNullOrEmpty(_options.Password)
                     ? "OBS requires a password (close 4009 Authentication failed): set the OBS WebSocket password."
                     : "OBS rejected the password (close 4009 Authentication failed): check the OBS WebSocket password.";
-                LogRejected(_options.Url, ObsCloseCode.AuthenticationFailed, authError, _options.RejectedRetryDelay.TotalSeconds);
+                LogRejected(_url, ObsCloseCode.AuthenticationFailed, authError, _options.RejectedRetryDelay.TotalSeconds);
                 SetState(ObsConnectionState.AuthenticationFailed, authError);
                 break;
             case ObsCloseCode.UnsupportedRpcVersion:
                 const string rpcError = "OBS does not support obs-websocket rpc version 1 (close 4010): OBS 28 or newer is required.";
-                LogRejected(_options.Url, ObsCloseCode.UnsupportedRpcVersion, rpcError, _options.RejectedRetryDelay.TotalSeconds);
+                LogRejected(_url, ObsCloseCode.UnsupportedRpcVersion, rpcError, _options.RejectedRetryDelay.TotalSeconds);
                 SetState(ObsConnectionState.UnsupportedRpcVersion, rpcError);
                 break;
             default:
                 const string kicked = "The session was removed in OBS (close 4011); not reconnecting until restarted.";
                 SetState(ObsConnectionState.SessionInvalidated, kicked);
-                LogSessionInvalidated(_options.Url);
+                LogSessionInvalidated(_url);
                 return false;
         }
 
@@ -368,7 +370,7 @@ public sealed partial class ObsClient : IAsyncDisposable
         }
 
         _warnedThisOutage = false;
-        LogConnected(_options.Url, session.ObsVersion, session.ObsWebSocketVersion);
+        LogConnected(_url, session.ObsVersion, session.ObsWebSocketVersion);
 
         // obs-websocket before 5.3 has no obsStudioVersion in Hello; GetVersion has it. Awaited below: it ends with the session.
         var versionRead = session.ObsVersion is null ? ReadObsVersionAsync(stopping) : Task.CompletedTask;
@@ -421,7 +423,7 @@ public sealed partial class ObsClient : IAsyncDisposable
         }
         catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException or OperationCanceledException)
         {
-            LogStillUnreachable(_options.Url, ex.Message);
+            LogStillUnreachable(_url, ex.Message);
         }
     }
 
@@ -478,7 +480,7 @@ public sealed partial class ObsClient : IAsyncDisposable
     private readonly record struct DispatchItem(ObsEvent? Event);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "OBS connected at {Url} (OBS {ObsVersion}, obs-websocket {ObsWebSocketVersion})")]
-    private partial void LogConnected(Uri url, string? obsVersion, string? obsWebSocketVersion);
+    private partial void LogConnected(string url, string? obsVersion, string? obsWebSocketVersion);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "OBS version {ObsVersion}")]
     private partial void LogObsVersion(string? obsVersion);
@@ -487,19 +489,19 @@ public sealed partial class ObsClient : IAsyncDisposable
     private partial void LogUnreachable(string message);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "OBS still not reachable at {Url}: {Reason}")]
-    private partial void LogStillUnreachable(Uri url, string reason);
+    private partial void LogStillUnreachable(string url, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "OBS at {Url} refused the connection with close code {CloseCode}: {Error} Next attempt in {RetrySeconds} s")]
-    private partial void LogRejected(Uri url, int closeCode, string error, double retrySeconds);
+    private partial void LogRejected(string url, int closeCode, string error, double retrySeconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "OBS at {Url} invalidated this session (close 4011); not reconnecting")]
-    private partial void LogSessionInvalidated(Uri url);
+    private partial void LogSessionInvalidated(string url);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "OBS at {Url} is still not reachable and the retry policy gave up: {Reason}")]
-    private partial void LogGaveUp(Uri url, string reason);
+    private partial void LogGaveUp(string url, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection to OBS at {Url} lost ({Reason}); reconnecting")]
-    private partial void LogConnectionLost(Uri url, string reason);
+    private partial void LogConnectionLost(string url, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "OBS request {RequestType} ({RequestId}) timed out after {TimeoutMs} ms")]
     private partial void LogRequestTimedOut(string requestType, string requestId, double timeoutMs);

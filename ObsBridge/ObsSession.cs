@@ -196,7 +196,9 @@ internal sealed class ObsSession : IAsyncDisposable
             }
 
             var code = _socket.CloseStatus is { } s ? (int)s : (int?)null;
-            end = new SessionEnd(code, $"OBS closed the connection ({code} {_socket.CloseStatusDescription})".TrimEnd());
+            end = new SessionEnd(code, string.IsNullOrEmpty(_socket.CloseStatusDescription)
+                ? $"OBS closed the connection ({code})"
+                : $"OBS closed the connection ({code} {_socket.CloseStatusDescription})");
             await CloseQuietlyAsync().ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
@@ -207,7 +209,7 @@ internal sealed class ObsSession : IAsyncDisposable
         catch (Exception ex) when (ex is WebSocketException or IOException or JsonException or InvalidDataException
                                        or KeyNotFoundException or InvalidOperationException or ObjectDisposedException)
         {
-            end = new SessionEnd(null, $"Connection to OBS lost: {ex.Message}");
+            end = new SessionEnd(null, ObsUnreachable.Describe(ex));
         }
 
         End();

@@ -203,7 +203,8 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
                     foreach (var language in _captions.Languages)
                     {
                         var source = SourceName(language);
-                        if (source == (e.EventType == "InputRemoved" ? name : oldName))
+                        // Removed, renamed away (the old name), or another input renamed to it (the new name).
+                        if (source == name || source == oldName)
                         {
                             _captions.SourceGone(language);
                         }

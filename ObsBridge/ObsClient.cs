@@ -297,7 +297,7 @@ public sealed partial class ObsClient : IAsyncDisposable
                                        or InvalidOperationException or ObsRejectedException or AuthenticationException
                                    || (ex is OperationCanceledException && !stopping.IsCancellationRequested))
         {
-            var message = $"OBS is not reachable at {_url} ({ObsUnreachable.Describe(ex)}): start OBS and enable its WebSocket server (Tools > WebSocket Server Settings); retrying";
+            var message = $"OBS is not reachable at {_url} ({ObsUnreachable.Describe(ex)})";
             SetState(ObsConnectionState.Disconnected, message);
             if (!_warnedThisOutage)
             {
@@ -485,7 +485,7 @@ public sealed partial class ObsClient : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "OBS version {ObsVersion}")]
     private partial void LogObsVersion(string? obsVersion);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Message}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Message}: start OBS and enable its WebSocket server (Tools > WebSocket Server Settings); retrying")]
     private partial void LogUnreachable(string message);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "OBS still not reachable at {Url}: {Reason}")]

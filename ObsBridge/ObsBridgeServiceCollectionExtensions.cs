@@ -8,7 +8,11 @@ public static class ObsBridgeServiceCollectionExtensions
 {
     /// <summary>
     /// Adds <see cref="ObsClient"/> and <see cref="ObsCaptionOutput"/> as singletons (and <see cref="TimeProvider.System"/>
-    /// unless one is registered). Options are validated when the types are created; call <c>Start()</c> on the output.
+    /// unless a <see cref="TimeProvider"/> is registered). Options are validated when the types are created; call
+    /// <c>Start()</c> on the output. The configure actions run after any other configuration of the same options;
+    /// set <see cref="ObsClientOptions.Retry"/> and <see cref="ObsCaptionOutputOptions.Retry"/> there (or with
+    /// <c>services.AddOptions&lt;T&gt;().Configure(...)</c>) to use the host's own retry policy. Calling it again adds
+    /// only the further configuration.
     /// </summary>
     public static IServiceCollection AddObsBridge(this IServiceCollection services,
         Action<ObsClientOptions>? configureClient = null, Action<ObsCaptionOutputOptions>? configureOutput = null)

@@ -1,7 +1,9 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
 
 namespace CaptionSidecar.ObsBridge;
 
@@ -22,6 +24,12 @@ public sealed record ObsCaptionOutputStatistics(long Sent, long Coalesced, long 
 /// OBS streams. Never blocks the caller: when OBS is down updates are dropped (counted) and the current caption of
 /// each language is re-sent when OBS is back.
 /// </summary>
+/// <remarks>
+/// Three parts: <c>CaptionCoalescer</c> decides what each source shows next (a plain type, under this class's lock,
+/// which only guards it between the callers and the update loop); the update loop, the only sender of text updates,
+/// finds or creates sources through <c>CaptionSourceProvisioner</c>; <c>StreamCaptions</c> is the CEA-608 loop. Failed
+/// passes of the update loop and stream caption frames are retried through <see cref="ObsCaptionOutputOptions.Retry"/>.
+/// </remarks>
 public sealed partial class ObsCaptionOutput : IAsyncDisposable
 {
     private const int MaxQueuedFinals = 16;
@@ -30,28 +38,19 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
     private readonly ObsCaptionOutputOptions _options;
     private readonly ILogger<ObsCaptionOutput> _logger;
     private readonly TimeProvider _time;
-    private readonly TimeSpan _minInterval;
+    private readonly ResiliencePipeline _retry;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, LanguageState> _languages = new(StringComparer.Ordinal);
+    private readonly CaptionCoalescer _captions;
+    private readonly CaptionSourceProvisioner _sources;
+    private readonly StreamCaptions _stream;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly Channel<bool> _streamWake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly Queue<string> _streamFrames = new();
+    private readonly ITimer _due;
     private readonly CancellationTokenSource _stopping = new();
 
     private Task? _updateLoop;
-    private string? _lastFailure;
-    private int _loopFailures;
-    private int _sendFailures;
-    private Task? _streamLoop;
-    private volatile bool _resync;
-    private volatile bool _streaming;
-    private string? _textInputKind;
+    private string? _lastRefusal;
+    private long _connectedGeneration;
     private long _sent;
-    private long _coalesced;
-    private long _dropped;
-    private long _created;
-    private long _streamSent;
-    private long _streamDropped;
     private int _disposed;
 
     /// <summary>Creates the output over a client (which this output starts if it is not yet started).</summary>
@@ -60,21 +59,35 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
         _client = client;
         _options = options.Value;
         _options.Validate();
         _logger = logger;
         _time = timeProvider;
-        _minInterval = TimeSpan.FromSeconds(1.0 / _options.MaxUpdatesPerSecond);
+        _retry = _options.Retry ?? ObsRetry.Default(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10), timeProvider);
+        _captions = new CaptionCoalescer(MaxQueuedFinals, TimeSpan.FromSeconds(1.0 / _options.MaxUpdatesPerSecond));
+        _sources = new CaptionSourceProvisioner(client, _options, logger);
+        _stream = new StreamCaptions(client, _options, _retry, timeProvider, logger);
+        _due = timeProvider.CreateTimer(static s => ((ObsCaptionOutput)s!)._wake.Writer.TryWrite(true), this,
+            Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>True while OBS reports its stream output active.</summary>
-    public bool IsStreaming => _streaming;
+    public bool IsStreaming => _stream.IsStreaming;
 
     /// <summary>Current counters.</summary>
-    public ObsCaptionOutputStatistics Statistics => new(Interlocked.Read(ref _sent), Interlocked.Read(ref _coalesced),
-        Interlocked.Read(ref _dropped), Interlocked.Read(ref _created), Interlocked.Read(ref _streamSent),
-        Interlocked.Read(ref _streamDropped));
+    public ObsCaptionOutputStatistics Statistics
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new(Interlocked.Read(ref _sent), _captions.Coalesced, _captions.Dropped, _sources.Created,
+                    _stream.Sent, _stream.Dropped);
+            }
+        }
+    }
 
     /// <summary>The text source name for a language (from <see cref="ObsCaptionOutputOptions.SourceNameTemplate"/>).</summary>
     public string SourceName(string language) => _options.SourceNameTemplate.Replace("{lang}", language, StringComparison.Ordinal);
@@ -84,15 +97,15 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
     {
         lock (_gate)
         {
-            if (_updateLoop is not null)
+            if (_updateLoop is not null || _disposed != 0)
             {
                 return;
             }
 
             _client.Connected += OnConnected;
             _client.EventReceived += OnEvent;
-            _updateLoop = Task.Run(() => UpdateLoopAsync(_stopping.Token));
-            _streamLoop = Task.Run(() => StreamCaptionLoopAsync(_stopping.Token));
+            _updateLoop = Task.Run(() => UpdateLoopAsync(_stopping.Token), CancellationToken.None);
+            _stream.Start(_stopping.Token);
         }
 
         _client.Start();
@@ -112,37 +125,7 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(text);
         lock (_gate)
         {
-            if (!_languages.TryGetValue(language, out var state))
-            {
-                state = new LanguageState();
-                _languages[language] = state;
-            }
-
-            state.Current = text;
-            if (isFinal)
-            {
-                if (state.Partial is not null)
-                {
-                    _coalesced++;
-                    state.Partial = null;
-                }
-
-                state.Finals.Enqueue(text);
-                if (state.Finals.Count > MaxQueuedFinals)
-                {
-                    state.Finals.Dequeue();
-                    _dropped++;
-                }
-            }
-            else
-            {
-                if (state.Partial is not null)
-                {
-                    _coalesced++;
-                }
-
-                state.Partial = text;
-            }
+            _captions.Set(language, text, isFinal);
         }
 
         _wake.Writer.TryWrite(true);
@@ -158,7 +141,7 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(finishedLine);
         if (string.Equals(language, _options.NativeCaptionLanguage, StringComparison.Ordinal))
         {
-            EnqueueStreamCaption(finishedLine);
+            _stream.AddLine(finishedLine);
         }
     }
 
@@ -168,22 +151,27 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
     /// <summary>Stops the loops and unsubscribes (the client is not disposed: its owner does that).</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        lock (_gate)
         {
-            return;
+            if (_disposed != 0)
+            {
+                return;
+            }
+
+            _disposed = 1;
         }
 
         _client.Connected -= OnConnected;
         _client.EventReceived -= OnEvent;
         await _stopping.CancelAsync().ConfigureAwait(false);
-        foreach (var loop in new[] { _updateLoop, _streamLoop })
+        _wake.Writer.TryComplete();
+        if (_updateLoop is not null)
         {
-            if (loop is not null)
-            {
-                await loop.ConfigureAwait(false);
-            }
+            await _updateLoop.ConfigureAwait(false);
         }
 
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        await _due.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
     }
 
@@ -191,15 +179,11 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
     {
         lock (_gate)
         {
-            _textInputKind = null;
-            foreach (var state in _languages.Values)
-            {
-                state.SourceReady = false;
-                state.ResendCurrent = true;
-            }
+            _captions.Reconnected();
         }
 
-        _resync = true;
+        Interlocked.Increment(ref _connectedGeneration);
+        _stream.Connected();
         _wake.Writer.TryWrite(true);
     }
 
@@ -207,26 +191,22 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
     {
         switch (e.EventType)
         {
-            case "StreamStateChanged" when e.EventData is { } data && data.TryGetProperty("outputActive", out var active):
-                var streaming = active.GetBoolean();
-                if (streaming != _streaming)
-                {
-                    _streaming = streaming;
-                    LogStreamState(streaming);
-                }
-
+            case "StreamStateChanged" when e.EventData is { } data && data.TryGetProperty("outputActive", out var active)
+                                                                    && active.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                _stream.StreamStateChanged(active.GetBoolean());
                 break;
-            case "InputRemoved" or "InputNameChanged" when e.EventData is { } data:
-                var name = data.TryGetProperty("inputName", out var n) ? n.GetString()
-                    : data.TryGetProperty("oldInputName", out var o) ? o.GetString() : null;
+            case "InputRemoved" or "InputNameChanged" when e.EventData is { ValueKind: JsonValueKind.Object } data:
+                var name = data.TryGetProperty("inputName", out var n) ? n.GetString() : null;
+                var oldName = data.TryGetProperty("oldInputName", out var o) ? o.GetString() : null;
                 lock (_gate)
                 {
-                    foreach (var (language, state) in _languages)
+                    foreach (var language in _captions.Languages)
                     {
-                        if (SourceName(language) == name)
+                        var source = SourceName(language);
+                        // Removed, renamed away (the old name), or another input renamed to it (the new name).
+                        if (source == name || source == oldName)
                         {
-                            state.SourceReady = false;
-                            state.ResendCurrent = true;
+                            _captions.SourceGone(language);
                         }
                     }
                 }
@@ -236,161 +216,90 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
         }
     }
 
+    /// <summary>The only sender of text updates: waits for work (a caption, a reconnect, the rate-limit timer), then
+    /// runs passes through the retry policy until one succeeds.</summary>
     private async Task UpdateLoopAsync(CancellationToken stopping)
     {
-        var wait = Timeout.InfiniteTimeSpan;
-        while (!stopping.IsCancellationRequested)
+        var seenGeneration = 0L;
+        try
         {
-            try
+            while (await _wake.Reader.WaitToReadAsync(stopping).ConfigureAwait(false))
             {
-                await WaitForWorkAsync(wait, stopping).ConfigureAwait(false);
-                if (!_client.IsConnected)
+                _wake.Reader.TryRead(out _);
+                var generation = Interlocked.Read(ref _connectedGeneration);
+                if (generation != seenGeneration)
                 {
-                    DropWhileDisconnected();
-                    wait = Timeout.InfiniteTimeSpan; // the Connected event wakes us
-                    continue;
+                    seenGeneration = generation;
+                    _sources.Reset();
                 }
 
-                if (_resync)
-                {
-                    _resync = false;
-                    await ResyncStreamStateAsync(stopping).ConfigureAwait(false);
-                }
-
-                wait = await SendDueUpdatesAsync(stopping).ConfigureAwait(false);
+                await _retry.ExecuteAsync(PassAsync, stopping).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException or ObsRequestFailedException
-                                           or InvalidOperationException or KeyNotFoundException)
-            {
-                // Loud once, quiet while it persists; retry with a growing pause (0.5 s up to 10 s).
-                if (_loopFailures++ == 0)
-                {
-                    LogUpdateFailed(ex);
-                }
-
-                wait = TimeSpan.FromMilliseconds(Math.Min(500 * Math.Pow(2, Math.Min(_loopFailures - 1, 5)), 10_000));
-                continue;
-            }
-
-            _loopFailures = 0;
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Stopped.
+        }
+        catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException or ObsRequestFailedException
+                                       or InvalidOperationException or KeyNotFoundException)
+        {
+            // Only a retry policy with a limit gets here: captions to OBS stop, the rest of the host goes on.
+            LogGaveUp(ex.Message);
         }
     }
 
-    private async Task WaitForWorkAsync(TimeSpan wait, CancellationToken stopping)
+    /// <summary>Sends every update that is due; throws when OBS refused one (the pipeline retries the pass, and the
+    /// failed language then re-sends its current text).</summary>
+    private async ValueTask PassAsync(CancellationToken stopping)
     {
-        if (wait == TimeSpan.Zero)
+        if (!_client.IsConnected)
         {
+            lock (_gate)
+            {
+                _captions.DropPending(); // the Connected event wakes this loop again
+            }
+
             return;
         }
 
-        using var timeout = wait == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(wait, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping);
-        try
+        while (true)
         {
-            await _wake.Reader.WaitToReadAsync(linked.Token).ConfigureAwait(false);
-            _wake.Reader.TryRead(out _);
-        }
-        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
-        {
-            // The rate-limit wait elapsed.
-        }
-    }
-
-    private void DropWhileDisconnected()
-    {
-        lock (_gate)
-        {
-            foreach (var state in _languages.Values)
-            {
-                var pending = state.Finals.Count + (state.Partial is null ? 0 : 1);
-                if (pending > 0)
-                {
-                    _dropped += pending;
-                    state.Finals.Clear();
-                    state.Partial = null;
-                    state.ResendCurrent = true;
-                }
-            }
-        }
-    }
-
-    /// <summary>Sends what is due per language; returns how long until the next rate-limited update is due.</summary>
-    private async Task<TimeSpan> SendDueUpdatesAsync(CancellationToken stopping)
-    {
-        var next = Timeout.InfiniteTimeSpan;
-        List<(string Language, LanguageState State)> languages;
-        lock (_gate)
-        {
-            languages = _languages.Select(kv => (kv.Key, kv.Value)).ToList();
-        }
-
-        foreach (var (language, state) in languages)
-        {
-            string? text;
-            var now = _time.GetUtcNow();
+            CaptionWork? next;
+            TimeSpan? due;
             lock (_gate)
             {
-                if (!state.HasWork)
-                {
-                    continue;
-                }
-
-                if (state.NextAllowed > now)
-                {
-                    var due = state.NextAllowed - now;
-                    next = next == Timeout.InfiniteTimeSpan || due < next ? due : next;
-                    continue;
-                }
-
-                text = state.TakeNext();
-                state.NextAllowed = now + _minInterval;
+                next = _captions.TakeDue(_time.GetUtcNow(), out due);
             }
 
-            if (!await SendTextAsync(language, state, text, stopping).ConfigureAwait(false))
+            if (next is not { } work)
             {
-                // A refusing OBS is retried with a growing pause (0.5 s up to 10 s), not hammered.
-                _sendFailures++;
-                return TimeSpan.FromMilliseconds(Math.Min(500 * Math.Pow(2, Math.Min(_sendFailures - 1, 5)), 10_000));
-            }
-
-            _sendFailures = 0;
-
-            lock (_gate)
-            {
-                if (state.HasWork)
+                if (due is { } wait)
                 {
-                    next = next == Timeout.InfiniteTimeSpan || _minInterval < next ? _minInterval : next;
+                    _due.Change(wait, Timeout.InfiniteTimeSpan);
                 }
+
+                return;
             }
+
+            await SendAsync(work, stopping).ConfigureAwait(false);
         }
-
-        return next;
     }
 
-    private async Task<bool> SendTextAsync(string language, LanguageState state, string text, CancellationToken stopping)
+    private async Task SendAsync(CaptionWork work, CancellationToken stopping)
     {
-        var name = SourceName(language);
+        var name = SourceName(work.Language);
         try
         {
-            if (!state.SourceReady)
+            if (work.NeedsSource && await _sources.EnsureAsync(name, work.Text, stopping).ConfigureAwait(false))
             {
-                await EnsureSourceAsync(name, text, state, stopping).ConfigureAwait(false);
-                if (state.CreatedWithText)
-                {
-                    state.CreatedWithText = false;
-                    Interlocked.Increment(ref _sent);
-                    return true;
-                }
+                Delivered(work);
+                return;
             }
 
             var response = await _client.SendRequestAsync("SetInputSettings", new JsonObject
             {
                 ["inputName"] = name,
-                ["inputSettings"] = new JsonObject { ["text"] = text },
+                ["inputSettings"] = new JsonObject { ["text"] = work.Text },
                 ["overlay"] = true,
             }, stopping).ConfigureAwait(false);
             if (response.Code == ObsStatusCode.ResourceNotFound)
@@ -398,32 +307,29 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
                 // Removed behind our back: create it again with the current text on the next pass.
                 lock (_gate)
                 {
-                    state.SourceReady = false;
-                    state.ResendCurrent = true;
+                    _captions.SourceGone(work.Language);
                 }
 
-                return true;
+                return;
             }
 
             response.EnsureSuccess();
-            Interlocked.Increment(ref _sent);
-            _lastFailure = null;
-            return true;
+            Delivered(work);
+            _lastRefusal = null;
         }
         catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException or ObsRequestFailedException
                                        or InvalidOperationException or KeyNotFoundException)
         {
-            Interlocked.Increment(ref _dropped);
             lock (_gate)
             {
-                state.ResendCurrent = true;
+                _captions.Failed(work);
             }
 
             // OBS refusing (wrong scene name, missing text plugin ...) is worth a warning, once per distinct reason;
             // a dropped connection is already reported by the client.
-            if (ex is not (ObsConnectionLostException or TimeoutException) && ex.Message != _lastFailure)
+            if (ex is not (ObsConnectionLostException or TimeoutException) && ex.Message != _lastRefusal)
             {
-                _lastFailure = ex.Message;
+                _lastRefusal = ex.Message;
                 LogSourceRefused(name, ex.Message);
             }
             else
@@ -431,253 +337,18 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
                 LogSendFailed(name, ex.Message);
             }
 
-            return false;
+            throw;
         }
     }
 
-    private async Task EnsureSourceAsync(string name, string text, LanguageState state, CancellationToken ct)
+    private void Delivered(CaptionWork work)
     {
-        var existing = await _client.SendRequestAsync("GetInputSettings", new JsonObject { ["inputName"] = name }, ct)
-            .ConfigureAwait(false);
-        if (existing.IsSuccess)
-        {
-            // An existing source is the streamer's: only its text is ever set.
-            state.SourceReady = true;
-            return;
-        }
-
-        if (existing.Code != ObsStatusCode.ResourceNotFound)
-        {
-            existing.EnsureSuccess();
-        }
-
-        var kind = await TextInputKindAsync(ct).ConfigureAwait(false);
-        var scene = _options.SceneName;
-        if (scene is null)
-        {
-            var current = (await _client.SendRequestAsync("GetCurrentProgramScene", null, ct).ConfigureAwait(false)).EnsureSuccess();
-            scene = current.Data.GetProperty("currentProgramSceneName").GetString()
-                ?? throw new InvalidOperationException("OBS returned no current program scene name.");
-        }
-
-        var created = await _client.SendRequestAsync("CreateInput", new JsonObject
-        {
-            ["sceneName"] = scene,
-            ["inputName"] = name,
-            ["inputKind"] = kind,
-            ["inputSettings"] = DefaultSettings(kind, text),
-            ["sceneItemEnabled"] = true,
-        }, ct).ConfigureAwait(false);
-        if (created.Code == ObsStatusCode.ResourceAlreadyExists)
-        {
-            state.SourceReady = true; // someone created it meanwhile: leave its style alone
-            return;
-        }
-
-        created.EnsureSuccess();
-        state.SourceReady = true;
-        state.CreatedWithText = true;
-        Interlocked.Increment(ref _created);
-        LogSourceCreated(name, kind, scene);
-    }
-
-    private async Task<string> TextInputKindAsync(CancellationToken ct)
-    {
-        if (_textInputKind is { } known)
-        {
-            return known;
-        }
-
-        var response = (await _client.SendRequestAsync("GetInputKindList", new JsonObject { ["unversioned"] = false }, ct)
-            .ConfigureAwait(false)).EnsureSuccess();
-        var kinds = response.Data.GetProperty("inputKinds").EnumerateArray().Select(k => k.GetString()).ToHashSet(StringComparer.Ordinal);
-        var kind = new[] { "text_gdiplus_v3", "text_gdiplus_v2", "text_ft2_source_v2" }.FirstOrDefault(kinds.Contains)
-            ?? kinds.FirstOrDefault(k => k is not null && (k.StartsWith("text_gdiplus", StringComparison.Ordinal)
-                                                           || k.StartsWith("text_ft2_source", StringComparison.Ordinal)))
-            ?? throw new InvalidOperationException(
-                "This OBS offers no text input kind (neither text_gdiplus nor text_ft2_source): install OBS's text plugins.");
-        _textInputKind = kind;
-        return kind;
-    }
-
-    private JsonObject DefaultSettings(string kind, string text)
-    {
-        if (kind.StartsWith("text_gdiplus", StringComparison.Ordinal))
-        {
-            return new JsonObject
-            {
-                ["text"] = text,
-                ["font"] = new JsonObject { ["face"] = "Arial", ["size"] = _options.FontSize, ["style"] = "Regular", ["flags"] = 0 },
-                ["color"] = 0xFFFFFF,
-                ["outline"] = true,
-                ["outline_size"] = 4,
-                ["outline_color"] = 0,
-                ["extents"] = true,
-                ["extents_cx"] = _options.TextWidth,
-                ["extents_cy"] = _options.FontSize * 3,
-                ["extents_wrap"] = true,
-                ["align"] = "center",
-                ["valign"] = "bottom",
-            };
-        }
-
-        return new JsonObject
-        {
-            ["text"] = text,
-            ["font"] = new JsonObject { ["face"] = "Sans Serif", ["size"] = _options.FontSize, ["style"] = "Regular", ["flags"] = 0 },
-            ["color1"] = 0xFFFFFFFF,
-            ["color2"] = 0xFFFFFFFF,
-            ["outline"] = true,
-            ["word_wrap"] = true,
-            ["custom_width"] = _options.TextWidth,
-        };
-    }
-
-    private async Task ResyncStreamStateAsync(CancellationToken ct)
-    {
-        var status = await _client.SendRequestAsync("GetStreamStatus", null, ct).ConfigureAwait(false);
-        if (status.IsSuccess)
-        {
-            _streaming = status.Data.GetProperty("outputActive").GetBoolean();
-            LogStreamState(_streaming);
-        }
-    }
-
-    private void EnqueueStreamCaption(string text)
-    {
-        if (!_streaming)
-        {
-            return; // native captions only exist in a running stream
-        }
-
-        var frames = text.Length == 0 ? [string.Empty] : Cea608Text.ToFrames(text, _options.NativeCaptionRows);
+        Interlocked.Increment(ref _sent);
         lock (_gate)
         {
-            foreach (var frame in frames)
-            {
-                _streamFrames.Enqueue(frame);
-                if (_streamFrames.Count > _options.NativeCaptionBacklog)
-                {
-                    _streamFrames.Dequeue();
-                    _streamDropped++;
-                }
-            }
-        }
-
-        _streamWake.Writer.TryWrite(true);
-    }
-
-    /// <summary>
-    /// Sends native caption frames one at a time. OBS releases one queued caption per video frame (display duration 0
-    /// from obs-websocket), so it never holds more than we send; this loop keeps each frame up long enough to read
-    /// (by length, between the minimum and maximum display time) and shortens that to the minimum while frames wait.
-    /// </summary>
-    private async Task StreamCaptionLoopAsync(CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                string? frame;
-                int waiting;
-                lock (_gate)
-                {
-                    _streamFrames.TryDequeue(out frame);
-                    waiting = _streamFrames.Count;
-                }
-
-                if (frame is null)
-                {
-                    await _streamWake.Reader.WaitToReadAsync(stopping).ConfigureAwait(false);
-                    _streamWake.Reader.TryRead(out _);
-                    continue;
-                }
-
-                if (!_streaming || !_client.IsConnected)
-                {
-                    Interlocked.Increment(ref _streamDropped);
-                    continue;
-                }
-
-                var response = await _client.SendRequestAsync("SendStreamCaption", new JsonObject { ["captionText"] = frame }, stopping)
-                    .ConfigureAwait(false);
-                if (response.Code == ObsStatusCode.OutputNotRunning)
-                {
-                    _streaming = false;
-                    Interlocked.Increment(ref _streamDropped);
-                    continue;
-                }
-
-                response.EnsureSuccess();
-                Interlocked.Increment(ref _streamSent);
-                await Task.Delay(DisplayTime(frame, waiting), _time, stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException or ObsRequestFailedException)
-            {
-                Interlocked.Increment(ref _streamDropped);
-                LogSendFailed("stream captions", ex.Message);
-            }
+            _captions.Delivered(work);
         }
     }
-
-    /// <summary>Reading time of a frame: ~17 characters a second, clamped to the configured display range; the
-    /// minimum while more frames wait.</summary>
-    internal TimeSpan DisplayTime(string frame, int waiting)
-    {
-        if (waiting > 0)
-        {
-            return _options.NativeCaptionMinDisplay;
-        }
-
-        var reading = TimeSpan.FromSeconds(frame.Length / 17.0);
-        return reading < _options.NativeCaptionMinDisplay ? _options.NativeCaptionMinDisplay
-            : reading > _options.NativeCaptionMaxDisplay ? _options.NativeCaptionMaxDisplay
-            : reading;
-    }
-
-    private sealed class LanguageState
-    {
-        public string Current { get; set; } = string.Empty;
-
-        public string? Partial { get; set; }
-
-        public Queue<string> Finals { get; } = new();
-
-        public bool ResendCurrent { get; set; }
-
-        public bool SourceReady { get; set; }
-
-        public bool CreatedWithText { get; set; }
-
-        public DateTimeOffset NextAllowed { get; set; }
-
-        public bool HasWork => Finals.Count > 0 || Partial is not null || ResendCurrent;
-
-        /// <summary>Finals in order first, then the latest partial, then (after a reconnect) the current text.</summary>
-        public string TakeNext()
-        {
-            ResendCurrent = false;
-            if (Finals.TryDequeue(out var final))
-            {
-                return final;
-            }
-
-            if (Partial is { } partial)
-            {
-                Partial = null;
-                return partial;
-            }
-
-            return Current;
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Created OBS text source {SourceName} ({InputKind}) in scene {SceneName}")]
-    private partial void LogSourceCreated(string sourceName, string inputKind, string sceneName);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "OBS caption update for {Target} not delivered: {Reason}")]
     private partial void LogSendFailed(string target, string reason);
@@ -685,9 +356,6 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "OBS refused the caption update for {SourceName}: {Reason}. Retrying.")]
     private partial void LogSourceRefused(string sourceName, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "OBS caption update loop failed; retrying")]
-    private partial void LogUpdateFailed(Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "OBS streaming: {Streaming}")]
-    private partial void LogStreamState(bool streaming);
+    [LoggerMessage(Level = LogLevel.Error, Message = "OBS caption updates stopped: the retry policy gave up ({Reason})")]
+    private partial void LogGaveUp(string reason);
 }

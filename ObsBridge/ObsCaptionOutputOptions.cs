@@ -1,3 +1,5 @@
+using Polly;
+
 namespace CaptionSidecar.ObsBridge;
 
 /// <summary>Settings of <see cref="ObsCaptionOutput"/>.</summary>
@@ -35,6 +37,14 @@ public sealed class ObsCaptionOutputOptions
     /// <summary>Native caption frames that may wait; beyond it the oldest is dropped so captions stay in step with
     /// speech. Default 3.</summary>
     public int NativeCaptionBacklog { get; set; } = 3;
+
+    /// <summary>
+    /// How failed caption updates (source creation refused, a text update not accepted) and native caption frames are
+    /// retried. Null (default): <see cref="ObsRetry.Default"/> from 0.5 s doubling to 10 s, forever, with jitter. A
+    /// host passes its own product-wide policy here. A native caption frame is retried only while it is still worth
+    /// showing (<see cref="NativeCaptionMaxDisplay"/>), then dropped and counted.
+    /// </summary>
+    public ResiliencePipeline? Retry { get; set; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Security.Authentication;
@@ -7,42 +6,41 @@ using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
 
 namespace CaptionSidecar.ObsBridge;
 
 /// <summary>
-/// obs-websocket v5 client: keeps one connection to OBS (reconnecting forever with jittered backoff), sends requests
-/// with ids and timeouts, and delivers events in order on one dispatch loop.
+/// obs-websocket v5 client: keeps one connection to OBS (reconnecting through <see cref="ObsClientOptions.Retry"/>),
+/// sends requests with ids and timeouts, and delivers events in order on one dispatch loop.
 /// </summary>
 /// <remarks>
-/// One task writes to the socket (an outbound channel drained by the send loop, which runs on the requesting thread
-/// when it is idle), and one dedicated thread per connection reads it, blocking in poll/recv, so a response completes
-/// its request on that thread with no thread-pool hop (docs/benchmarks.md). Events go through a bounded
-/// channel to the dispatch loop, so a slow subscriber never blocks the receive loop (overflow is dropped and counted).
-/// When a connection drops, every pending request fails at once with <see cref="ObsConnectionLostException"/>.
+/// Each identified connection is an <c>ObsSession</c> (handshake, one send loop, one receive loop, pending requests);
+/// this class runs one connection loop that opens sessions, classifies how they end and keeps the status. Events go
+/// through a bounded channel to the dispatch loop, so a slow subscriber never blocks the receive loop (overflow is
+/// dropped and counted). When a connection drops, every pending request fails at once with
+/// <see cref="ObsConnectionLostException"/>. Callers of <see cref="SendRequestAsync"/> resume on the thread pool.
 /// </remarks>
 public sealed partial class ObsClient : IAsyncDisposable
 {
-    private const int OutboundCapacity = 1024;
-    private const int MaxMessageBytes = 64 * 1024 * 1024;
-    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(10);
-
     private readonly ObsClientOptions _options;
     private readonly ILogger<ObsClient> _logger;
     private readonly TimeProvider _time;
+    private readonly ResiliencePipeline _retry;
+    private readonly string _url;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Channel<DispatchItem> _dispatch;
     private readonly Lock _gate = new();
 
     private Task? _run;
     private Task? _dispatchLoop;
-    private volatile Session? _session;
-    private volatile Thread? _receiveThread;
+    private volatile ObsSession? _session;
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _nextRequestId;
     private int _disposed;
     private long _droppedEvents;
     private long _connections;
+    private bool _warnedThisOutage;
     private ObsConnectionState _state = ObsConnectionState.Stopped;
     private string? _lastError;
     private string? _obsVersion;
@@ -53,10 +51,13 @@ public sealed partial class ObsClient : IAsyncDisposable
     public ObsClient(IOptions<ObsClientOptions> options, ILogger<ObsClient> logger, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
         _options = options.Value;
         _options.Validate();
         _logger = logger;
         _time = timeProvider;
+        _url = ObsUnreachable.Display(_options.Url);
+        _retry = _options.Retry ?? ObsRetry.Default(_options.ReconnectInitialDelay, _options.ReconnectMaxDelay, timeProvider);
         _dispatch = Channel.CreateBounded<DispatchItem>(new BoundedChannelOptions(_options.EventQueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait, // events use TryWrite (drop + count); the Connected marker waits
@@ -85,17 +86,17 @@ public sealed partial class ObsClient : IAsyncDisposable
     }
 
     /// <summary>True while a session is identified.</summary>
-    public bool IsConnected => _session is { IsClosed: false, Identified: true };
+    public bool IsConnected => _session is { IsEnded: false };
 
-    /// <summary>The current (or last) session's receive thread; tests check that it ends with its session.</summary>
-    internal Thread? ReceiveThread => _receiveThread;
+    /// <summary>The connection loop once started; tests check that it ended (after 4011).</summary>
+    internal Task? ConnectionLoop => _run;
 
     /// <summary>Starts connecting in the background (idempotent).</summary>
     public void Start()
     {
         lock (_gate)
         {
-            if (_run is not null)
+            if (_run is not null || _disposed != 0)
             {
                 return;
             }
@@ -119,9 +120,6 @@ public sealed partial class ObsClient : IAsyncDisposable
     }
 
     /// <summary>Sends a request and waits for its response (any status code; see <see cref="ObsResponse.EnsureSuccess"/>).</summary>
-    /// <remarks>The code after <c>await</c> may run on the client's receive thread (no thread hop, like a JavaScript
-    /// client's event loop): keep it non-blocking, or the next responses and events wait; it may send further
-    /// requests.</remarks>
     /// <exception cref="ObsConnectionLostException">OBS is not connected, or the connection dropped before the response.</exception>
     /// <exception cref="TimeoutException">No response within <see cref="ObsClientOptions.RequestTimeout"/>.</exception>
     public async Task<ObsResponse> SendRequestAsync(string requestType, JsonObject? requestData = null,
@@ -156,14 +154,15 @@ public sealed partial class ObsClient : IAsyncDisposable
     /// <summary>Stops the connection loop, closes the socket and stops event dispatch.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-        {
-            return;
-        }
-
         Task? run;
         lock (_gate)
         {
+            if (_disposed != 0)
+            {
+                return;
+            }
+
+            _disposed = 1;
             run = _run;
         }
 
@@ -193,298 +192,218 @@ public sealed partial class ObsClient : IAsyncDisposable
     private async Task<JsonElement> SendAndWaitAsync(string id, byte[] payload, string requestType, CancellationToken cancellationToken)
     {
         var session = _session;
-        if (session is null || session.IsClosed || !session.Identified)
+        if (session is null || session.IsEnded)
         {
             throw new ObsConnectionLostException($"OBS is not connected ({Status.State}); {requestType} was not sent.");
         }
 
-        // Completed inline by the receive loop: the caller resumes without a thread-pool hop (the round trip is what a
-        // caption update costs). Callers must not block after awaiting a request (see the remarks on SendRequestAsync).
-        var response = new TaskCompletionSource<JsonElement>();
-        session.Pending[id] = response;
-        if (session.IsClosed)
-        {
-            // The session ended between the check and the registration; its fail-all pass may have missed us.
-            response.TrySetException(new ObsConnectionLostException());
-        }
-
-        // The timeout and the caller's token complete the same TaskCompletionSource as the response does: no
-        // linked token source and no WaitAsync wrapper per request.
-        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
-        using var onTimeout = timeout.Token.UnsafeRegister(static state => ((TaskCompletionSource<JsonElement>)state!)
-            .TrySetException(new TimeoutException()), response);
-        using var onCancel = cancellationToken.UnsafeRegister(static (state, token) => ((TaskCompletionSource<JsonElement>)state!)
-            .TrySetCanceled(token), response);
         try
         {
-            if (!session.Outbound.Writer.TryWrite(payload))
-            {
-                await session.Outbound.Writer.WriteAsync(payload, timeout.Token).ConfigureAwait(false);
-            }
-
-            return await response.Task.ConfigureAwait(false);
+            return await session.SendAsync(id, payload, _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when ((ex is TimeoutException || (ex is OperationCanceledException && timeout.IsCancellationRequested))
-                                   && !cancellationToken.IsCancellationRequested)
+        catch (TimeoutException)
         {
             LogRequestTimedOut(requestType, id, _options.RequestTimeout.TotalMilliseconds);
             throw new TimeoutException($"OBS did not answer {requestType} within {_options.RequestTimeout.TotalSeconds:0.###} s.");
         }
-        catch (ChannelClosedException ex)
-        {
-            throw new ObsConnectionLostException($"The connection to OBS was lost; {requestType} was not sent.", ex);
-        }
-        finally
-        {
-            session.Pending.TryRemove(id, out _);
-        }
     }
 
+    /// <summary>
+    /// Opens a session (retrying through the pipeline), runs it until it ends, and starts over. A rejection (4009,
+    /// 4010) is retried slowly after <see cref="ObsClientOptions.RejectedRetryDelay"/>; 4011 stops the loop.
+    /// </summary>
     private async Task ConnectionLoopAsync(CancellationToken stopping)
     {
-        var failures = 0;
+        ObsConnectionLostException? lost = null;
         while (!stopping.IsCancellationRequested)
         {
             SetState(ObsConnectionState.Connecting);
-            var outcome = await RunSessionAsync(stopping).ConfigureAwait(false);
+            Attempt attempt;
+            try
+            {
+                attempt = await _retry.ExecuteAsync(async ct =>
+                {
+                    // A lost session counts as the outage's first failed attempt, so the first reconnect waits one
+                    // jittered delay: a peer that closes right after Identified is not hammered in a tight loop.
+                    if (lost is { } previous)
+                    {
+                        lost = null;
+                        throw previous;
+                    }
+
+                    return await ConnectOnceAsync(ct).ConfigureAwait(false);
+                }, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (ObsConnectionLostException ex)
+            {
+                // Only a pipeline with a retry limit gets here.
+                SetState(ObsConnectionState.Disconnected, ex.Message);
+                LogGaveUp(_url, ex.Message);
+                return;
+            }
+
+            if (attempt.Session is null)
+            {
+                if (!await RejectedAsync(attempt.CloseCode, stopping).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            var end = await RunSessionAsync(attempt.Session, stopping).ConfigureAwait(false);
             if (stopping.IsCancellationRequested)
             {
                 break;
             }
 
-            TimeSpan delay;
-            switch (outcome.CloseCode)
+            if (end.CloseCode is ObsCloseCode.SessionInvalidated or ObsCloseCode.AuthenticationFailed or ObsCloseCode.UnsupportedRpcVersion)
             {
-                case ObsCloseCode.AuthenticationFailed:
-                    var authError = string.IsNullOrEmpty(_options.Password)
-                        ? "OBS requires a password (close 4009 Authentication failed): set the OBS WebSocket password."
-                        : "OBS rejected the password (close 4009 Authentication failed): check the OBS WebSocket password.";
-                    LogRejected(_options.Url, ObsCloseCode.AuthenticationFailed, authError, _options.RejectedRetryDelay.TotalSeconds);
-                    SetState(ObsConnectionState.AuthenticationFailed, authError);
-                    delay = _options.RejectedRetryDelay;
-                    failures = 0;
-                    break;
-                case ObsCloseCode.UnsupportedRpcVersion:
-                    const string rpcError = "OBS does not support obs-websocket rpc version 1 (close 4010): OBS 28 or newer is required.";
-                    LogRejected(_options.Url, ObsCloseCode.UnsupportedRpcVersion, rpcError, _options.RejectedRetryDelay.TotalSeconds);
-                    SetState(ObsConnectionState.UnsupportedRpcVersion, rpcError);
-                    delay = _options.RejectedRetryDelay;
-                    failures = 0;
-                    break;
-                case ObsCloseCode.SessionInvalidated:
-                    const string kicked = "The session was removed in OBS (close 4011); not reconnecting until restarted.";
-                    SetState(ObsConnectionState.SessionInvalidated, kicked);
-                    LogSessionInvalidated(_options.Url);
+                if (!await RejectedAsync(end.CloseCode.Value, stopping).ConfigureAwait(false))
+                {
                     return;
-                default:
-                    if (outcome.WasIdentified)
-                    {
-                        failures = 0;
-                    }
+                }
 
-                    failures++;
-                    delay = Backoff(failures);
-                    SetState(ObsConnectionState.Disconnected, outcome.Error);
-                    break;
+                continue;
             }
 
-            try
-            {
-                await Task.Delay(delay, _time, stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+            LogConnectionLost(_url, end.Reason);
+            _warnedThisOutage = true; // the loss was this outage's warning
+            SetState(ObsConnectionState.Disconnected, end.Reason);
+            lost = new ObsConnectionLostException(end.Reason);
         }
     }
 
-    private TimeSpan Backoff(int failures)
+    /// <summary>One connect and handshake. Returns the session, or the rejection (4009, 4010, 4011); throws
+    /// <see cref="ObsConnectionLostException"/> (retried by the pipeline) when OBS is not reachable.</summary>
+    private async Task<Attempt> ConnectOnceAsync(CancellationToken stopping)
     {
-        var baseMs = Math.Min(_options.ReconnectInitialDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16)),
-            _options.ReconnectMaxDelay.TotalMilliseconds);
-        var jittered = baseMs * (0.75 + (0.5 * Random.Shared.NextDouble()));
-        return TimeSpan.FromMilliseconds(Math.Min(jittered, _options.ReconnectMaxDelay.TotalMilliseconds));
-    }
-
-    private async Task<SessionOutcome> RunSessionAsync(CancellationToken stopping)
-    {
-        WebSocket? socket = null;
-        var buffer = new ReceiveBuffer();
         try
         {
-            ObsSocketStream stream;
-            using (var handshake = new CancellationTokenSource(_options.ConnectTimeout, _time))
-            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(handshake.Token, stopping))
+            return new Attempt(await ObsSession.ConnectAsync(_options, _time, stopping).ConfigureAwait(false), 0);
+        }
+        catch (ObsRejectedException ex) when (ex.CloseCode is ObsCloseCode.AuthenticationFailed or ObsCloseCode.UnsupportedRpcVersion
+                                                  or ObsCloseCode.SessionInvalidated)
+        {
+            return new Attempt(null, ex.CloseCode.Value);
+        }
+        catch (Exception ex) when (ex is WebSocketException or HttpRequestException or SocketException or IOException
+                                       or TimeoutException or JsonException or InvalidDataException or KeyNotFoundException
+                                       or InvalidOperationException or ObsRejectedException or AuthenticationException
+                                   || (ex is OperationCanceledException && !stopping.IsCancellationRequested))
+        {
+            var message = $"OBS is not reachable at {_url} ({ObsUnreachable.Describe(ex)})";
+            SetState(ObsConnectionState.Disconnected, message);
+            if (!_warnedThisOutage)
             {
-                try
-                {
-                    (socket, stream) = await WebSocketUpgrade.ConnectAsync(_options.Url, ObsProtocol.SubProtocol, KeepAliveInterval, linked.Token)
-                        .ConfigureAwait(false);
-                    var identified = await HandshakeAsync(socket, buffer, linked.Token).ConfigureAwait(false);
-                    if (identified is not null)
-                    {
-                        return identified.Value;
-                    }
-                }
-                catch (OperationCanceledException) when (handshake.IsCancellationRequested && !stopping.IsCancellationRequested)
-                {
-                    return Unreachable(new TimeoutException($"No Hello/Identified from OBS within {_options.ConnectTimeout.TotalSeconds:0.#} s."));
-                }
-            }
-
-            return await RunIdentifiedSessionAsync(socket, stream, buffer, stopping).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-            return new SessionOutcome(false, null, "stopped");
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or JsonException or InvalidOperationException
-                                       or KeyNotFoundException or SocketException or AuthenticationException)
-        {
-            return Unreachable(ex);
-        }
-        finally
-        {
-            socket?.Dispose();
-        }
-
-        SessionOutcome Unreachable(Exception ex)
-        {
-            // Log the first failure in a row loudly, the rest of an outage quietly.
-            if (Status.LastError is null)
-            {
-                LogUnreachable(_options.Url, ex);
+                // One readable line per outage, no stack trace: OBS not running is an expected condition.
+                _warnedThisOutage = true;
+                LogUnreachable(message);
             }
             else
             {
-                LogStillUnreachable(_options.Url, ex.Message);
+                LogStillUnreachable(_url, ObsUnreachable.Describe(ex));
             }
 
-            return new SessionOutcome(false, null, $"OBS not reachable at {_options.Url}: {ex.Message}");
+            throw new ObsConnectionLostException(message, ex);
         }
     }
 
-    /// <summary>Hello → Identify → Identified. Returns an outcome when OBS closed the socket instead, null when identified.</summary>
-    private async Task<SessionOutcome?> HandshakeAsync(WebSocket socket, ReceiveBuffer buffer, CancellationToken ct)
+    /// <summary>Reports a rejection; waits the slow retry delay and returns true, or returns false when the loop ends.</summary>
+    private async Task<bool> RejectedAsync(int closeCode, CancellationToken stopping)
     {
-        var hello = await ReceiveAsync(socket, buffer, ct).ConfigureAwait(false);
-        if (hello is null)
+        switch (closeCode)
         {
-            return Closed(socket, identified: false);
+            case ObsCloseCode.AuthenticationFailed:
+                var authError = string.IsNullOrEmpty(_options.Password)
+                    ? "OBS requires a password (close 4009 Authentication failed): set the OBS WebSocket password."
+                    : "OBS rejected the password (close 4009 Authentication failed): check the OBS WebSocket password.";
+                LogRejected(_url, ObsCloseCode.AuthenticationFailed, authError, _options.RejectedRetryDelay.TotalSeconds);
+                SetState(ObsConnectionState.AuthenticationFailed, authError);
+                break;
+            case ObsCloseCode.UnsupportedRpcVersion:
+                const string rpcError = "OBS does not support obs-websocket rpc version 1 (close 4010): OBS 28 or newer is required.";
+                LogRejected(_url, ObsCloseCode.UnsupportedRpcVersion, rpcError, _options.RejectedRetryDelay.TotalSeconds);
+                SetState(ObsConnectionState.UnsupportedRpcVersion, rpcError);
+                break;
+            default:
+                const string kicked = "The session was removed in OBS (close 4011); not reconnecting until restarted.";
+                SetState(ObsConnectionState.SessionInvalidated, kicked);
+                LogSessionInvalidated(_url);
+                return false;
         }
 
-        var (op, d) = ObsProtocol.Parse(hello);
-        if (op != ObsOpCode.Hello)
+        _warnedThisOutage = true; // the rejection was the outage's warning
+        try
         {
-            throw new InvalidOperationException($"OBS sent op {(int)op} before Hello.");
+            await Task.Delay(_options.RejectedRetryDelay, _time, stopping).ConfigureAwait(false);
+            return true;
         }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
 
+    private async Task<SessionEnd> RunSessionAsync(ObsSession session, CancellationToken stopping)
+    {
         lock (_gate)
         {
-            _obsVersion = d.TryGetProperty("obsStudioVersion", out var v) ? v.GetString() : null;
-            _obsWebSocketVersion = d.TryGetProperty("obsWebSocketVersion", out var wv) ? wv.GetString() : null;
+            _obsVersion = session.ObsVersion;
+            _obsWebSocketVersion = session.ObsWebSocketVersion;
         }
 
-        string? auth = null;
-        if (d.TryGetProperty("authentication", out var challenge))
-        {
-            auth = ObsAuthentication.Compute(_options.Password ?? string.Empty,
-                challenge.GetProperty("salt").GetString() ?? string.Empty,
-                challenge.GetProperty("challenge").GetString() ?? string.Empty);
-        }
-
-        await socket.SendAsync(ObsProtocol.Identify(auth, _options.EventSubscriptions), WebSocketMessageType.Text, true, ct)
-            .ConfigureAwait(false);
-        var reply = await ReceiveAsync(socket, buffer, ct).ConfigureAwait(false);
-        if (reply is null)
-        {
-            return Closed(socket, identified: false);
-        }
-
-        var (replyOp, _) = ObsProtocol.Parse(reply);
-        return replyOp == ObsOpCode.Identified
-            ? null
-            : throw new InvalidOperationException($"OBS answered Identify with op {(int)replyOp} instead of Identified.");
-    }
-
-    private async Task<SessionOutcome> RunIdentifiedSessionAsync(WebSocket socket, ObsSocketStream stream, ReceiveBuffer buffer,
-        CancellationToken stopping)
-    {
-        using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var session = new Session(Channel.CreateBounded<byte[]>(new BoundedChannelOptions(OutboundCapacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait, // senders wait (bounded by their request timeout)
-            SingleReader = true,
-            // The send loop resumes on the writing thread instead of hopping through the thread pool; it stays the
-            // only task that writes to the socket.
-            AllowSynchronousContinuations = true,
-        }));
-        var sendLoop = Task.Run(() => SendLoopAsync(socket, session, lifetime));
-        session.Identified = true;
+        // Connected before the Connected event: its subscribers send requests (queued until the loops run).
         _session = session;
-        var started = _time.GetUtcNow();
         lock (_gate)
         {
             _state = ObsConnectionState.Connected;
             _lastError = null;
-            _connectedSince = started;
+            _connectedSince = _time.GetUtcNow();
             _connections++;
             _connected.TrySetResult();
         }
 
-        LogConnected(_options.Url, _obsVersion, _obsWebSocketVersion);
-        if (_obsVersion is null)
-        {
-            // obs-websocket before 5.3 has no obsStudioVersion in Hello; GetVersion has it.
-            _ = Task.Run(() => ReadObsVersionAsync(stopping), CancellationToken.None);
-        }
+        _warnedThisOutage = false;
+        LogConnected(_url, session.ObsVersion, session.ObsWebSocketVersion);
 
-        string? error = null;
-        SessionOutcome? outcome = null;
+        // obs-websocket before 5.3 has no obsStudioVersion in Hello; GetVersion has it. Awaited below: it ends with the session.
+        var versionRead = session.ObsVersion is null ? ReadObsVersionAsync(stopping) : Task.CompletedTask;
+        SessionEnd end;
         try
         {
-            // Before the receive thread starts, so Connected precedes every event of this session.
+            // Before the receive loop starts, so Connected precedes every event of this session.
             await _dispatch.Writer.WriteAsync(new DispatchItem(null), stopping).ConfigureAwait(false);
-
-            // The receive loop gets a thread of its own that blocks in poll/recv: a response is parsed and its caller
-            // resumed on that thread, without the thread-pool hop every asynchronous socket read costs (docs/benchmarks.md).
-            var ended = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var receiver = new Thread(() => ReceiveLoop(socket, buffer, session, ended, lifetime.Token))
+            var run = session.RunAsync(OnEvent);
+            await using (stopping.UnsafeRegister(static s => ((ObsSession)s!).Stop(), session).ConfigureAwait(false))
             {
-                IsBackground = true,
-                Name = "ObsClient receive",
-            };
-            _receiveThread = receiver;
-            receiver.UnsafeStart();
-
-            if (await ended.Task.ConfigureAwait(false))
-            {
-                outcome = Closed(socket, identified: true);
-                await CloseQuietlyAsync(socket).ConfigureAwait(false);
+                end = await run.ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            error = "stopped";
-            await CloseQuietlyAsync(socket).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            error = "send failed";
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or JsonException)
-        {
-            error = ex.Message;
-            LogConnectionLost(_options.Url, ex);
-        }
-        finally
-        {
-            EndSession(session, lifetime);
-            await sendLoop.ConfigureAwait(false);
+            end = new SessionEnd(null, "stopped");
         }
 
-        return outcome ?? new SessionOutcome(true, null, $"Connection to OBS lost: {error}");
+        _session = null;
+        lock (_gate)
+        {
+            _connectedSince = null;
+            if (_connected.Task.IsCompleted)
+            {
+                _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
+        // Disposing ends the session (if its loops never ran) and fails what still waits, the version read included.
+        await session.DisposeAsync().ConfigureAwait(false);
+        await versionRead.ConfigureAwait(false);
+        return end;
     }
 
     private async Task ReadObsVersionAsync(CancellationToken ct)
@@ -499,166 +418,25 @@ public sealed partial class ObsClient : IAsyncDisposable
                     _obsVersion = v.GetString();
                 }
 
-                LogObsVersion(_obsVersion);
+                LogObsVersion(v.GetString());
             }
         }
         catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException or OperationCanceledException)
         {
-            LogStillUnreachable(_options.Url, ex.Message);
+            LogStillUnreachable(_url, ex.Message);
         }
     }
 
-    private void EndSession(Session session, CancellationTokenSource lifetime)
+    /// <summary>On the receive loop: hands the event to the dispatch loop without waiting (dropped and counted when full).</summary>
+    private void OnEvent(ObsEvent evt)
     {
-        session.IsClosed = true;
-        session.Outbound.Writer.TryComplete();
-        lifetime.Cancel();
-        lock (_gate)
+        if (!_dispatch.Writer.TryWrite(new DispatchItem(evt)))
         {
-            _session = null;
-            _connectedSince = null;
-            if (_connected.Task.IsCompleted)
+            var dropped = Interlocked.Increment(ref _droppedEvents);
+            if ((dropped & (dropped - 1)) == 0)
             {
-                _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                LogEventsDropped(dropped, evt.EventType);
             }
-        }
-
-        var lost = new ObsConnectionLostException();
-        var failed = 0;
-        foreach (var id in session.Pending.Keys)
-        {
-            if (session.Pending.TryRemove(id, out var pending) && pending.TrySetException(lost))
-            {
-                failed++;
-            }
-        }
-
-        if (failed > 0)
-        {
-            LogPendingFailed(failed);
-        }
-    }
-
-    /// <summary>The receive thread: completes <paramref name="ended"/> with true when OBS closed the connection, with the
-    /// exception that ended the loop otherwise.</summary>
-    private void ReceiveLoop(WebSocket socket, ReceiveBuffer buffer, Session session, TaskCompletionSource<bool> ended,
-        CancellationToken ct)
-    {
-        try
-        {
-            while (ReceiveOnThisThread(socket, buffer, ct, out var message))
-            {
-                HandleMessage(session, message);
-            }
-
-            ended.TrySetResult(true);
-        }
-        catch (Exception ex)
-        {
-            // Any failure ends the session; the session task classifies it (stopped, lost, bad message).
-            ended.TrySetException(ex);
-        }
-    }
-
-    /// <summary>Blocking receive of one message; false when OBS sent a close frame. A message that fits one chunk is
-    /// parsed in place, without a copy.</summary>
-    private static bool ReceiveOnThisThread(WebSocket socket, ReceiveBuffer buffer, CancellationToken ct, out ReadOnlySpan<byte> message)
-    {
-        buffer.Message.SetLength(0);
-        while (true)
-        {
-            var pending = socket.ReceiveAsync(buffer.Chunk.AsMemory(), ct);
-
-            // The stream's reads block this thread, so this completes synchronously unless the socket answered a ping
-            // while its send buffer was full; then waiting here is what this dedicated thread is for.
-            var result = pending.IsCompleted ? pending.GetAwaiter().GetResult() : pending.AsTask().GetAwaiter().GetResult();
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                message = default;
-                return false;
-            }
-
-            if (result.EndOfMessage && buffer.Message.Length == 0)
-            {
-                message = buffer.Chunk.AsSpan(0, result.Count);
-                return true;
-            }
-
-            buffer.Message.Write(buffer.Chunk, 0, result.Count);
-            if (buffer.Message.Length > MaxMessageBytes)
-            {
-                throw new InvalidOperationException($"OBS sent a message larger than {MaxMessageBytes} bytes.");
-            }
-
-            if (result.EndOfMessage)
-            {
-                message = buffer.Message.GetBuffer().AsSpan(0, (int)buffer.Message.Length);
-                return true;
-            }
-        }
-    }
-
-    private SessionOutcome Closed(WebSocket socket, bool identified)
-    {
-        var code = socket.CloseStatus is { } s ? (int)s : (int?)null;
-        var reason = socket.CloseStatusDescription;
-        LogClosedByObs(_options.Url, code, reason);
-        return new SessionOutcome(identified, code, $"OBS closed the connection ({code} {reason})");
-    }
-
-    private void HandleMessage(Session session, ReadOnlySpan<byte> message)
-    {
-        var (op, d) = ObsProtocol.Parse(message);
-        switch (op)
-        {
-            case ObsOpCode.RequestResponse:
-            case ObsOpCode.RequestBatchResponse:
-                var id = d.TryGetProperty("requestId", out var rid) ? rid.GetString() : null;
-                if (id is not null && session.Pending.TryRemove(id, out var pending))
-                {
-                    pending.TrySetResult(d);
-                }
-                else
-                {
-                    LogUnmatchedResponse(id);
-                }
-
-                break;
-            case ObsOpCode.Event:
-                var evt = ObsProtocol.ParseEvent(d);
-                if (!_dispatch.Writer.TryWrite(new DispatchItem(evt)))
-                {
-                    var dropped = Interlocked.Increment(ref _droppedEvents);
-                    if ((dropped & (dropped - 1)) == 0)
-                    {
-                        LogEventsDropped(dropped, evt.EventType);
-                    }
-                }
-
-                break;
-            default:
-                LogUnexpectedOp((int)op);
-                break;
-        }
-    }
-
-    private async Task SendLoopAsync(WebSocket socket, Session session, CancellationTokenSource lifetime)
-    {
-        try
-        {
-            await foreach (var payload in session.Outbound.Reader.ReadAllAsync(lifetime.Token).ConfigureAwait(false))
-            {
-                await socket.SendAsync(payload, WebSocketMessageType.Text, true, lifetime.Token).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The session ended; the receive loop reports why.
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
-        {
-            LogSendFailed(ex);
-            await lifetime.CancelAsync().ConfigureAwait(false);
         }
     }
 
@@ -679,52 +457,9 @@ public sealed partial class ObsClient : IAsyncDisposable
             }
             catch (Exception ex)
             {
+                // A subscriber's bug must not end event delivery for the others.
                 LogSubscriberFailed(item.Event?.EventType ?? "Connected", ex);
             }
-        }
-    }
-
-    private static async Task<byte[]?> ReceiveAsync(WebSocket socket, ReceiveBuffer buffer, CancellationToken ct)
-    {
-        buffer.Message.SetLength(0);
-        while (true)
-        {
-            var result = await socket.ReceiveAsync(buffer.Chunk.AsMemory(), ct).ConfigureAwait(false);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                await CloseQuietlyAsync(socket).ConfigureAwait(false);
-                return null;
-            }
-
-            buffer.Message.Write(buffer.Chunk, 0, result.Count);
-            if (buffer.Message.Length > MaxMessageBytes)
-            {
-                throw new InvalidOperationException($"OBS sent a message larger than {MaxMessageBytes} bytes.");
-            }
-
-            if (result.EndOfMessage)
-            {
-                return buffer.Message.ToArray();
-            }
-        }
-    }
-
-    private static async Task CloseQuietlyAsync(WebSocket socket)
-    {
-        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
-        {
-            return;
-        }
-
-        try
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cts.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
-        {
-            // Closing a socket that is already gone: nothing left to tell OBS.
-            _ = ex;
         }
     }
 
@@ -740,71 +475,39 @@ public sealed partial class ObsClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Reused per connection: one receive chunk and one message accumulator, no per-message allocation
-    /// besides the message itself.</summary>
-    private sealed class ReceiveBuffer
-    {
-        public byte[] Chunk { get; } = new byte[16 * 1024];
-
-        public MemoryStream Message { get; } = new();
-    }
-
-    private readonly record struct SessionOutcome(bool WasIdentified, int? CloseCode, string? Error);
+    private readonly record struct Attempt(ObsSession? Session, int CloseCode);
 
     private readonly record struct DispatchItem(ObsEvent? Event);
 
-    private sealed class Session(Channel<byte[]> outbound)
-    {
-        public Channel<byte[]> Outbound { get; } = outbound;
-
-        public ConcurrentDictionary<string, TaskCompletionSource<JsonElement>> Pending { get; } = new();
-
-        public volatile bool IsClosed;
-
-        public volatile bool Identified;
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "OBS connected at {Url} (OBS {ObsVersion}, obs-websocket {ObsWebSocketVersion})")]
-    private partial void LogConnected(Uri url, string? obsVersion, string? obsWebSocketVersion);
+    private partial void LogConnected(string url, string? obsVersion, string? obsWebSocketVersion);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "OBS version {ObsVersion}")]
     private partial void LogObsVersion(string? obsVersion);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "OBS not reachable at {Url}; retrying in the background")]
-    private partial void LogUnreachable(Uri url, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Message}: start OBS and enable its WebSocket server (Tools > WebSocket Server Settings); retrying")]
+    private partial void LogUnreachable(string message);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "OBS still not reachable at {Url}: {Reason}")]
-    private partial void LogStillUnreachable(Uri url, string reason);
+    private partial void LogStillUnreachable(string url, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "OBS at {Url} refused the connection with close code {CloseCode}: {Error} Next attempt in {RetrySeconds} s")]
-    private partial void LogRejected(Uri url, int closeCode, string error, double retrySeconds);
+    private partial void LogRejected(string url, int closeCode, string error, double retrySeconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "OBS at {Url} invalidated this session (close 4011); not reconnecting")]
-    private partial void LogSessionInvalidated(Uri url);
+    private partial void LogSessionInvalidated(string url);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection to OBS at {Url} lost; reconnecting")]
-    private partial void LogConnectionLost(Uri url, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "OBS at {Url} is still not reachable and the retry policy gave up: {Reason}")]
+    private partial void LogGaveUp(string url, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "OBS at {Url} closed the connection: {CloseCode} {Reason}")]
-    private partial void LogClosedByObs(Uri url, int? closeCode, string? reason);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "{Count} pending OBS requests failed because the connection ended")]
-    private partial void LogPendingFailed(int count);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection to OBS at {Url} lost ({Reason}); reconnecting")]
+    private partial void LogConnectionLost(string url, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "OBS request {RequestType} ({RequestId}) timed out after {TimeoutMs} ms")]
     private partial void LogRequestTimedOut(string requestType, string requestId, double timeoutMs);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "OBS response for unknown or expired request id {RequestId}")]
-    private partial void LogUnmatchedResponse(string? requestId);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "OBS event subscribers are too slow: {Dropped} events dropped so far (latest {EventType})")]
     private partial void LogEventsDropped(long dropped, string eventType);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Ignoring OBS message with op {Op}")]
-    private partial void LogUnexpectedOp(int op);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sending to OBS failed; dropping the connection")]
-    private partial void LogSendFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "OBS subscriber for {EventType} threw")]
     private partial void LogSubscriberFailed(string eventType, Exception exception);

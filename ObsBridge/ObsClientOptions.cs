@@ -1,3 +1,5 @@
+using Polly;
+
 namespace CaptionSidecar.ObsBridge;
 
 /// <summary>Settings of <see cref="ObsClient"/>.</summary>
@@ -19,10 +21,19 @@ public sealed class ObsClientOptions
     public ObsEventSubscription EventSubscriptions { get; set; } =
         ObsEventSubscription.General | ObsEventSubscription.Inputs | ObsEventSubscription.Outputs;
 
-    /// <summary>First reconnect delay (before jitter). Default 250 ms.</summary>
+    /// <summary>
+    /// How reconnect attempts are retried during one outage: the client runs each connect attempt through it and it
+    /// retries the failures (<see cref="ObsConnectionLostException"/>) with its waits. Null (default):
+    /// <see cref="ObsRetry.Default"/> from <see cref="ReconnectInitialDelay"/> to <see cref="ReconnectMaxDelay"/>, forever,
+    /// with jitter. A host passes its own product-wide policy here. Rejections (4009, 4010) are not run through it:
+    /// they are retried after <see cref="RejectedRetryDelay"/>; 4011 is never retried.
+    /// </summary>
+    public ResiliencePipeline? Retry { get; set; }
+
+    /// <summary>First reconnect delay (before jitter) of the default <see cref="Retry"/>. Default 250 ms.</summary>
     public TimeSpan ReconnectInitialDelay { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Largest reconnect delay after plain connection failures. Default 1.5 s, so captions are back within
+    /// <summary>Largest reconnect delay of the default <see cref="Retry"/>. Default 1.5 s, so captions are back within
     /// about 2 s of OBS accepting connections again (a refused connect to a local port costs next to nothing).</summary>
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(1.5);
 

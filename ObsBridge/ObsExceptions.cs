@@ -63,3 +63,11 @@ public sealed class ObsRequestFailedException : Exception
     /// <summary>OBS's comment, when it gave one.</summary>
     public string? Comment { get; }
 }
+
+/// <summary>OBS closed the connection during the handshake instead of identifying the client.</summary>
+internal sealed class ObsRejectedException(int? closeCode, string? reason)
+    : Exception($"OBS closed the connection during the handshake ({closeCode} {reason})")
+{
+    /// <summary>The close code (4009 authentication failed, 4010 unsupported rpc version, 4011 session invalidated ...).</summary>
+    public int? CloseCode { get; } = closeCode;
+}

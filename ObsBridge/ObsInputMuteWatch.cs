@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace CaptionSidecar.ObsBridge;
@@ -33,6 +34,16 @@ public sealed partial class ObsInputMuteWatch : IAsyncDisposable
     private readonly ILogger<ObsInputMuteWatch> _logger;
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stopping = new();
+
+    // Read requests (a reconnect, the input created again) for the one read loop; requests that arrive while one is
+    // waiting are the same request, so a full queue drops them.
+    private readonly Channel<bool> _readRequests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+    {
+        FullMode = BoundedChannelFullMode.DropWrite,
+        SingleReader = true,
+    });
+
+    private Task? _readLoop;
     private ObsMuteState _state = ObsMuteState.Unknown;
     private string _inputName;
     private long _generation;
@@ -84,6 +95,7 @@ public sealed partial class ObsInputMuteWatch : IAsyncDisposable
             return;
         }
 
+        _readLoop = Task.Run(ReadLoopAsync, CancellationToken.None);
         _client.Connected += OnConnected;
         _client.EventReceived += OnEvent;
         _client.Start();
@@ -93,7 +105,7 @@ public sealed partial class ObsInputMuteWatch : IAsyncDisposable
         }
     }
 
-    /// <summary>Unsubscribes (the client is not disposed: its owner does that).</summary>
+    /// <summary>Unsubscribes and waits for a read in progress (the client is not disposed: its owner does that).</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -103,11 +115,34 @@ public sealed partial class ObsInputMuteWatch : IAsyncDisposable
 
         _client.Connected -= OnConnected;
         _client.EventReceived -= OnEvent;
+        _readRequests.Writer.TryComplete();
         await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_readLoop is not null)
+        {
+            await _readLoop.ConfigureAwait(false);
+        }
+
         _stopping.Dispose();
     }
 
-    private void OnConnected(object? sender, EventArgs e) => _ = ReadStateAsync();
+    private void OnConnected(object? sender, EventArgs e) => _readRequests.Writer.TryWrite(true);
+
+    /// <summary>The only task that reads the mute state from OBS, one read at a time, until disposal.</summary>
+    private async Task ReadLoopAsync()
+    {
+        try
+        {
+            while (await _readRequests.Reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                _readRequests.Reader.TryRead(out _);
+                await ReadStateAsync().ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Disposed.
+        }
+    }
 
     private void OnEvent(object? sender, ObsEvent e)
     {
@@ -164,7 +199,7 @@ public sealed partial class ObsInputMuteWatch : IAsyncDisposable
             case "InputCreated" when data.TryGetProperty("inputName", out var created):
                 if (string.Equals(created.GetString(), InputName, StringComparison.Ordinal))
                 {
-                    _ = ReadStateAsync();
+                    _readRequests.Writer.TryWrite(true);
                 }
 
                 break;

@@ -5,6 +5,7 @@ using CaptionSidecar.Languages;
 using CaptionSidecar.ObsBridge;
 using CaptionSidecar.Outputs;
 using CaptionSidecar.Realtime;
+using CaptionSidecar.Retries;
 using CaptionSidecar.TestPattern;
 using CaptionSidecar.Tracks;
 using Microsoft.Extensions.Options;
@@ -59,19 +60,21 @@ public static class ServiceRegistration
     /// </summary>
     public static IServiceCollection AddObsOutput(this IServiceCollection services)
     {
-        services.AddOptions<ObsClientOptions>().Configure<IOptions<ObsOptions>>((client, obs) =>
+        // ObsBridge registers its own types; the sidecar gives it the settings and the product's one retry policy.
+        services.AddObsBridge();
+        services.AddOptions<ObsClientOptions>().Configure<IOptions<ObsOptions>, TimeProvider>((client, obs, time) =>
         {
             client.Url = obs.Value.Url;
             client.Password = obs.Value.Password;
+            client.Retry = Backoff.Forever(BackoffSettings.Network, time);
         });
-        services.AddOptions<ObsCaptionOutputOptions>().Configure<IOptions<ObsOptions>>((output, obs) =>
+        services.AddOptions<ObsCaptionOutputOptions>().Configure<IOptions<ObsOptions>, TimeProvider>((output, obs, time) =>
         {
             output.SourceNameTemplate = obs.Value.SourceTemplate;
             output.SceneName = string.IsNullOrWhiteSpace(obs.Value.Scene) ? null : obs.Value.Scene;
             output.NativeCaptionLanguage = string.IsNullOrWhiteSpace(obs.Value.NativeCaptions) ? null : obs.Value.NativeCaptions;
+            output.Retry = Backoff.Forever(BackoffSettings.Network, time);
         });
-        services.AddSingleton<ObsClient>();
-        services.AddSingleton<ObsCaptionOutput>();
         services.AddSingleton(sp => new ObsInputMuteWatch(
             sp.GetRequiredService<ObsClient>(),
             sp.GetRequiredService<IOptions<ObsOptions>>().Value.MuteSource is { Length: > 0 } name && !string.IsNullOrWhiteSpace(name)

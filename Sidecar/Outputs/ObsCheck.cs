@@ -30,7 +30,7 @@ internal static class ObsCheck
             {
                 ObsConnectionState.AuthenticationFailed => "OBS rejected the password (set OBS_WEBSOCKET_PASSWORD or --obs-password to the one in Tools > WebSocket Server Settings)",
                 ObsConnectionState.UnsupportedRpcVersion => "this OBS speaks another obs-websocket protocol version (the sidecar needs obs-websocket 5.x, included in OBS 28 and later)",
-                _ => $"OBS is not reachable ({status.LastError ?? "no answer"}): is OBS running with Tools > WebSocket Server Settings > Enable WebSocket server on?",
+                _ => $"{status.LastError ?? "OBS did not answer"}: is OBS running with Tools > WebSocket Server Settings > Enable WebSocket server on?",
             };
             await error.WriteLineAsync($"obs-check: {options.Url}: {reason}");
             return 1;

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using CaptionSidecar.ObsBridge.Tests.Fakes;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using Polly;
 
 namespace CaptionSidecar.ObsBridge.Tests;
 
@@ -122,12 +123,17 @@ public sealed class ObsCaptionOutputTests
             time.Advance(TimeSpan.FromMilliseconds(20));
             return SentTexts(server).Count >= 3;
         }, "the final and the latest partial arrived", ct);
-        await Task.Delay(100, ct);
-        time.Advance(TimeSpan.FromSeconds(1));
-        await Task.Delay(100, ct);
-
-        Assert.Equal(["p0", "the final line", "next"], SentTexts(server));
         Assert.Equal(50, output.Statistics.Coalesced);
+
+        // A last final drains the queue: the update loop sends in order, so anything else it sent would come before it.
+        output.SetCaption("en", "sentinel", isFinal: true);
+        await Poll.UntilAsync(() =>
+        {
+            time.Advance(TimeSpan.FromMilliseconds(20));
+            return SentTexts(server).Contains("sentinel");
+        }, "the sentinel arrived", ct);
+
+        Assert.Equal(["p0", "the final line", "next", "sentinel"], SentTexts(server));
     }
 
     [Fact(Timeout = 30000)]
@@ -178,31 +184,76 @@ public sealed class ObsCaptionOutputTests
 
         static List<string> Captions(FakeObsServer s) =>
             s.Requests.Where(r => r.Type == "SendStreamCaption").Select(r => r.Data!["captionText"]!.GetValue<string>()).ToList();
-        await Poll.UntilAsync(() => Captions(server).Count == 2, "two caption frames arrived", ct);
+        await Poll.UntilAsync(() => output.Statistics.StreamCaptionsSent == 2, "two caption frames were accepted", ct);
         Assert.Equal(["\"Welcome\" to the stream , this sentence is longer than", "thirty-two columns."], Captions(server));
-        Assert.Equal(2, output.Statistics.StreamCaptionsSent);
 
         await server.EmitAsync("StreamStateChanged", 64, new JsonObject { ["outputActive"] = false, ["outputState"] = "OBS_WEBSOCKET_OUTPUT_STOPPED" });
         await Poll.UntilAsync(() => !output.IsStreaming, "the stream stopped", ct);
         output.SetCaption("en", "after the stream", isFinal: true);
         output.AddStreamCaption("en", "after the stream");
         await Poll.UntilAsync(() => TextOf(server, "Captions (en)") == "after the stream", "the text source still updates", ct);
-        Assert.Equal(2, Captions(server).Count);
+
+        // The stream loop takes its inputs in order: once a line sent after the stream restarts arrives, the line sent
+        // while it was stopped has been dealt with (dropped, not sent).
+        await server.EmitAsync("StreamStateChanged", 64, new JsonObject { ["outputActive"] = true, ["outputState"] = "OBS_WEBSOCKET_OUTPUT_STARTED" });
+        await Poll.UntilAsync(() => output.IsStreaming, "the stream started again", ct);
+        output.AddStreamCaption("en", "sentinel");
+        await Poll.UntilAsync(() => Captions(server).Contains("sentinel"), "the sentinel frame arrived", ct);
+        Assert.Equal(["\"Welcome\" to the stream , this sentence is longer than", "thirty-two columns.", "sentinel"], Captions(server));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task AddStreamCaption_ObsRefusesTwice_RetriedThroughThePolicyThenSentOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        server.Streaming = true;
+        server.RefuseStreamCaptions = 2;
+        await using var client = ObsClientTests.NewClient(server.Url, null);
+        var retries = 0;
+        var retry = new ResiliencePipelineBuilder()
+            .AddRetry(new Polly.Retry.RetryStrategyOptions
+            {
+                MaxRetryAttempts = int.MaxValue,
+                Delay = TimeSpan.FromMilliseconds(1),
+                BackoffType = DelayBackoffType.Constant,
+                OnRetry = _ =>
+                {
+                    Interlocked.Increment(ref retries);
+                    return default;
+                },
+            })
+            .Build();
+        await using var output = NewOutput(client, configure: o =>
+        {
+            o.NativeCaptionLanguage = "en";
+            o.Retry = retry;
+        });
+        output.Start();
+        await Poll.UntilAsync(() => output.IsStreaming, "the stream state was read at connect", ct);
+
+        output.AddStreamCaption("en", "hello");
+
+        await Poll.UntilAsync(() => output.Statistics.StreamCaptionsSent == 1, "the frame was accepted", ct);
+        Assert.Equal(2, Volatile.Read(ref retries));
+        Assert.Equal(["hello", "hello", "hello"],
+            server.Requests.Where(r => r.Type == "SendStreamCaption").Select(r => r.Data!["captionText"]!.GetValue<string>()));
+        Assert.Equal(0, output.Statistics.StreamCaptionsDropped);
     }
 
     [Fact]
     public void DisplayTime_ShortAndLongFrames_ClampedToConfiguredRange()
     {
-        var output = NewOutput(ObsClientTests.NewClient(new Uri("ws://127.0.0.1:1"), null));
+        var options = new ObsCaptionOutputOptions();
 
-        Assert.Equal(TimeSpan.FromSeconds(1.5), output.DisplayTime("Hi", waiting: 0));
-        Assert.Equal(TimeSpan.FromSeconds(3), output.DisplayTime(new string('x', 64), waiting: 0));
-        Assert.Equal(TimeSpan.FromSeconds(2), output.DisplayTime(new string('x', 34), waiting: 0));
-        Assert.Equal(TimeSpan.FromSeconds(1.5), output.DisplayTime(new string('x', 64), waiting: 2));
+        Assert.Equal(TimeSpan.FromSeconds(1.5), StreamCaptions.DisplayTime(options, "Hi", waiting: 0));
+        Assert.Equal(TimeSpan.FromSeconds(3), StreamCaptions.DisplayTime(options, new string('x', 64), waiting: 0));
+        Assert.Equal(TimeSpan.FromSeconds(2), StreamCaptions.DisplayTime(options, new string('x', 34), waiting: 0));
+        Assert.Equal(TimeSpan.FromSeconds(1.5), StreamCaptions.DisplayTime(options, new string('x', 64), waiting: 2));
     }
 
     [Fact(Timeout = 30000)]
-    public async Task SetCaption_NoTextInputKind_WarnsOnceAndKeepsRetrying()
+    public async Task SetCaption_NoTextInputKind_WarnsOnceAndRetriesThroughThePolicy()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await FakeObsServer.StartAsync(ct);
@@ -210,12 +261,28 @@ public sealed class ObsCaptionOutputTests
         server.InputKinds.Add("image_source");
         await using var client = ObsClientTests.NewClient(server.Url, null);
         var logger = new RecordingLogger<ObsCaptionOutput>();
-        await using var output = new ObsCaptionOutput(client, Options.Create(new ObsCaptionOutputOptions()), logger, TimeProvider.System);
+        var retries = 0;
+        var retry = new ResiliencePipelineBuilder()
+            .AddRetry(new Polly.Retry.RetryStrategyOptions
+            {
+                MaxRetryAttempts = int.MaxValue,
+                Delay = TimeSpan.FromMilliseconds(1),
+                BackoffType = DelayBackoffType.Constant,
+                OnRetry = _ =>
+                {
+                    Interlocked.Increment(ref retries);
+                    return default;
+                },
+            })
+            .Build();
+        await using var output = new ObsCaptionOutput(client, Options.Create(new ObsCaptionOutputOptions { Retry = retry }), logger,
+            TimeProvider.System);
         output.Start();
 
         output.SetCaption("en", "nowhere to show this", isFinal: true);
 
-        await Poll.UntilAsync(() => server.Requests.Count(r => r.Type == "GetInputKindList") >= 2, "the output retried", ct);
+        await Poll.UntilAsync(() => Volatile.Read(ref retries) >= 2, "the output retried through the policy", ct);
+        Assert.True(server.Requests.Count(r => r.Type == "GetInputKindList") >= 2);
         var warnings = logger.Entries.Where(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning).ToList();
         var warning = Assert.Single(warnings);
         Assert.Contains("no text input kind", warning.Message, StringComparison.Ordinal);

@@ -4,6 +4,7 @@ using CaptionSidecar.ObsBridge.Tests.Fakes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using Polly;
 
 namespace CaptionSidecar.ObsBridge.Tests;
 
@@ -108,13 +109,16 @@ public sealed class ObsClientTests
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await FakeObsServer.StartAsync(ct);
-        server.ResponseDelay = TimeSpan.FromMilliseconds(200);
+        server.HoldResponses = true;
         await using var client = NewClient(server.Url, null);
         client.Start();
         await client.WaitUntilConnectedAsync(ct);
 
         var types = Enumerable.Range(0, 40).Select(i => i % 2 == 0 ? "GetVersion" : "GetCurrentProgramScene").ToList();
-        var responses = await Task.WhenAll(types.Select(t => client.SendRequestAsync(t, cancellationToken: ct)));
+        var requests = types.Select(t => client.SendRequestAsync(t, cancellationToken: ct)).ToList();
+        await Poll.UntilAsync(() => server.HeldResponses == 40, "all 40 requests arrived", ct);
+        await server.ReleaseHeldAsync(); // last request answered first
+        var responses = await Task.WhenAll(requests);
 
         Assert.Equal(types, responses.Select(r => r.RequestType));
         Assert.All(responses, r => Assert.True(r.IsSuccess));
@@ -180,26 +184,22 @@ public sealed class ObsClientTests
         var ct = TestContext.Current.CancellationToken;
         await using var server = await FakeObsServer.StartAsync(ct);
         server.Password = "right";
-        var time = new FakeTimeProvider();
+        var time = new TimerSignallingTimeProvider();
         var logger = new RecordingLogger<ObsClient>();
         await using var client = NewClient(server.Url, "wrong", time, logger);
         client.Start();
 
-        await Poll.UntilAsync(() => client.Status.State == ObsConnectionState.AuthenticationFailed, "4009 is reported", ct);
+        // The client's next wait is the slow rejected-retry delay (12 s), not the fast reconnect backoff.
+        await UntilTimerAsync(time, TimeSpan.FromSeconds(12), ct);
+        Assert.Equal(ObsConnectionState.AuthenticationFailed, client.Status.State);
         Assert.Contains("4009", client.Status.LastError, StringComparison.Ordinal);
         Assert.Contains("password", client.Status.LastError, StringComparison.OrdinalIgnoreCase);
         Assert.Contains(logger.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("4009", StringComparison.Ordinal));
         Assert.DoesNotContain("wrong", logger.All, StringComparison.Ordinal); // the password is never logged
         Assert.Equal(1, server.ConnectionAttempts);
 
-        // 11 s of fake time (the retry delay is 12 s): no new attempt, so no tight loop.
-        await Task.Delay(100, ct);
-        for (var i = 0; i < 11; i++)
-        {
-            time.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(20, ct);
-        }
-
+        // 11 s of fake time fire no timer the client waits on, so no new attempt can start.
+        time.Advance(TimeSpan.FromSeconds(11));
         Assert.Equal(1, server.ConnectionAttempts);
 
         // The password gets fixed (here: on the server side); the next slow retry connects.
@@ -209,6 +209,55 @@ public sealed class ObsClientTests
         Assert.Equal(2, server.ConnectionAttempts);
         Assert.Equal(ObsConnectionState.Connected, client.Status.State);
         Assert.Null(client.Status.LastError);
+    }
+
+    /// <summary>Waits until the code under test starts a timer of <paramref name="due"/> (other timers are skipped).</summary>
+    internal static async Task UntilTimerAsync(TimerSignallingTimeProvider time, TimeSpan due, CancellationToken ct)
+    {
+        while (await time.NextTimerAsync(ct) != due)
+        {
+        }
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Start_ObsNotRunning_OneReadableWarningWithoutStackTraceThenRetriesThroughThePolicy()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var port = FreePort();
+        var logger = new RecordingLogger<ObsClient>();
+        var retries = 0;
+        var retry = new ResiliencePipelineBuilder()
+            .AddRetry(new Polly.Retry.RetryStrategyOptions
+            {
+                MaxRetryAttempts = int.MaxValue,
+                Delay = TimeSpan.FromMilliseconds(1),
+                BackoffType = Polly.DelayBackoffType.Constant,
+                OnRetry = _ =>
+                {
+                    Interlocked.Increment(ref retries);
+                    return default;
+                },
+            })
+            .Build();
+        await using var client = NewClient(new Uri($"ws://127.0.0.1:{port}"), null, logger: logger, configure: o => o.Retry = retry);
+        client.Start();
+
+        await Poll.UntilAsync(() => Volatile.Read(ref retries) >= 3, "the policy retried three times", ct);
+
+        var warning = Assert.Single(logger.Entries, e => e.Level >= LogLevel.Warning);
+        Assert.Equal($"OBS is not reachable at ws://127.0.0.1:{port} (connection refused): start OBS and enable its WebSocket server (Tools > WebSocket Server Settings); retrying",
+            warning.Message);
+        Assert.Null(warning.Exception);
+        Assert.All(logger.Entries, e => Assert.Null(e.Exception));
+        Assert.Equal(ObsConnectionState.Disconnected, client.Status.State);
+        Assert.Contains("connection refused", client.Status.LastError, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Fact(Timeout = 30000)]
@@ -279,77 +328,97 @@ public sealed class ObsClientTests
         Assert.True(response.IsSuccess);
     }
 
-    [Theory(Timeout = 30000)]
-    [InlineData(4010, ObsConnectionState.UnsupportedRpcVersion)]
-    [InlineData(4011, ObsConnectionState.SessionInvalidated)]
-    public async Task Start_IdentifyRefused_ReportsStateAndDoesNotRetryQuickly(int closeCode, ObsConnectionState expected)
+    [Fact(Timeout = 30000)]
+    public async Task Start_UnsupportedRpcVersion_ReportsStateAndRetriesOnlySlowly()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await FakeObsServer.StartAsync(ct);
-        server.IdentifyCloseCode = closeCode;
-        var time = new FakeTimeProvider();
+        server.IdentifyCloseCode = 4010;
+        var time = new TimerSignallingTimeProvider();
         await using var client = NewClient(server.Url, null, time);
         client.Start();
 
-        await Poll.UntilAsync(() => client.Status.State == expected, $"close {closeCode} is reported", ct);
-        await Task.Delay(100, ct);
-        time.Advance(TimeSpan.FromSeconds(5)); // far beyond the fast reconnect backoff
-        await Task.Delay(200, ct);
+        await UntilTimerAsync(time, TimeSpan.FromSeconds(12), ct);
+        time.Advance(TimeSpan.FromSeconds(11)); // far beyond the fast reconnect backoff, short of the slow retry
 
-        Assert.Contains(closeCode.ToString(System.Globalization.CultureInfo.InvariantCulture), client.Status.LastError, StringComparison.Ordinal);
+        Assert.Equal(ObsConnectionState.UnsupportedRpcVersion, client.Status.State);
+        Assert.Contains("4010", client.Status.LastError, StringComparison.Ordinal);
         Assert.Equal(1, server.ConnectionAttempts);
         Assert.False(client.IsConnected);
     }
+
     [Fact(Timeout = 30000)]
-    public async Task DisposeAsync_Connected_ReceiveThreadEnds()
+    public async Task Start_SessionInvalidated_StopsReconnecting()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        server.IdentifyCloseCode = 4011;
+        await using var client = NewClient(server.Url, null, new FakeTimeProvider());
+        client.Start();
+
+        await client.ConnectionLoop!.WaitAsync(ct); // the connection loop ended: nothing will try again
+
+        Assert.Equal(ObsConnectionState.SessionInvalidated, client.Status.State);
+        Assert.Contains("4011", client.Status.LastError, StringComparison.Ordinal);
+        Assert.Equal(1, server.ConnectionAttempts);
+        Assert.False(client.IsConnected);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task SendRequestAsync_Response_CallerDoesNotResumeOnTheReceiveLoop()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        await using var client = NewClient(server.Url, null);
+        client.Start();
+        await client.WaitUntilConnectedAsync(ct);
+        using var release = new ManualResetEventSlim();
+        var blocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // The first caller blocks right after its response (a misbehaving caller of a public library): the receive
+        // loop must not be the thread it blocks, or the second response would never arrive.
+        var first = Task.Run(async () =>
+        {
+            await client.SendRequestAsync("GetVersion", cancellationToken: ct);
+            blocked.TrySetResult();
+            release.Wait(ct);
+        }, ct);
+        await blocked.Task.WaitAsync(ct);
+        var second = await client.SendRequestAsync("GetVersion", cancellationToken: ct);
+        release.Set();
+        await first;
+
+        Assert.True(second.IsSuccess);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Connected_Raised_TheClientIsAlreadyConnected()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        await using var client = NewClient(server.Url, null);
+        var seen = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Connected += (_, _) => seen.TrySetResult(client.IsConnected);
+        client.Start();
+
+        Assert.True(await seen.Task.WaitAsync(ct)); // a subscriber can send its resync requests from the handler
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task DisposeAsync_Connected_ClosesTheConnection()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await FakeObsServer.StartAsync(ct);
         var client = NewClient(server.Url, null);
         client.Start();
         await client.WaitUntilConnectedAsync(ct);
-        await Poll.UntilAsync(() => client.ReceiveThread is { IsAlive: true }, "the receive thread runs", ct);
-        var receiver = client.ReceiveThread!;
-        Assert.True(receiver.IsBackground);
-        Assert.Equal("ObsClient receive", receiver.Name);
+        Assert.Equal(1, server.IdentifiedSessions);
 
         await client.DisposeAsync();
 
-        await Poll.UntilAsync(() => !receiver.IsAlive, "the receive thread ended", ct);
-    }
-
-    [Theory(Timeout = 30000)]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task ReceiveThread_ServerGoesAway_EndsAndTheReconnectedSessionHasANewOne(bool abortWithoutClose)
-    {
-        var ct = TestContext.Current.CancellationToken;
-        await using var server = await FakeObsServer.StartAsync(ct);
-        await using var client = NewClient(server.Url, null);
-        var connections = 0;
-        client.Connected += (_, _) => Interlocked.Increment(ref connections);
-        client.Start();
-        await client.WaitUntilConnectedAsync(ct);
-        await Poll.UntilAsync(() => client.ReceiveThread is { IsAlive: true }, "the receive thread runs", ct);
-        var first = client.ReceiveThread!;
-
-        if (abortWithoutClose)
-        {
-            server.AbortAll();
-        }
-        else
-        {
-            await server.CloseAllAsync(1001, "Server stopping.");
-        }
-
-        await Poll.UntilAsync(() => !first.IsAlive, "the first session's receive thread ended", ct);
-        await Poll.UntilAsync(() => Volatile.Read(ref connections) == 2, "the client reconnected", ct);
-        await client.WaitUntilConnectedAsync(ct);
-        var response = await client.SendRequestAsync("GetVersion", cancellationToken: ct);
-
-        Assert.True(response.IsSuccess);
-        Assert.NotSame(first, client.ReceiveThread);
-        Assert.True(client.ReceiveThread!.IsAlive);
+        Assert.False(client.IsConnected);
+        Assert.Equal(ObsConnectionState.Stopped, client.Status.State);
+        await Poll.UntilAsync(() => server.IdentifiedSessions == 0, "the server saw the connection end", ct);
     }
 
     [Fact(Timeout = 30000)]

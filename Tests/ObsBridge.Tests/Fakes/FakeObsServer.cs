@@ -40,10 +40,50 @@ public sealed class FakeObsServer : IAsyncDisposable
     /// <summary>When true, WebSocket upgrades are refused with 503 (OBS is down).</summary>
     public bool Down { get; set; }
 
-    /// <summary>Delay before each response.</summary>
-    public TimeSpan ResponseDelay { get; set; }
+    /// <summary>When true, responses to single requests are held until <see cref="ReleaseHeldAsync"/>.</summary>
+    public bool HoldResponses { get; set; }
+
+    /// <summary>How many responses are held.</summary>
+    public int HeldResponses
+    {
+        get
+        {
+            lock (_held)
+            {
+                return _held.Count;
+            }
+        }
+    }
+
+    private readonly List<(FakeSession Session, JsonObject Response)> _held = [];
+
+    /// <summary>Sends the held responses, last received first (so they overtake each other).</summary>
+    public async Task ReleaseHeldAsync()
+    {
+        List<(FakeSession Session, JsonObject Response)> held;
+        lock (_held)
+        {
+            held = [.. _held];
+            _held.Clear();
+        }
+
+        held.Reverse();
+        foreach (var (session, response) in held)
+        {
+            await session.SendAsync(7, response);
+        }
+    }
 
     public bool Streaming { get; set; }
+
+    /// <summary>How many of the next SendStreamCaption requests are answered with status 500 (OBS refusing).</summary>
+    public int RefuseStreamCaptions
+    {
+        get => Volatile.Read(ref _refuseStreamCaptions);
+        set => Volatile.Write(ref _refuseStreamCaptions, value);
+    }
+
+    private int _refuseStreamCaptions;
 
     public string CurrentScene { get; set; } = "Scene";
 
@@ -265,18 +305,19 @@ public sealed class FakeObsServer : IAsyncDisposable
                         break;
                     }
 
-                    // Answered off the receive loop, like OBS's thread pool: responses may overtake each other.
-                    _ = Task.Run(async () =>
+                    var response = Execute(type, d["requestData"] as JsonObject);
+                    response["requestId"] = d["requestId"]!.DeepClone();
+                    if (HoldResponses)
                     {
-                        if (ResponseDelay > TimeSpan.Zero)
+                        lock (_held)
                         {
-                            await Task.Delay(ResponseDelay, CancellationToken.None);
+                            _held.Add((session, response));
                         }
 
-                        var response = Execute(type, d["requestData"] as JsonObject);
-                        response["requestId"] = d["requestId"]!.DeepClone();
-                        await session.SendAsync(7, response);
-                    }, CancellationToken.None);
+                        break;
+                    }
+
+                    await session.SendAsync(7, response);
                     break;
                 case 8:
                     var results = new JsonArray();
@@ -403,7 +444,7 @@ public sealed class FakeObsServer : IAsyncDisposable
             }
 
             case "SendStreamCaption":
-                return Streaming ? Ok() : Fail(501);
+                return !Streaming ? Fail(501) : Interlocked.Decrement(ref _refuseStreamCaptions) >= 0 ? Fail(500) : Ok();
             case "GetInputMute":
             {
                 var name = Field("inputName");

@@ -12,6 +12,7 @@ namespace CaptionSidecar.Tests.EndToEnd;
 /// with generous deadlines: the sidecar itself must ride out an OBS restart.
 /// </summary>
 [Collection(RealObsCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ObsEndToEndTests : IDisposable
 {
     private readonly TestFolder _folder = new("caption-obs-e2e-");

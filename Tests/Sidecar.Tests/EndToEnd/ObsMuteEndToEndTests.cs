@@ -13,6 +13,7 @@ namespace CaptionSidecar.Tests.EndToEnd;
 /// (fake) Realtime session after the turn-ending silence; unmuting lets it flow again.
 /// </summary>
 [Collection(RealObsCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ObsMuteEndToEndTests : IDisposable
 {
     private const int BytesPerSecond = 24_000 * 2; // 24 kHz mono PCM16

@@ -8,6 +8,7 @@ namespace CaptionSidecar.Tests.EndToEnd;
 
 /// <summary>Several caption languages into the real headless OBS: one text source per language.</summary>
 [Collection(RealObsCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class TranslationObsEndToEndTests : IDisposable
 {
     private readonly TestFolder _folder = new("caption-translate-obs-e2e-");

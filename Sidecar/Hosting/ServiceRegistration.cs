@@ -66,14 +66,14 @@ public static class ServiceRegistration
         {
             client.Url = obs.Value.Url;
             client.Password = obs.Value.Password;
-            client.Retry = Backoff.Forever(BackoffSettings.Network, time);
+            client.Retry = Backoff.Forever(BackoffSettings.LocalPeer, time);
         });
         services.AddOptions<ObsCaptionOutputOptions>().Configure<IOptions<ObsOptions>, TimeProvider>((output, obs, time) =>
         {
             output.SourceNameTemplate = obs.Value.SourceTemplate;
             output.SceneName = string.IsNullOrWhiteSpace(obs.Value.Scene) ? null : obs.Value.Scene;
             output.NativeCaptionLanguage = string.IsNullOrWhiteSpace(obs.Value.NativeCaptions) ? null : obs.Value.NativeCaptions;
-            output.Retry = Backoff.Forever(BackoffSettings.Network, time);
+            output.Retry = Backoff.Forever(BackoffSettings.LocalPeer, time);
         });
         services.AddSingleton(sp => new ObsInputMuteWatch(
             sp.GetRequiredService<ObsClient>(),

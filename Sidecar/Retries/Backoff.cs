@@ -15,6 +15,12 @@ public sealed record BackoffSettings(TimeSpan FirstDelay, TimeSpan MaxDelay)
     /// <summary>Reconnecting to a network peer: 0.5 s doubling to 30 s.</summary>
     public static BackoffSettings Network { get; } = new(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30));
 
+    /// <summary>
+    /// Reconnecting to a peer on the streamer's own machine (OBS): 250 ms doubling to 2 s, so captions are back within
+    /// about two seconds of OBS restarting; a local connect that fails costs next to nothing.
+    /// </summary>
+    public static BackoffSettings LocalPeer { get; } = new(TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(2));
+
     /// <summary>Reopening a lost audio device: 250 ms doubling to 5 s.</summary>
     public static BackoffSettings Device { get; } = new(TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(5));
 

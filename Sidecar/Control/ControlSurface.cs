@@ -1,3 +1,4 @@
+using CaptionSidecar.Captions;
 using CaptionSidecar.Costs;
 using CaptionSidecar.Hosting;
 using CaptionSidecar.Languages;
@@ -18,6 +19,7 @@ internal sealed class ControlSurface(
     CostMeter costs,
     EngineChoice engine,
     OverlayCaptionSink overlay,
+    CaptionDispatcher dispatcher,
     TimeProvider time,
     IServiceProvider services) : IControlSurface
 {
@@ -39,7 +41,8 @@ internal sealed class ControlSurface(
             overlay.CaptionsPerMinute,
             [.. tracks.SelectMany(t => t.RateLimits ?? []).Select(r => new Overlay.RateLimitStatus(r.Name, r.Remaining, r.Limit))],
             [.. tracks.Where(t => t.LastError is not null).Select(t => $"{t.Language}: {t.LastError}")
-                .Append(obs?.LastError is { } obsError ? $"OBS: {obsError}" : null).OfType<string>()],
+                .Append(obs?.LastError is { } obsError ? $"OBS: {obsError}" : null).OfType<string>()
+                .Concat(dispatcher.Problems)],
             Dbfs(audio?.RmsDbfs),
             audio?.Speech,
             Costs(costs.Read(runs)),

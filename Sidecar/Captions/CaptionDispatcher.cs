@@ -293,35 +293,45 @@ public sealed partial class CaptionDispatcher : BackgroundService, ICaptionPubli
     /// <summary>Hands <paramref name="update"/> to the sink; retries one with final lines until it is written or the sidecar stops.</summary>
     private async Task DeliverAsync(SinkQueue queue, CaptionUpdate update, CancellationToken cancellationToken)
     {
-        Exception failure;
-        try
-        {
-            await WriteOnceAsync(queue, update, cancellationToken);
-            return;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            queue.CountLost(update.Finalized.Count);
-            throw;
-        }
-        catch (Exception ex)
-        {
-            failure = ex;
-        }
-
         if (update.Finalized.Count == 0)
         {
-            // Only the screen: the next update shows it anew.
-            LogWriteFailed(failure, queue.Sink.Name, update.Language, update.Sequence);
+            try
+            {
+                await WriteOnceAsync(queue, update, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // Only the screen: the next update shows it anew.
+                LogWriteFailed(ex, queue.Sink.Name, update.Language, update.Sequence);
+            }
+
             return;
         }
 
-        LogFinalWriteFailed(failure, queue.Sink.Name, update.Finalized.Count, update.Language);
+        var failed = false;
         using var retrying = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopRetrying.Token);
         try
         {
-            await queue.Retry.ExecuteAsync(async _ => await WriteOnceAsync(queue, update, cancellationToken), retrying.Token);
-            LogRecovered(queue.Sink.Name);
+            await queue.Retry.ExecuteAsync(
+                async _ =>
+                {
+                    try
+                    {
+                        await WriteOnceAsync(queue, update, cancellationToken);
+                    }
+                    catch (Exception ex) when (!failed && ex is not OperationCanceledException)
+                    {
+                        failed = true;
+                        LogFinalWriteFailed(ex, queue.Sink.Name, update.Finalized.Count, update.Language);
+                        throw;
+                    }
+                },
+                retrying.Token);
+            if (failed)
+            {
+                LogRecovered(queue.Sink.Name);
+            }
+
             return;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -336,9 +346,8 @@ public sealed partial class CaptionDispatcher : BackgroundService, ICaptionPubli
         catch (Exception ex)
         {
             // Not retried (the sink threw a cancellation of its own).
-            failure = ex;
             queue.CountLost(update.Finalized.Count);
-            LogFinalLinesLost(failure, queue.Sink.Name, update.Finalized.Count, update.Language);
+            LogFinalLinesLost(ex, queue.Sink.Name, update.Finalized.Count, update.Language);
             return;
         }
 

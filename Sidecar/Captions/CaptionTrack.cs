@@ -318,7 +318,7 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
 
     /// <summary>
     /// Publishes the completed turns still held back by a pending predecessor (a pending turn's text never became
-    /// final, so it is dropped) and stops the timer. Later calls are ignored.
+    /// final, so it is dropped), drops (and reports) text still waiting for a commit, and stops the timer. Later calls are ignored.
     /// </summary>
     public void Dispose()
     {
@@ -335,8 +335,13 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
             }
 
             Update(mayShrink: true);
-            _uncommitted.Clear();
-            _uncommittedById.Clear();
+
+            // Text whose commit never came: dropped, and counted like any other.
+            while (_uncommitted.First is { } held)
+            {
+                DropUncommitted(held, CaptionDiscardReason.UncommittedTooOld);
+            }
+
             _disposed = true;
             _timer.Dispose();
         }

@@ -4,19 +4,21 @@ using CaptionSidecar.FakeRealtime;
 
 // Standalone fake Realtime server:
 //   dotnet run --project Tests/FakeRealtime -- --port 8089 --script lines.txt [--api-key KEY] [--lifetime-seconds N]
+//     [--hostile-text delta-flood|huge-text|unknown-items]
 // The script is one caption line per line, or columns: a header "en<TAB>es<TAB>fr" (source first) and tab-separated
 // lines; conversation sessions answer from the column named by "[lang:xx]" or "into xx" in their instructions.
-const string Usage = "usage: FakeRealtime [--port N] [--script FILE] [--api-key KEY] [--lifetime-seconds N]";
+const string Usage = "usage: FakeRealtime [--port N] [--script FILE] [--api-key KEY] [--lifetime-seconds N] [--hostile-text delta-flood|huge-text|unknown-items]";
 
 var port = 8089;
 FakeScript script = FakeScript.FromLines([]);
 var apiKey = "test-key";
 TimeSpan? lifetime = TimeSpan.FromMinutes(60);
+var hostileText = HostileTextMode.None;
 try
 {
     for (var i = 0; i < args.Length; i++)
     {
-        if (args[i] is not ("--port" or "--script" or "--api-key" or "--lifetime-seconds"))
+        if (args[i] is not ("--port" or "--script" or "--api-key" or "--lifetime-seconds" or "--hostile-text"))
         {
             throw new ArgumentException($"Unknown option '{args[i]}'.");
         }
@@ -35,6 +37,15 @@ try
                 break;
             case "--lifetime-seconds":
                 lifetime = TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture));
+                break;
+            case "--hostile-text":
+                hostileText = value switch
+                {
+                    "delta-flood" => HostileTextMode.DeltaFlood,
+                    "huge-text" => HostileTextMode.HugeText,
+                    "unknown-items" => HostileTextMode.UnknownItems,
+                    _ => throw new ArgumentException($"--hostile-text '{value}': expected delta-flood, huge-text or unknown-items."),
+                };
                 break;
             default:
                 throw new ArgumentException($"Unknown option '{args[i]}'.");
@@ -66,6 +77,7 @@ await using var server = await FakeRealtimeServer.StartAsync(new FakeRealtimeOpt
     Script = script,
     ApiKey = apiKey,
     SessionLifetime = lifetime,
+    HostileText = hostileText,
     MinimumLogLevel = LogLevel.Information,
 });
 Console.WriteLine($"FakeRealtime listening on {server.Endpoint}");

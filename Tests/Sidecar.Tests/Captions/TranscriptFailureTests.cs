@@ -109,6 +109,38 @@ public sealed class TranscriptFailureTests
         Assert.Empty(_disk.Names);
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task ConsoleSink_StdoutFailsThenWorks_EveryFinalLinePrintedOnceInOrder()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var stdout = new FailingWriter();
+        using var dispatcher = new CaptionDispatcher([new ConsoleCaptionSink(stdout, isTerminal: false)], _logger, _time);
+        await dispatcher.StartAsync(ct);
+
+        stdout.Failing = true;
+        dispatcher.Publish(Final(1, "One."));
+        dispatcher.Publish(Final(2, "Two."));
+        var wait = await _time.NextTimerAsync(ct);
+        Assert.Contains(dispatcher.Problems, p => p.StartsWith("Output console: No space left on device", StringComparison.Ordinal));
+
+        stdout.Failing = false;
+        _time.Advance(wait);
+        await Poll.UntilAsync(() => dispatcher.SinkStats[0].Delivered == 2, "both lines are printed", ct);
+        await dispatcher.StopAsync(ct);
+
+        Assert.Equal("[en 00:00:01.0] One.\n[en 00:00:02.0] Two.\n", stdout.ToString());
+        Assert.Equal(0, dispatcher.FinalLinesLost);
+    }
+
+    /// <summary>Standard output on a full disk: writes fail (nothing reaches the file) until it has room again.</summary>
+    private sealed class FailingWriter : StringWriter
+    {
+        public bool Failing { get; set; }
+
+        public override Task WriteAsync(ReadOnlyMemory<char> buffer, CancellationToken cancellationToken = default) =>
+            Failing ? Task.FromException(new IOException("No space left on device")) : base.WriteAsync(buffer, cancellationToken);
+    }
+
     private TranscriptWriter Writer() =>
         new(Options.Create(new CaptionOptions { TranscriptDirectory = "/transcripts" }), _time, NullLogger<TranscriptWriter>.Instance, _disk);
 

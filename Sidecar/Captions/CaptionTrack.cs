@@ -8,14 +8,24 @@ namespace CaptionSidecar.Captions;
 /// their final text arrives, finalized strictly in order; publishes laid-out updates and clears after silence.
 /// </summary>
 /// <remarks>
-/// The engine calls from one receive loop, the silence timer from a timer thread: state is guarded by a lock, and
-/// updates are published inside it so one language's updates leave in <see cref="CaptionUpdate.Sequence"/> order
-/// (<see cref="ICaptionPublisher.Publish"/> never blocks).
+/// <para>The engine calls from one receive loop, the silence timer from a timer thread: state is guarded by a lock,
+/// and updates are published inside it so one language's updates leave in <see cref="CaptionUpdate.Sequence"/>
+/// order (<see cref="ICaptionPublisher.Publish"/> never blocks).</para>
+/// <para>Everything held is bounded, whatever the engine sends: text for an item not committed is held apart (not
+/// shown; the engine commits before it transcribes) until its commit places it, at most
+/// <see cref="CaptionOptions.MaxUncommittedTurns"/> items for <see cref="CaptionOptions.UncommittedTurnSeconds"/>;
+/// committed turns still pending are at most <see cref="MaxPendingTurns"/>; one delta and one turn's text are cut
+/// to <see cref="CaptionOptions.MaxDeltaCharacters"/> and <see cref="CaptionOptions.MaxTurnCharacters"/>. What is
+/// dropped or cut is reported to <see cref="ICaptionPublisher.Discarded"/>. Every event costs a dictionary look-up
+/// plus work on the (bounded) pending turns, never on how many items the engine has named.</para>
 /// </remarks>
 public sealed class CaptionTrack : ICaptionInput, IDisposable
 {
     /// <summary>How long an earlier turn may stay pending after a later one completed before it is given up.</summary>
     public static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(15);
+
+    /// <summary>Committed turns waiting for their text at most; beyond, the oldest is given up (a turn is seconds of speech).</summary>
+    public const int MaxPendingTurns = 128;
 
     // Ids of finished turns are kept a while so late events for them are ignored instead of starting new turns.
     private const int RetiredIdsKept = 256;
@@ -28,7 +38,18 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
     private readonly TimeSpan _clearAfter;
     private readonly CaptionLayout _layout;
     private readonly Lock _gate = new();
+    private readonly int _maxDeltaCharacters;
+    private readonly int _maxTurnCharacters;
+    private readonly int _maxUncommitted;
+    private readonly TimeSpan _uncommittedKeep;
+
+    // Committed turns in chain order, and the same turns by id.
     private readonly List<Turn> _turns = [];
+    private readonly Dictionary<string, Turn> _committed = new(StringComparer.Ordinal);
+
+    // Turns with text but no commit yet, oldest first, and the same by id.
+    private readonly LinkedList<Turn> _uncommitted = new();
+    private readonly Dictionary<string, LinkedListNode<Turn>> _uncommittedById = new(StringComparer.Ordinal);
     private readonly HashSet<string> _retired = new(StringComparer.Ordinal);
     private readonly Queue<string> _retiredOrder = new();
     private readonly long _createdAt;
@@ -36,8 +57,6 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
     private IReadOnlyList<CaptionLine> _shownLines = [];
     private string _shownTentative = "";
     private TimeSpan _lastTextAt;
-    private TimeSpan? _speechStartedAt;
-    private TimeSpan? _speechStoppedAt;
     private long _sequence;
     private int _index;
     private bool _disposed;
@@ -53,11 +72,27 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
         _time = time;
         _clearAfter = TimeSpan.FromSeconds(options.ClearAfterSeconds);
         _layout = new CaptionLayout(options.MaxLines, options.MaxCharactersPerLine);
+        _maxDeltaCharacters = options.MaxDeltaCharacters;
+        _maxTurnCharacters = options.MaxTurnCharacters;
+        _maxUncommitted = options.MaxUncommittedTurns;
+        _uncommittedKeep = TimeSpan.FromSeconds(options.UncommittedTurnSeconds);
         _createdAt = time.GetTimestamp();
         _timer = time.CreateTimer(static state => ((CaptionTrack)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>Turns not yet final or dropped (for tests of bounded memory).</summary>
+    /// <summary>Items with text but no commit, held until their commit (for tests of bounded memory).</summary>
+    internal int HeldUncommittedTurns
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _uncommitted.Count;
+            }
+        }
+    }
+
+    /// <summary>Committed turns not yet final or dropped (for tests of bounded memory).</summary>
     internal int HeldTurns
     {
         get
@@ -82,21 +117,15 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>Captions take their times from commits; speech edges change nothing here.</remarks>
     public void SpeechStarted(TimeSpan at)
     {
-        lock (_gate)
-        {
-            _speechStartedAt = at;
-        }
     }
 
     /// <inheritdoc />
+    /// <remarks>Captions take their times from commits; speech edges change nothing here.</remarks>
     public void SpeechStopped(TimeSpan at)
     {
-        lock (_gate)
-        {
-            _speechStoppedAt = at;
-        }
     }
 
     /// <inheritdoc />
@@ -110,22 +139,34 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
                 return;
             }
 
-            var turn = _turns.Find(t => t.Id == itemId);
-            if (turn is null)
+            if (_committed.TryGetValue(itemId, out var turn))
             {
-                turn = new Turn(itemId, Now());
+                // Committed again (a repeated event): placed anew by the latest chain.
+                _turns.Remove(turn);
+            }
+            else if (_uncommittedById.Remove(itemId, out var node))
+            {
+                // Its text came first: it is placed now, with what it has.
+                _uncommitted.Remove(node);
+                turn = node.Value;
             }
             else
             {
-                _turns.Remove(turn);
+                turn = new Turn(itemId, Now());
             }
 
-            turn.Committed = true;
             turn.PreviousId = previousItemId;
             turn.Start = start;
             turn.End = end < start ? start : end;
             _turns.Insert(PositionOf(turn), turn);
-            Update(mayShrink: false);
+            _committed[itemId] = turn;
+            if (turn.FinalText is not null && !turn.Failed)
+            {
+                GiveUpPredecessorsLater(turn, Now());
+            }
+
+            GiveUpBeyondPendingBound();
+            Update(mayShrink: turn.FinalText is not null);
         }
     }
 
@@ -145,13 +186,14 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
                 return;
             }
 
-            var turn = FindOrAdd(itemId);
-            if (turn.FinalText is not null || turn.Failed)
+            var committed = _committed.TryGetValue(itemId, out var turn);
+            turn ??= HeldUncommitted(itemId);
+            if (turn.FinalText is not null || turn.Failed || !Append(turn, delta) || !committed)
             {
+                // Text of an item not committed is not shown: nothing changes on screen.
                 return;
             }
 
-            turn.Tentative.Append(delta);
             if (!string.IsNullOrWhiteSpace(delta))
             {
                 _lastTextAt = Now();
@@ -172,12 +214,24 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
                 return;
             }
 
-            var turn = FindOrAdd(itemId);
-            var now = Now();
-            turn.FinalText = text?.Trim() ?? "";
+            var committed = _committed.TryGetValue(itemId, out var turn);
+            turn ??= HeldUncommitted(itemId);
+            if (turn.FinalText is not null)
+            {
+                // A repeated completion: the first one counts.
+                return;
+            }
+
+            turn.FinalText = Bounded(turn, text?.Trim() ?? "", _maxTurnCharacters, CaptionDiscardReason.TurnTooLong);
             turn.Failed = turn.FinalText.Length == 0;
             turn.Tentative.Clear();
-            turn.CompletedAt = _speechStoppedAt is { } stopped && stopped >= turn.FallbackStart ? stopped : now;
+            if (!committed)
+            {
+                // Held until its commit says where it goes and when it was said.
+                return;
+            }
+
+            var now = Now();
             _lastTextAt = now;
             if (!turn.Failed)
             {
@@ -199,10 +253,14 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
                 return;
             }
 
-            var turn = _turns.Find(t => t.Id == itemId);
-            if (turn is null)
+            if (!_committed.TryGetValue(itemId, out var turn))
             {
-                // Not seen yet: remember it so its late text or commit does not start a turn.
+                // Not committed: forget its text, and remember it so its late text or commit does not start a turn.
+                if (_uncommittedById.Remove(itemId, out var node))
+                {
+                    _uncommitted.Remove(node);
+                }
+
                 Retire(itemId);
                 return;
             }
@@ -260,7 +318,7 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
 
     /// <summary>
     /// Publishes the completed turns still held back by a pending predecessor (a pending turn's text never became
-    /// final, so it is dropped) and stops the timer. Later calls are ignored.
+    /// final, so it is dropped), drops (and reports) text still waiting for a commit, and stops the timer. Later calls are ignored.
     /// </summary>
     public void Dispose()
     {
@@ -277,6 +335,13 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
             }
 
             Update(mayShrink: true);
+
+            // Text whose commit never came: dropped, and counted like any other.
+            while (_uncommitted.First is { } held)
+            {
+                DropUncommitted(held, CaptionDiscardReason.UncommittedTooOld);
+            }
+
             _disposed = true;
             _timer.Dispose();
         }
@@ -284,23 +349,111 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
 
     private TimeSpan Now() => _time.GetElapsedTime(_createdAt);
 
-    private Turn FindOrAdd(string itemId)
+    /// <summary>The held turn of an item not committed, added (making room within the bounds) when new.</summary>
+    private Turn HeldUncommitted(string itemId)
     {
-        var turn = _turns.Find(t => t.Id == itemId);
-        if (turn is null)
+        if (_uncommittedById.TryGetValue(itemId, out var node))
         {
-            // Text before its commit: at the end until the commit places it.
-            turn = new Turn(itemId, _speechStartedAt ?? Now());
-            _turns.Add(turn);
+            return node.Value;
         }
 
-        return turn;
+        var now = Now();
+        DropExpiredUncommitted(now);
+        if (_uncommitted.Count >= _maxUncommitted)
+        {
+            DropUncommitted(_uncommitted.First!, CaptionDiscardReason.UncommittedTooMany);
+        }
+
+        var wasEmpty = _uncommitted.Count == 0;
+        node = _uncommitted.AddLast(new Turn(itemId, now));
+        _uncommittedById[itemId] = node;
+        if (wasEmpty)
+        {
+            // The oldest held item changed: its expiry may be the next thing the timer must do.
+            ScheduleTimer();
+        }
+
+        return node.Value;
     }
+
+    private void DropExpiredUncommitted(TimeSpan now)
+    {
+        while (_uncommitted.First is { } oldest && oldest.Value.FirstSeenAt + _uncommittedKeep <= now)
+        {
+            DropUncommitted(oldest, CaptionDiscardReason.UncommittedTooOld);
+        }
+    }
+
+    private void DropUncommitted(LinkedListNode<Turn> node, CaptionDiscardReason reason)
+    {
+        var turn = node.Value;
+        _uncommitted.Remove(node);
+        _uncommittedById.Remove(turn.Id);
+        Discard(reason, turn.Id, turn.FinalText?.Length ?? turn.Tentative.Length);
+    }
+
+    /// <summary>
+    /// More committed turns held than <see cref="MaxPendingTurns"/> (a server that commits and never transcribes):
+    /// the oldest pending ones are given up, so the next finalization brings the count back to the bound.
+    /// </summary>
+    private void GiveUpBeyondPendingBound()
+    {
+        var excess = _turns.Count - MaxPendingTurns;
+        for (var i = 0; excess > 0 && i < _turns.Count; i++, excess--)
+        {
+            var turn = _turns[i];
+            if (turn.FinalText is null && !turn.Failed)
+            {
+                turn.Failed = true;
+                Discard(CaptionDiscardReason.PendingTooMany, turn.Id, turn.Tentative.Length);
+            }
+        }
+    }
+
+    /// <summary>Appends a delta within the bounds; false when nothing was appended.</summary>
+    private bool Append(Turn turn, string delta)
+    {
+        delta = Bounded(turn, delta, _maxDeltaCharacters, CaptionDiscardReason.DeltaTooLong);
+        delta = Bounded(turn, delta, _maxTurnCharacters - turn.Tentative.Length, CaptionDiscardReason.TurnTooLong);
+        if (delta.Length == 0)
+        {
+            return false;
+        }
+
+        turn.Tentative.Append(delta);
+        return true;
+    }
+
+    /// <summary><paramref name="text"/> cut to <paramref name="max"/> characters (never inside a surrogate pair), reported once per turn.</summary>
+    private string Bounded(Turn turn, string text, int max, CaptionDiscardReason reason)
+    {
+        if (text.Length <= max)
+        {
+            return text;
+        }
+
+        var keep = Math.Max(0, max);
+        if (keep > 0 && char.IsHighSurrogate(text[keep - 1]))
+        {
+            keep--;
+        }
+
+        if (!turn.CutReported)
+        {
+            turn.CutReported = true;
+            Discard(reason, turn.Id, text.Length - keep);
+        }
+
+        return text[..keep];
+    }
+
+    private void Discard(CaptionDiscardReason reason, string itemId, long characters) =>
+        _publisher.Discarded(new CaptionDiscard(_language, reason, itemId, characters));
 
     private int PositionOf(Turn turn)
     {
         // A turn committed earlier that names this one as its predecessor (commits out of order) follows it.
-        var follower = _turns.FindIndex(t => t.Committed && t.PreviousId == turn.Id);
+        var follower = _turns.FindIndex(t => t.PreviousId == turn.Id);
         if (follower >= 0)
         {
             return follower;
@@ -321,8 +474,8 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
             }
         }
 
-        // The first turn (of a session): after every committed turn, before text that is not committed yet.
-        return _turns.FindLastIndex(t => t.Committed) + 1;
+        // The first turn (of a session): after every committed turn.
+        return _turns.Count;
     }
 
     /// <summary>Earlier turns still pending now hold back <paramref name="completed"/>: they get 15 s more at most.</summary>
@@ -364,6 +517,7 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
                 turn.Failed = true;
             }
 
+            DropExpiredUncommitted(now);
             Update(mayShrink: true);
             if (ClearDueAt() <= Now())
             {
@@ -415,15 +569,15 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
         {
             var turn = _turns[0];
             _turns.RemoveAt(0);
+            _committed.Remove(turn.Id);
             Retire(turn.Id);
             if (turn.Failed)
             {
                 continue;
             }
 
-            var (start, end) = turn.Committed ? (turn.Start, turn.End) : (turn.FallbackStart, turn.CompletedAt);
             var text = turn.FinalText!;
-            finalized.Add(new CaptionItem(_language, ++_index, turn.Id, text, start, end < start ? start : end));
+            finalized.Add(new CaptionItem(_language, ++_index, turn.Id, text, turn.Start, turn.End));
             _layout.AppendFinal(text);
         }
 
@@ -451,6 +605,11 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
             }
         }
 
+        if (_uncommitted.First is { } oldest && oldest.Value.FirstSeenAt + _uncommittedKeep < due)
+        {
+            due = oldest.Value.FirstSeenAt + _uncommittedKeep;
+        }
+
         if (due == TimeSpan.MaxValue)
         {
             _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -461,14 +620,12 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
         _timer.Change(delay < MinimumTimerDelay ? MinimumTimerDelay : delay, Timeout.InfiniteTimeSpan);
     }
 
-    private sealed class Turn(string id, TimeSpan fallbackStart)
+    private sealed class Turn(string id, TimeSpan firstSeenAt)
     {
         public string Id { get; } = id;
 
-        /// <summary>Start when no commit gives one: speech start, or when its text first arrived.</summary>
-        public TimeSpan FallbackStart { get; } = fallbackStart;
-
-        public bool Committed { get; set; }
+        /// <summary>When the track first heard of it (its commit, or its text when that came first).</summary>
+        public TimeSpan FirstSeenAt { get; } = firstSeenAt;
 
         public string? PreviousId { get; set; }
 
@@ -480,9 +637,10 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
 
         public string? FinalText { get; set; }
 
-        public TimeSpan CompletedAt { get; set; }
-
         public bool Failed { get; set; }
+
+        /// <summary>Its text was cut once already (one warning per turn).</summary>
+        public bool CutReported { get; set; }
 
         public TimeSpan? GiveUpAt { get; set; }
     }

@@ -8,4 +8,10 @@ public interface ICaptionPublisher
 {
     /// <summary>Queues <paramref name="update"/> for every output.</summary>
     void Publish(CaptionUpdate update);
+
+    /// <summary>
+    /// A caption track dropped or cut text to stay bounded: counted for status and logged (not every time: a
+    /// flood of them must not flood the log).
+    /// </summary>
+    void Discarded(CaptionDiscard discard);
 }

@@ -13,17 +13,20 @@ namespace CaptionSidecar.Captions;
 /// <remarks>
 /// <para>Files are opened on a language's first final turn (no empty files) and never truncated: a name already
 /// taken (a restart within the same second) gets <c>-2</c>, <c>-3</c>… after the start time.</para>
-/// <para>A language whose files cannot be opened or written fails once with an <see cref="IOException"/> naming
-/// the folder (the dispatcher logs it); its later lines are counted and reported when the language closes, and
-/// the other languages go on.</para>
+/// <para>A write that fails (disk full, folder read-only) throws an <see cref="IOException"/> naming the folder and
+/// closes the language's files; the dispatcher retries the update with backoff. The next attempt reopens the files
+/// cut back to their last whole cue (a failed write may have left part of one) and writes the cue again, and
+/// turns already written by an earlier attempt are skipped, so files never hold a partial or repeated cue.</para>
 /// </remarks>
 internal sealed partial class TranscriptWriter : ICaptionSink, IAsyncDisposable, IDisposable
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+    private static readonly byte[] VttHeader = "WEBVTT\n\n"u8.ToArray();
 
     private readonly string _directory;
     private readonly int _maxCharactersPerLine;
     private readonly string _prefix;
+    private readonly ITranscriptStorage _storage;
     private readonly ILogger<TranscriptWriter> _logger;
     private readonly Dictionary<string, LanguageState> _languages = new(StringComparer.Ordinal);
 
@@ -31,9 +34,16 @@ internal sealed partial class TranscriptWriter : ICaptionSink, IAsyncDisposable,
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     public TranscriptWriter(IOptions<CaptionOptions> options, TimeProvider time, ILogger<TranscriptWriter> logger)
+        : this(options, time, logger, FileTranscriptStorage.Instance)
+    {
+    }
+
+    /// <summary>Writes through <paramref name="storage"/> (a failing fake in tests).</summary>
+    internal TranscriptWriter(IOptions<CaptionOptions> options, TimeProvider time, ILogger<TranscriptWriter> logger, ITranscriptStorage storage)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(storage);
         var directory = options.Value.TranscriptDirectory;
         if (string.IsNullOrWhiteSpace(directory))
         {
@@ -43,6 +53,7 @@ internal sealed partial class TranscriptWriter : ICaptionSink, IAsyncDisposable,
         _directory = Path.GetFullPath(directory);
         _maxCharactersPerLine = options.Value.MaxCharactersPerLine;
         _prefix = time.GetLocalNow().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        _storage = storage;
         _logger = logger;
     }
 
@@ -112,8 +123,7 @@ internal sealed partial class TranscriptWriter : ICaptionSink, IAsyncDisposable,
         {
             foreach (var (language, state) in _languages)
             {
-                state.Files?.Dispose();
-                state.Files = null;
+                state.CloseFiles();
                 LogClosed(language, state.Cues);
             }
 
@@ -127,34 +137,31 @@ internal sealed partial class TranscriptWriter : ICaptionSink, IAsyncDisposable,
 
     private async Task WriteItemAsync(CaptionItem item, DateTimeOffset wallTime, CancellationToken cancellationToken)
     {
-        var text = string.Join(' ', item.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
-        if (text.Length == 0)
-        {
-            // An empty cue would end the SRT block early and confuse players; nothing was said.
-            return;
-        }
-
         if (!_languages.TryGetValue(item.Language, out var state))
         {
             state = new LanguageState();
             _languages[item.Language] = state;
-            var opened = Open(item.Language);
-            state.Files = opened;
-            LogOpened(item.Language, opened.Srt.Name);
         }
 
-        if (state.Files is not { } files)
+        if (item.Index <= state.LastIndex)
         {
-            state.Missed++;
+            // Written by an earlier attempt at this update, before a later item of it failed.
+            return;
+        }
+
+        var text = string.Join(' ', item.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        if (text.Length == 0)
+        {
+            // An empty cue would end the SRT block early and confuse players; nothing was said.
+            state.LastIndex = item.Index;
             return;
         }
 
         var (start, end) = SubtitleFormat.CueTimes(item.Start, item.End, state.PreviousStart);
-        state.PreviousStart = start;
-        state.Cues++;
+        var number = state.Cues + 1;
         var lines = SubtitleFormat.Wrap(text, _maxCharactersPerLine);
         var srt = new StringBuilder()
-            .Append(state.Cues.ToString(CultureInfo.InvariantCulture)).Append('\n')
+            .Append(number.ToString(CultureInfo.InvariantCulture)).Append('\n')
             .Append(SubtitleFormat.SrtTime(start)).Append(" --> ").Append(SubtitleFormat.SrtTime(end)).Append('\n')
             .AppendJoin('\n', lines).Append("\n\n");
         var vtt = new StringBuilder()
@@ -163,135 +170,252 @@ internal sealed partial class TranscriptWriter : ICaptionSink, IAsyncDisposable,
         var json = JsonSerializer.Serialize(
             new TranscriptLine(item.Index, item.Language, item.ItemId, SubtitleFormat.Milliseconds(item.Start), SubtitleFormat.Milliseconds(item.End), text, wallTime),
             TranscriptJsonContext.Relaxed.TranscriptLine) + "\n";
+        byte[][] cue = [Utf8.GetBytes(srt.ToString()), Utf8.GetBytes(vtt.ToString()), Utf8.GetBytes(json)];
 
         try
         {
-            await AppendAsync(files.Srt, srt.ToString(), cancellationToken);
-            await AppendAsync(files.Vtt, vtt.ToString(), cancellationToken);
-            await AppendAsync(files.Jsonl, json, cancellationToken);
-        }
-        catch (IOException ex)
-        {
-            state.Files = null;
-            await files.DisposeAsync();
-            throw new IOException($"Cannot write the {item.Language} transcript in '{_directory}': {ex.Message} Its later lines are not recorded; check the disk and the folder's permissions.", ex);
-        }
-    }
-
-    private LanguageFiles Open(string language)
-    {
-        try
-        {
-            Directory.CreateDirectory(_directory);
-            for (var attempt = 1; ; attempt++)
+            var files = state.Files ?? Open(item.Language, state);
+            for (var i = 0; i < files.Length; i++)
             {
-                var stem = attempt == 1 ? $"{_prefix}-{language}" : $"{_prefix}-{attempt.ToString(CultureInfo.InvariantCulture)}-{language}";
-                var paths = new[] { ".srt", ".vtt", ".jsonl" }.Select(ext => Path.Combine(_directory, stem + ext)).ToArray();
-                if (!paths.Any(File.Exists))
-                {
-                    return LanguageFiles.Create(paths[0], paths[1], paths[2]);
-                }
+                // One write per cue and file: a reader (or a crash) sees whole cues. Streams are unbuffered.
+                await files[i].WriteAsync(cue[i], cancellationToken);
+                await files[i].FlushAsync(cancellationToken);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            throw new IOException($"Cannot write the {language} transcript: the folder '{_directory}' cannot be created or written ({ex.Message}). Choose a writable folder with --transcript-dir ({CaptionOptions.Section}:{nameof(CaptionOptions.TranscriptDirectory)}).", ex);
+            // The next attempt reopens the files at their last whole cue.
+            state.CloseFiles();
+            throw new IOException($"Cannot write the {item.Language} transcript in '{_directory}': {ex.Message} The line waits and is retried; check the disk and the folder's permissions, or choose another folder with --transcript-dir.", ex);
+        }
+
+        for (var i = 0; i < cue.Length; i++)
+        {
+            state.Lengths[i] += cue[i].Length;
+        }
+
+        state.Cues = number;
+        state.PreviousStart = start;
+        state.LastIndex = item.Index;
+    }
+
+    /// <summary>Opens the language's files: new ones on its first line, else the existing ones cut back to their last whole cue.</summary>
+    private Stream[] Open(string language, LanguageState state)
+    {
+        if (state.Paths is { } paths)
+        {
+            var reopened = new List<Stream>(3);
+            try
+            {
+                for (var i = 0; i < paths.Length; i++)
+                {
+                    reopened.Add(_storage.OpenAt(paths[i], state.Lengths[i]));
+                }
+            }
+            catch
+            {
+                reopened.ForEach(s => s.Dispose());
+                throw;
+            }
+
+            state.Files = [.. reopened];
+            LogReopened(language, paths[0]);
+            return state.Files;
+        }
+
+        _storage.CreateDirectory(_directory);
+        for (var attempt = 1; ; attempt++)
+        {
+            var stem = attempt == 1 ? $"{_prefix}-{language}" : $"{_prefix}-{attempt.ToString(CultureInfo.InvariantCulture)}-{language}";
+            string[] candidates = [.. new[] { ".srt", ".vtt", ".jsonl" }.Select(ext => Path.Combine(_directory, stem + ext))];
+            if (!candidates.Any(_storage.Exists))
+            {
+                state.Files = Create(candidates);
+                state.Paths = candidates;
+                state.Lengths = [0, VttHeader.Length, 0];
+                LogOpened(language, candidates[0]);
+                return state.Files;
+            }
         }
     }
 
-    private static async Task AppendAsync(FileStream file, string text, CancellationToken cancellationToken)
+    /// <summary>Creates the three files (the VTT with its header); on failure removes the ones made, so a retry reuses the names.</summary>
+    private Stream[] Create(string[] paths)
     {
-        // One write per cue: a reader (or a crash) sees whole cues. The stream is unbuffered and write-through.
-        await file.WriteAsync(Utf8.GetBytes(text), cancellationToken);
+        var created = new List<(string Path, Stream Stream)>(3);
+        try
+        {
+            foreach (var path in paths)
+            {
+                created.Add((path, _storage.CreateNew(path)));
+            }
+
+            created[1].Stream.Write(VttHeader);
+            created[1].Stream.Flush();
+            return [.. created.Select(c => c.Stream)];
+        }
+        catch
+        {
+            foreach (var (path, stream) in created)
+            {
+                stream.Dispose();
+                _storage.TryDelete(path);
+            }
+
+            throw;
+        }
     }
 
     private async Task CloseAsync(string language, LanguageState state)
     {
-        if (state.Files is { } files)
+        if (state.Paths is not null)
         {
-            await files.DisposeAsync();
-            state.Files = null;
+            await state.CloseFilesAsync();
             LogClosed(language, state.Cues);
-        }
-
-        if (state.Missed > 0)
-        {
-            LogMissed(language, state.Missed, _directory);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Transcript for {Language} started: {SrtPath} (.vtt, .jsonl beside it)")]
     private partial void LogOpened(string language, string srtPath);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Transcript for {Language} can be written again: {SrtPath} continues")]
+    private partial void LogReopened(string language, string srtPath);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Transcript for {Language} closed after {Cues} lines")]
     private partial void LogClosed(string language, int cues);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Transcript for {Language} missed {Missed} lines because {Directory} could not be written")]
-    private partial void LogMissed(string language, int missed, string directory);
-
     private sealed class LanguageState
     {
-        public LanguageFiles? Files { get; set; }
+        /// <summary>The .srt, .vtt and .jsonl paths, once created.</summary>
+        public string[]? Paths { get; set; }
+
+        /// <summary>The open files, or null after a failure (or before the first line).</summary>
+        public Stream[]? Files { get; set; }
+
+        /// <summary>Bytes of each file up to its last whole cue.</summary>
+        public long[] Lengths { get; set; } = [0, 0, 0];
 
         public int Cues { get; set; }
 
-        public int Missed { get; set; }
+        /// <summary>The last item written (or skipped as empty): a retried update does not write it twice.</summary>
+        public int LastIndex { get; set; }
 
         public TimeSpan PreviousStart { get; set; }
-    }
 
-    private sealed class LanguageFiles(FileStream srt, FileStream vtt, FileStream jsonl) : IAsyncDisposable, IDisposable
-    {
-        public FileStream Srt { get; } = srt;
-
-        public FileStream Vtt { get; } = vtt;
-
-        public FileStream Jsonl { get; } = jsonl;
-
-        public static LanguageFiles Create(string srtPath, string vttPath, string jsonlPath)
+        public void CloseFiles()
         {
-            var opened = new List<FileStream>(3);
-            try
+            foreach (var file in Files ?? [])
             {
-                foreach (var path in new[] { srtPath, vttPath, jsonlPath })
-                {
-                    // CreateNew: an existing transcript is never truncated. Others may read while we write.
-                    opened.Add(new FileStream(path, new FileStreamOptions
-                    {
-                        Mode = FileMode.CreateNew,
-                        Access = FileAccess.Write,
-                        Share = FileShare.Read,
-                        BufferSize = 0,
-                        Options = FileOptions.WriteThrough | FileOptions.Asynchronous,
-                    }));
-                }
-
-                opened[1].Write("WEBVTT\n\n"u8);
-                return new LanguageFiles(opened[0], opened[1], opened[2]);
-            }
-            catch (Exception)
-            {
-                foreach (var file in opened)
+                try
                 {
                     file.Dispose();
                 }
-
-                throw;
+                catch (IOException)
+                {
+                    // Nothing is buffered; a failing disk may still refuse the close.
+                }
             }
+
+            Files = null;
         }
 
-        public void Dispose()
+        public async ValueTask CloseFilesAsync()
         {
-            Srt.Dispose();
-            Vtt.Dispose();
-            Jsonl.Dispose();
-        }
+            foreach (var file in Files ?? [])
+            {
+                try
+                {
+                    await file.DisposeAsync();
+                }
+                catch (IOException)
+                {
+                    // Nothing is buffered; a failing disk may still refuse the close.
+                }
+            }
 
-        public async ValueTask DisposeAsync()
-        {
-            await Srt.DisposeAsync();
-            await Vtt.DisposeAsync();
-            await Jsonl.DisposeAsync();
+            Files = null;
         }
     }
+}
+
+/// <summary>Where transcripts are kept: the file system, or a fake that fails on demand in tests.</summary>
+internal interface ITranscriptStorage
+{
+    /// <summary>Creates the folder (and its parents) when missing.</summary>
+    void CreateDirectory(string path);
+
+    /// <summary>Whether a file or folder of that name exists.</summary>
+    bool Exists(string path);
+
+    /// <summary>A new, empty file for writing; never truncates an existing one. Others may read it meanwhile.</summary>
+    Stream CreateNew(string path);
+
+    /// <summary>An existing file for writing after its first <paramref name="length"/> bytes; anything after them is cut off.</summary>
+    Stream OpenAt(string path, long length);
+
+    /// <summary>Deletes a file if it can (cleaning up after a failed create).</summary>
+    void TryDelete(string path);
+}
+
+/// <summary>Transcripts on the file system: unbuffered, write-through files.</summary>
+internal sealed class FileTranscriptStorage : ITranscriptStorage
+{
+    public static FileTranscriptStorage Instance { get; } = new();
+
+    public void CreateDirectory(string path)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"the folder cannot be created ({ex.Message})", ex);
+        }
+    }
+
+    public bool Exists(string path) => File.Exists(path) || Directory.Exists(path);
+
+    public Stream CreateNew(string path) => Open(path, FileMode.CreateNew);
+
+    public Stream OpenAt(string path, long length)
+    {
+        var file = Open(path, FileMode.Open);
+        try
+        {
+            if (file.Length != length)
+            {
+                file.SetLength(length);
+            }
+
+            file.Seek(length, SeekOrigin.Begin);
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    public void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left behind: the next attempt picks the next free name.
+        }
+    }
+
+    private static FileStream Open(string path, FileMode mode) => new(path, new FileStreamOptions
+    {
+        Mode = mode,
+        Access = FileAccess.Write,
+        Share = FileShare.Read,
+        BufferSize = 0,
+        Options = FileOptions.WriteThrough | FileOptions.Asynchronous,
+    });
 }

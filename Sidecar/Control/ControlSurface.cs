@@ -42,7 +42,8 @@ internal sealed class ControlSurface(
             overlay.CaptionsPerMinute,
             [.. tracks.SelectMany(t => t.RateLimits ?? [])],
             [.. tracks.Where(t => t.LastError is not null).Select(t => $"{t.Language}: {t.LastError}")
-                .Append(obsStatus?.LastError is { } obsError ? $"OBS: {obsError}" : null).OfType<string>()],
+                .Append(obsStatus?.LastError is { } obsError ? $"OBS: {obsError}" : null).OfType<string>()
+                .Concat(outputs.Problems)],
             outputs.SinkStats,
             Dbfs(audio?.RmsDbfs),
             audio?.Speech,

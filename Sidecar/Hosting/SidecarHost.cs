@@ -1,3 +1,4 @@
+using CaptionSidecar.Captions;
 using CaptionSidecar.Control;
 using CaptionSidecar.Overlay;
 using CaptionSidecar.Pipeline;
@@ -33,6 +34,7 @@ public static class SidecarHost
         {
             // Resolved before the run: RunAsync disposes the host's services when it ends.
             var outcome = host.Services.GetRequiredService<ProcessOutcome>();
+            var captions = host.Services.GetRequiredService<CaptionDispatcher>();
             try
             {
                 await host.RunAsync(cancellationToken);
@@ -58,7 +60,8 @@ public static class SidecarHost
                 await Log.CloseAndFlushAsync();
             }
 
-            return outcome.ExitCode;
+            // A final line an output did not record (the dispatcher logged how many) fails the run.
+            return outcome.ExitCode != 0 ? outcome.ExitCode : captions.FinalLinesLost > 0 ? 1 : 0;
         }
     }
 

@@ -33,6 +33,9 @@ public sealed partial class FakeRealtimeOptions
     /// <summary>When set, every Nth committed turn (server-wide) gets <c>transcription.failed</c> instead of text.</summary>
     public int? TurnFailureEvery { get; init; }
 
+    /// <summary>Text a hostile server sends besides the script's (see <see cref="HostileTextMode"/>). Default none.</summary>
+    public HostileTextMode HostileText { get; init; }
+
     /// <summary>Clock for session expiry, <c>expires_at</c> and word delays (tests may pass a fake one).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

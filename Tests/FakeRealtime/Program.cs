@@ -6,11 +6,13 @@ using CaptionSidecar.FakeRealtime;
 //   dotnet run --project Tests/FakeRealtime -- --port 8089 --script lines.txt [--api-key KEY] [--lifetime-seconds N]
 // Hostile modes: --refuse-upgrades 429[:SECONDS]|500|STATUS|hangup (every upgrade answered with that HTTP error,
 // Retry-After SECONDS for 429, or its connection closed without an answer), --close-after-session-created (every session closes right after session.created),
-// --oversized-message-bytes N (each turn's transcription starts with one delta message of N bytes).
+// --oversized-message-bytes N (each turn's transcription starts with one delta message of N bytes),
+// --hostile-text delta-flood|huge-text|unknown-items (text for items never committed, huge deltas, text for unknown items).
 // The script is one caption line per line, or columns: a header "en<TAB>es<TAB>fr" (source first) and tab-separated
 // lines; conversation sessions answer from the column named by "[lang:xx]" or "into xx" in their instructions.
 const string Usage = "usage: FakeRealtime [--port N] [--script FILE] [--api-key KEY] [--lifetime-seconds N] " +
-    "[--refuse-upgrades 429[:SECONDS]|500|STATUS|hangup] [--close-after-session-created] [--oversized-message-bytes N]";
+    "[--refuse-upgrades 429[:SECONDS]|500|STATUS|hangup] [--close-after-session-created] [--oversized-message-bytes N] " +
+    "[--hostile-text delta-flood|huge-text|unknown-items]";
 
 var port = 8089;
 FakeScript script = FakeScript.FromLines([]);
@@ -20,6 +22,7 @@ UpgradeRefusal? refuseUpgrades = null;
 var hangUpUpgrades = false;
 var closeAfterSessionCreated = false;
 int? oversizedMessageBytes = null;
+var hostileText = HostileTextMode.None;
 try
 {
     for (var i = 0; i < args.Length; i++)
@@ -30,7 +33,7 @@ try
             continue;
         }
 
-        if (args[i] is not ("--port" or "--script" or "--api-key" or "--lifetime-seconds" or "--refuse-upgrades" or "--oversized-message-bytes"))
+        if (args[i] is not ("--port" or "--script" or "--api-key" or "--lifetime-seconds" or "--refuse-upgrades" or "--oversized-message-bytes" or "--hostile-text"))
         {
             throw new ArgumentException($"Unknown option '{args[i]}'.");
         }
@@ -58,6 +61,15 @@ try
                 oversizedMessageBytes = int.Parse(value, CultureInfo.InvariantCulture) is var bytes and > 0
                     ? bytes
                     : throw new ArgumentException("--oversized-message-bytes must be at least 1.");
+                break;
+            case "--hostile-text":
+                hostileText = value switch
+                {
+                    "delta-flood" => HostileTextMode.DeltaFlood,
+                    "huge-text" => HostileTextMode.HugeText,
+                    "unknown-items" => HostileTextMode.UnknownItems,
+                    _ => throw new ArgumentException($"--hostile-text '{value}': expected delta-flood, huge-text or unknown-items."),
+                };
                 break;
             default:
                 throw new ArgumentException($"Unknown option '{args[i]}'.");
@@ -93,6 +105,7 @@ await using var server = await FakeRealtimeServer.StartAsync(new FakeRealtimeOpt
     HangUpUpgrades = hangUpUpgrades,
     CloseAfterSessionCreated = closeAfterSessionCreated,
     OversizedMessageBytes = oversizedMessageBytes,
+    HostileText = hostileText,
     MinimumLogLevel = LogLevel.Information,
 });
 Console.WriteLine($"FakeRealtime listening on {server.Endpoint}");

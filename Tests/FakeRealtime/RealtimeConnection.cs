@@ -41,6 +41,7 @@ internal sealed partial class RealtimeConnection
         new BoundedChannelOptions(OutboundCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _lifetime;
     private readonly ITimer? _expiryTimer;
+    private readonly HostileText _hostile;
     private string? _pendingItemId;
     private long _speechStartSample;
     private long _droppedFrames;
@@ -63,6 +64,7 @@ internal sealed partial class RealtimeConnection
         _audio = new InputAudioBuffer(options.VadThresholdDbfs);
         _wire = new WireCheck(session, options.CheckSchemas, logger);
         _audio.Configure(_config.TurnDetection);
+        _hostile = new HostileText(options.HostileText, Send, options.TimeProvider, logger, session.Id);
 
         // session.created is queued before anyone else can reach the connection, so it is always the first event.
         var created = _config.Snapshot();
@@ -111,6 +113,7 @@ internal sealed partial class RealtimeConnection
             }
 
             await _lifetime.CancelAsync();
+            await _hostile.StoppedAsync();
             _lifetime.Dispose();
             Session.RecordClosed();
             Log.SessionEnded(_logger, Session.Id, reason);
@@ -490,17 +493,19 @@ internal sealed partial class RealtimeConnection
 
             await BeforeTranscriptionAsync(itemId);
 
-            foreach (Match word in WordWithLeadingSpace().Matches(text))
+            var (deltas, completed) = _hostile.Transcription(text, [.. WordWithLeadingSpace().Matches(text).Select(m => m.Value)]);
+            foreach (var delta in deltas)
             {
                 await Task.Delay(_options.WordDelay, _options.TimeProvider, ct);
-                await Send(ServerEvents.TranscriptionDelta(itemId, word.Value));
+                await Send(ServerEvents.TranscriptionDelta(itemId, delta));
             }
 
             await Task.Delay(_options.WordDelay, _options.TimeProvider, ct);
             if (!ct.IsCancellationRequested && !_ended)
             {
                 Session.RecordCompleted(text);
-                await Send(ServerEvents.TranscriptionCompleted(itemId, text, audioMs));
+                await Send(ServerEvents.TranscriptionCompleted(itemId, completed, audioMs));
+                await _hostile.TurnCompletedAsync(audioMs, ct);
             }
         }
         catch (OperationCanceledException)

@@ -186,7 +186,7 @@ public sealed class CaptionDispatcherTests
     }
 
     [Fact(Timeout = 30000)]
-    public async Task Publish_QueueFullOfFinalizingUpdates_GrowsPastCapacityAndDropsNothing()
+    public async Task Publish_QueueFullOfFinalizingUpdates_GrowsPastDisplayCapacityAndDropsNothing()
     {
         var ct = TestContext.Current.CancellationToken;
         var release = new TaskCompletionSource();
@@ -203,6 +203,96 @@ public sealed class CaptionDispatcherTests
 
         Assert.Equal(Enumerable.Range(1, 300).Select(n => (long)n), slow.Updates.Select(u => u.Sequence));
         Assert.Equal(0, dispatcher.SinkStats[0].Dropped);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Publish_SinkStuckBeyondFinalCapacity_DropsOldestFinalsCountsTheirLinesAndKeepsTheNewest()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var release = new TaskCompletionSource();
+        var entered = new TaskCompletionSource();
+        var slow = new RecordingSink("slow")
+        {
+            BeforeWrite = (_, _) =>
+            {
+                entered.TrySetResult();
+                return release.Task;
+            },
+        };
+        using var dispatcher = await StartedAsync(new CaptionDispatcher([slow], _logger, _time), ct);
+        dispatcher.Publish(Update("en", 1, finalizes: true));
+        await entered.Task.WaitAsync(ct);
+
+        const int Extra = 10;
+        var published = 1 + CaptionDispatcher.FinalQueueCapacity + Extra;
+        for (var i = 2; i <= published; i++)
+        {
+            dispatcher.Publish(Update("en", i, finalizes: true));
+        }
+
+        Assert.Equal(CaptionDispatcher.FinalQueueCapacity, dispatcher.SinkStats[0].Queued);
+        Assert.Equal(Extra, dispatcher.SinkStats[0].FinalLinesLost);
+        Assert.Contains(_logger.Entries, e => e.Message.Contains($"dropped {Extra} final lines", StringComparison.Ordinal) || e.Message.Contains("dropped 1 final lines", StringComparison.Ordinal));
+
+        release.SetResult();
+        await dispatcher.StopAsync(ct);
+
+        // The oldest queued finals went (2 .. 11); the one in the sink and the newest all arrived, in order.
+        var received = slow.Updates.Select(u => u.Sequence).ToList();
+        Assert.Equal([1L, .. Enumerable.Range(2 + Extra, CaptionDispatcher.FinalQueueCapacity).Select(n => (long)n)], received);
+        Assert.Equal(Extra, dispatcher.FinalLinesLost);
+        Assert.Contains($"Output slow: {Extra} final lines lost", dispatcher.Problems);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Publish_FinalUpdateFails_RetriedAfterBackoffUntilItWorksAndLaterOnesFollowInOrder()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var time = new TimerSignallingTimeProvider();
+        var failures = 3;
+        var flaky = new RecordingSink("flaky")
+        {
+            BeforeWrite = (u, _) => u.Sequence == 2 && failures-- > 0 ? Task.FromException(new IOException("disk full")) : Task.CompletedTask,
+        };
+        using var dispatcher = await StartedAsync(new CaptionDispatcher([flaky], _logger, time), ct);
+
+        dispatcher.Publish(Update("en", 1, finalizes: true));
+        dispatcher.Publish(Update("en", 2, finalizes: true));
+        dispatcher.Publish(Update("en", 3));
+        dispatcher.Publish(Update("en", 4, finalizes: true));
+
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            var wait = await time.NextTimerAsync(ct);
+            Assert.Contains(dispatcher.Problems, p => p.StartsWith("Output flaky: disk full", StringComparison.Ordinal));
+            Assert.Equal([1L], flaky.Updates.Select(u => u.Sequence));
+            time.Advance(wait);
+        }
+
+        await flaky.WaitForUpdatesAsync(4, ct);
+        Assert.Equal([1L, 2L, 3L, 4L], flaky.Updates.Select(u => u.Sequence));
+        Assert.Empty(dispatcher.Problems);
+        Assert.Contains(_logger.Entries, e => e.Message.Contains("works again", StringComparison.Ordinal));
+        await dispatcher.StopAsync(ct);
+        Assert.Equal(0, dispatcher.FinalLinesLost);
+    }
+
+    [Fact]
+    public void Discarded_FloodOfDroppedItems_LoggedOnceAndCountedInProblems()
+    {
+        using var dispatcher = new CaptionDispatcher([], _logger, _time);
+        for (var i = 0; i < 1000; i++)
+        {
+            dispatcher.Discarded(new CaptionDiscard("en", CaptionDiscardReason.UncommittedTooMany, $"fl_{i}", 6));
+        }
+
+        dispatcher.Discarded(new CaptionDiscard("en", CaptionDiscardReason.TurnTooLong, "big1", 5_000_000));
+        dispatcher.Discarded(new CaptionDiscard("en", CaptionDiscardReason.TurnTooLong, "big2", 5_000_000));
+
+        Assert.Equal(3, _logger.Entries.Count);
+        Assert.Equal(
+            ["en: 1000 items of text never committed dropped (too many held)", "en: 2 over-long turns cut"],
+            dispatcher.Problems);
     }
 
     [Fact(Timeout = 30000)]

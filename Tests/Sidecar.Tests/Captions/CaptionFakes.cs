@@ -7,6 +7,18 @@ internal sealed class RecordingPublisher : ICaptionPublisher
 {
     private readonly Lock _gate = new();
     private readonly List<CaptionUpdate> _updates = [];
+    private readonly List<CaptionDiscard> _discards = [];
+
+    public IReadOnlyList<CaptionDiscard> Discards
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _discards];
+            }
+        }
+    }
 
     public IReadOnlyList<CaptionUpdate> Updates
     {
@@ -28,6 +40,14 @@ internal sealed class RecordingPublisher : ICaptionPublisher
         lock (_gate)
         {
             _updates.Add(update);
+        }
+    }
+
+    public void Discarded(CaptionDiscard discard)
+    {
+        lock (_gate)
+        {
+            _discards.Add(discard);
         }
     }
 }

@@ -11,8 +11,14 @@ public sealed class CaptionTrackTests
 
     private static TimeSpan S(double seconds) => TimeSpan.FromSeconds(seconds);
 
-    private CaptionTrack Track(double clearAfterSeconds = 5, int maxLines = 2, int maxCharacters = 42) =>
-        new(new CaptionLanguage("en", IsSource: true), new CaptionOptions { ClearAfterSeconds = clearAfterSeconds, MaxLines = maxLines, MaxCharactersPerLine = maxCharacters }, _published, _time);
+    private CaptionTrack Track(double clearAfterSeconds = 5, int maxLines = 2, int maxCharacters = 42, CaptionOptions? options = null)
+    {
+        options ??= new CaptionOptions();
+        options.ClearAfterSeconds = clearAfterSeconds;
+        options.MaxLines = maxLines;
+        options.MaxCharactersPerLine = maxCharacters;
+        return new(new CaptionLanguage("en", IsSource: true), options, _published, _time);
+    }
 
     [Fact]
     public void TextDelta_ThenCompleted_PublishesTentativeThenFinalItem()
@@ -188,6 +194,7 @@ public sealed class CaptionTrackTests
     public void Timer_SpeechStartedWithoutText_DoesNotDelayClear()
     {
         using var track = Track(clearAfterSeconds: 5);
+        track.TurnCommitted("A", null, S(0), S(1));
         track.TextCompleted("A", "Hello.");
         _time.Advance(S(3));
         track.SpeechStarted(S(3));
@@ -200,6 +207,7 @@ public sealed class CaptionTrackTests
     public void Timer_ClearAfterZero_NeverClears()
     {
         using var track = Track(clearAfterSeconds: 0);
+        track.TurnCommitted("A", null, S(0), S(1));
         track.TextCompleted("A", "Stays.");
         _time.Advance(TimeSpan.FromHours(1));
 
@@ -241,6 +249,7 @@ public sealed class CaptionTrackTests
     public void TextDelta_OnlyWhitespace_PublishesNothing()
     {
         using var track = Track();
+        track.TurnCommitted("A", null, S(0), S(1));
         track.TextDelta("A", "Hi");
         track.TextDelta("A", " ");
         track.TextDelta("A", "\n");
@@ -249,29 +258,143 @@ public sealed class CaptionTrackTests
     }
 
     [Fact]
-    public void TextCompleted_NoCommit_UsesSpeechStartAndStopTimes()
+    public void TextCompleted_CommitComesAfterTheText_ShownAndFinalizedWithTheCommitsTimes()
     {
         using var track = Track();
-        track.SpeechStarted(S(2));
         track.TextDelta("A", "Hello");
-        track.SpeechStopped(S(3.5));
         track.TextCompleted("A", "Hello.");
+        Assert.Empty(_published.Updates);
+
+        track.TurnCommitted("A", null, S(2), S(3.5));
 
         var item = Assert.Single(_published.Finalized);
-        Assert.Equal((S(2), S(3.5)), (item.Start, item.End));
+        Assert.Equal(("A", "Hello.", S(2), S(3.5)), (item.ItemId, item.Text, item.Start, item.End));
+        Assert.Equal(0, track.HeldUncommittedTurns);
     }
 
     [Fact]
-    public void TextCompleted_NoCommitNorSpeech_UsesElapsedTime()
+    public void TextCompleted_ItemNeverCommitted_NeverShownAndDroppedWhenTooOld()
+    {
+        using var track = Track(options: new CaptionOptions { UncommittedTurnSeconds = 10 });
+        track.TurnCommitted("A", null, S(0), S(1));
+        track.TextCompleted("A", "Real.");
+        _time.Advance(S(1));
+
+        // Text for an item the session never committed: an old completion, then a delta of another unknown item.
+        track.TextCompleted("ghost", "From nowhere.");
+        track.TextDelta("ghost2", "nor this");
+        track.TurnCommitted("B", "A", S(5), S(6));
+        track.TextCompleted("B", "Later.");
+        Assert.Equal(2, track.HeldUncommittedTurns);
+
+        _time.Advance(S(9.9));
+        Assert.Equal(2, track.HeldUncommittedTurns);
+        _time.Advance(S(0.2));
+
+        Assert.Equal(0, track.HeldUncommittedTurns);
+        Assert.Equal(["A", "B"], _published.Finalized.Select(i => i.ItemId));
+        Assert.DoesNotContain(_published.Updates, u => u.DisplayText.Contains("nowhere", StringComparison.Ordinal) || u.DisplayText.Contains("nor this", StringComparison.Ordinal));
+        Assert.Equal(
+            [(CaptionDiscardReason.UncommittedTooOld, "ghost"), (CaptionDiscardReason.UncommittedTooOld, "ghost2")],
+            _published.Discards.Select(d => (d.Reason, d.ItemId)));
+    }
+
+    [Fact]
+    public void TextDelta_FloodOfItemsNeverCommitted_HeldCountBoundedAndRealTurnsStillCaptioned()
+    {
+        using var track = Track(options: new CaptionOptions { MaxUncommittedTurns = 32 });
+        string? previous = null;
+        for (var turn = 0; turn < 20; turn++)
+        {
+            for (var i = 0; i < 5_000; i++)
+            {
+                track.TextDelta($"fl_{(turn * 5_000) + i}", "flood ");
+            }
+
+            var id = $"real_{turn}";
+            track.TurnCommitted(id, previous, S(turn), S(turn + 0.5));
+            track.TextDelta(id, "real");
+            track.TextCompleted(id, $"Real turn {turn}.");
+            previous = id;
+            Assert.InRange(track.HeldUncommittedTurns, 1, 32);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 20).Select(t => $"Real turn {t}."), _published.Finalized.Select(i => i.Text));
+        Assert.All(_published.Updates, u => Assert.DoesNotContain("flood", u.DisplayText, StringComparison.Ordinal));
+        Assert.Equal(100_000 - 32, _published.Discards.Count(d => d.Reason == CaptionDiscardReason.UncommittedTooMany));
+        Assert.Equal(0, track.HeldTurns);
+    }
+
+    [Fact]
+    public void TurnCommitted_FloodedItemCommittedLate_ItsTextKeptWhileHeld()
+    {
+        using var track = Track(options: new CaptionOptions { MaxUncommittedTurns = 4 });
+        for (var i = 0; i < 10; i++)
+        {
+            track.TextDelta($"fl_{i}", $"text {i}");
+        }
+
+        // The oldest six were dropped; a commit for one of the four held ones shows its text.
+        track.TurnCommitted("fl_8", null, S(1), S(2));
+        track.TextCompleted("fl_8", "eight");
+
+        Assert.Equal(["fl_8"], _published.Finalized.Select(i => i.ItemId));
+        Assert.Equal("eight", _published.Last.DisplayText);
+        Assert.Equal(3, track.HeldUncommittedTurns);
+    }
+
+    [Fact]
+    public void TextDelta_HugeDeltaAndHugeCompletion_CutToTheLimitsWithOneReportPerTurn()
+    {
+        using var track = Track(options: new CaptionOptions { MaxDeltaCharacters = 200, MaxTurnCharacters = 1_000 });
+        var huge = new string('x', 5_000_000);
+        track.TurnCommitted("A", null, S(0), S(1));
+        for (var i = 0; i < 20; i++)
+        {
+            track.TextDelta("A", huge);
+        }
+
+        track.TurnCommitted("B", "A", S(1), S(2));
+        track.TextCompleted("B", "ok " + huge);
+        track.TextCompleted("A", huge);
+
+        var finalized = _published.Finalized;
+        Assert.Equal([1_000, 1_000], finalized.Select(i => i.Text.Length));
+        Assert.Equal(
+            [(CaptionDiscardReason.DeltaTooLong, "A"), (CaptionDiscardReason.TurnTooLong, "B")],
+            _published.Discards.Select(d => (d.Reason, d.ItemId)));
+    }
+
+    [Fact]
+    public void TextCompleted_CutInsideASurrogatePair_KeepsThePairWhole()
+    {
+        using var track = Track(options: new CaptionOptions { MaxTurnCharacters = 101 });
+        track.TurnCommitted("A", null, S(0), S(1));
+        track.TextCompleted("A", string.Concat(Enumerable.Repeat("😀", 100)));
+
+        var text = Assert.Single(_published.Finalized).Text;
+        Assert.Equal(100, text.Length);
+        Assert.False(char.IsHighSurrogate(text[^1]));
+    }
+
+    [Fact]
+    public void TurnCommitted_ManyCommitsNeverTranscribed_PendingTurnsBounded()
     {
         using var track = Track();
-        _time.Advance(S(4));
-        track.TextDelta("A", "Hello");
-        _time.Advance(S(1));
-        track.TextCompleted("A", "Hello.");
+        string? previous = null;
+        for (var i = 0; i < 1_000; i++)
+        {
+            track.TurnCommitted($"c_{i}", previous, S(i), S(i + 1));
+            previous = $"c_{i}";
+        }
 
-        var item = Assert.Single(_published.Finalized);
-        Assert.Equal((S(4), S(5)), (item.Start, item.End));
+        Assert.InRange(track.HeldTurns, 1, CaptionTrack.MaxPendingTurns);
+        Assert.Equal(1_000 - CaptionTrack.MaxPendingTurns, _published.Discards.Count(d => d.Reason == CaptionDiscardReason.PendingTooMany));
+
+        // The newest turns still get captioned.
+        track.TextCompleted("c_999", "last");
+        _time.Advance(CaptionTrack.GiveUpAfter);
+        Assert.Equal(["c_999"], _published.Finalized.Select(i => i.ItemId));
     }
 
     [Fact]

@@ -130,7 +130,7 @@ public sealed class TranscriptWriterTests : IDisposable
     }
 
     [Fact(Timeout = 30000)]
-    public async Task WriteAsync_FolderCannotBeCreated_ThrowsOnceNamingTheFolder()
+    public async Task WriteAsync_FolderCannotBeCreated_ThrowsNamingTheFolderEachTry()
     {
         var ct = TestContext.Current.CancellationToken;
         Directory.CreateDirectory(_dir);
@@ -143,22 +143,22 @@ public sealed class TranscriptWriterTests : IDisposable
         Assert.Contains(badDir, ex.Message, StringComparison.Ordinal);
         Assert.Contains("--transcript-dir", ex.Message, StringComparison.Ordinal);
 
-        // Reported once: the language's later lines are dropped quietly instead of failing every time.
-        await writer.WriteAsync(Final(Item("en", 2, "Also lost.", 3, 4)), ct);
+        // Every try fails the same way (the dispatcher retries with backoff), and closing still works.
+        await Assert.ThrowsAsync<IOException>(async () => await writer.WriteAsync(Final(Item("en", 1, "Lost.", 1, 2)), ct));
         await writer.CloseLanguageAsync("en", ct);
     }
 
     [Fact(Timeout = 30000)]
-    public async Task WriteAsync_OneLanguageCannotOpenItsFile_OtherLanguagesKeepGoing()
+    public async Task WriteAsync_AFolderHasTheTranscriptsName_TakesTheNextFreeName()
     {
         var ct = TestContext.Current.CancellationToken;
         Directory.CreateDirectory(Path.Combine(_dir, $"{Prefix}-en.srt", "in-the-way"));
         await using var writer = Writer();
 
-        var ex = await Assert.ThrowsAsync<IOException>(async () => await writer.WriteAsync(Final(Item("en", 1, "Lost.", 1, 2)), ct));
-        Assert.Contains(_dir, ex.Message, StringComparison.Ordinal);
+        await writer.WriteAsync(Final(Item("en", 1, "Kept.", 1, 2)), ct);
         await writer.WriteAsync(Final(Item("es", 1, "Hola.", 1, 2)), ct);
 
+        Assert.Contains("Kept.", Read($"{Prefix}-2-en.srt"), StringComparison.Ordinal);
         Assert.Contains("Hola.", Read($"{Prefix}-es.srt"), StringComparison.Ordinal);
     }
 

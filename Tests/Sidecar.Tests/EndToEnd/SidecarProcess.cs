@@ -27,6 +27,9 @@ internal sealed class SidecarProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>The process id (to read its memory from /proc).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>Path of the sidecar's main assembly built alongside these tests (same configuration).</summary>
     public static string SidecarAssembly
     {

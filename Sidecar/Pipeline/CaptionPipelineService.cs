@@ -263,8 +263,8 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
             {
                 var fifo = input.StartsWith("file:", StringComparison.OrdinalIgnoreCase);
                 var why = fifo
-                    ? "waiting for the file to open: a FIFO opens only once something writes to it"
-                    : "waiting for the input to open";
+                    ? "nothing has arrived from it yet: a FIFO opens only once something writes to it"
+                    : "it has not opened yet";
                 _input = _input with { Detail = why };
                 LogWaitingForInput(input, why);
                 source = await opening;

@@ -120,9 +120,10 @@ public sealed class AudioPipelineTests
     {
         var source = new FakeAudioSource(new float[48_000], new AudioFormat(24_000, 1));
         var pipeline = new AudioPipeline(source, new AudioOptions { QueueCapacity = 10, NoPacing = true }, NullLogger<AudioPipeline>.Instance, TimeProvider.System);
+        // The source answers at once, so RunAsync runs on this thread until its first wait that does not complete at
+        // once: the write into the full queue. Dropping instead would never wait and would have finished here.
         var run = pipeline.RunAsync(TestContext.Current.CancellationToken);
 
-        await Task.Delay(50, TestContext.Current.CancellationToken);
         Assert.False(run.IsCompleted); // blocked on the full queue
         Assert.Equal(10, pipeline.Output.Count);
 

@@ -83,6 +83,11 @@ public sealed class AudioSourceFactoryTests : IDisposable
 
         // The caller is released although open(2) still blocks: no writer ever came.
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => opening);
+
+        // Let the parked thread go (a writer that closes at once: the header read ends, the abandoned open is dropped).
+        await using (new FileStream(fifo, FileMode.Open, FileAccess.Write))
+        {
+        }
     }
 
     [Fact(Timeout = 30000)]

@@ -29,7 +29,7 @@ internal sealed partial class AudioSourceFactory(ILoggerFactory loggers) : IAudi
     {
         if (OperatingSystem.IsLinux())
         {
-            return new PulseAudioCapture(name is null ? null : ResolvePulseSource(name), DeviceSampleRate, channels: 1, loggers.CreateLogger<PulseAudioCapture>());
+            return await OpenPulseAsync(name, cancellationToken);
         }
 
         if (OperatingSystem.IsWindows())
@@ -84,6 +84,21 @@ internal sealed partial class AudioSourceFactory(ILoggerFactory loggers) : IAudi
         }
 
         return PacketCaptureSource.OpenAsync(device, loggers.CreateLogger<PacketCaptureSource>(), TimeProvider.System, cancellationToken);
+    }
+
+    /// <summary>
+    /// Opens a PulseAudio source. Connecting blocks in libpulse (a hung sound server would hold it), so it runs on its
+    /// own thread and stopping never waits on it.
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private async Task<IAudioSource> OpenPulseAsync(string? name, CancellationToken cancellationToken)
+    {
+        var source = name is null ? null : ResolvePulseSource(name);
+        return await BlockingOpen.RunAsync(
+            () => new PulseAudioCapture(source, DeviceSampleRate, channels: 1, loggers.CreateLogger<PulseAudioCapture>()),
+            static capture => capture.Abandon(),
+            "PulseAudio open",
+            cancellationToken);
     }
 
     /// <summary>Turns a unique part of a source's id or description into its id; no match or several: the list.</summary>

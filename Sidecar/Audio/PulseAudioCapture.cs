@@ -111,6 +111,9 @@ internal sealed partial class PulseAudioCapture : IAudioSource
         _stop.Dispose();
     }
 
+    /// <summary>Stops a capture nobody will read (opened after its caller stopped waiting): the thread frees the stream itself.</summary>
+    internal void Abandon() => _stop.Cancel();
+
     /// <summary>Connects a record stream; throws <see cref="IOException"/> with a message that says what to do.</summary>
     private static nint Open(string? device, int sampleRate, int channels, int fragmentBytes)
     {

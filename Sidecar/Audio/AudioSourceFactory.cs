@@ -9,32 +9,32 @@ internal sealed partial class AudioSourceFactory(ILoggerFactory loggers) : IAudi
     private readonly ILogger<AudioSourceFactory> _logger = loggers.CreateLogger<AudioSourceFactory>();
 
     /// <inheritdoc/>
-    public IAudioSource Create(AudioOptions options)
+    public async Task<IAudioSource> OpenAsync(AudioOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         var spec = AudioInputSpec.Parse(options.Input);
         var raw = new AudioFormat(options.InputRate, options.InputChannels);
         IAudioSource source = spec.Kind switch
         {
-            AudioInputKind.File => new WavFileSource(spec.Value, loggers.CreateLogger<WavFileSource>()),
+            AudioInputKind.File => await WavFileSource.OpenAsync(spec.Value, loggers.CreateLogger<WavFileSource>(), cancellationToken),
             AudioInputKind.Stdin => RawPcmSource.StandardInput(raw),
             AudioInputKind.Command => new CommandSource(spec.Value, raw, loggers.CreateLogger<CommandSource>()),
-            _ => OpenDevice(spec.Kind == AudioInputKind.Device ? spec.Value : null),
+            _ => await OpenDeviceAsync(spec.Kind == AudioInputKind.Device ? spec.Value : null, cancellationToken),
         };
         LogOpened(source.Description, source.Format.ToString());
         return source;
     }
 
-    private IAudioSource OpenDevice(string? name)
+    private async Task<IAudioSource> OpenDeviceAsync(string? name, CancellationToken cancellationToken)
     {
         if (OperatingSystem.IsLinux())
         {
-            return new PulseAudioCapture(name is null ? null : ResolvePulseSource(name), DeviceSampleRate, channels: 1, loggers.CreateLogger<PulseAudioCapture>());
+            return await OpenPulseAsync(name, cancellationToken);
         }
 
         if (OperatingSystem.IsWindows())
         {
-            return OpenWasapi(name);
+            return await OpenWasapiAsync(name, cancellationToken);
         }
 
         var device = name is null ? "the default device" : $"device '{name}'";
@@ -55,7 +55,7 @@ internal sealed partial class AudioSourceFactory(ILoggerFactory loggers) : IAudi
     /// name is <paramref name="name"/>; no match or several: the list.
     /// </summary>
     [System.Runtime.Versioning.SupportedOSPlatform("windows")]
-    private PacketCaptureSource OpenWasapi(string? name)
+    private Task<PacketCaptureSource> OpenWasapiAsync(string? name, CancellationToken cancellationToken)
     {
         Wasapi.WasapiDevice device;
         if (name is null)
@@ -83,7 +83,22 @@ internal sealed partial class AudioSourceFactory(ILoggerFactory loggers) : IAudi
             device = new Wasapi.WasapiDevice(endpointId, loopback, loopback ? $"WASAPI loopback of '{chosen.Description}'" : $"WASAPI input '{chosen.Description}'");
         }
 
-        return new PacketCaptureSource(device, loggers.CreateLogger<PacketCaptureSource>(), TimeProvider.System);
+        return PacketCaptureSource.OpenAsync(device, loggers.CreateLogger<PacketCaptureSource>(), TimeProvider.System, cancellationToken);
+    }
+
+    /// <summary>
+    /// Opens a PulseAudio source. Connecting blocks in libpulse (a hung sound server would hold it), so it runs on its
+    /// own thread and stopping never waits on it.
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private async Task<IAudioSource> OpenPulseAsync(string? name, CancellationToken cancellationToken)
+    {
+        var source = name is null ? null : ResolvePulseSource(name);
+        return await BlockingOpen.RunAsync(
+            () => new PulseAudioCapture(source, DeviceSampleRate, channels: 1, loggers.CreateLogger<PulseAudioCapture>()),
+            static capture => capture.Abandon(),
+            "PulseAudio open",
+            cancellationToken);
     }
 
     /// <summary>Turns a unique part of a source's id or description into its id; no match or several: the list.</summary>

@@ -1,12 +1,14 @@
 using System.Threading.Channels;
+using CaptionSidecar.Retries;
+using Polly;
 
 namespace CaptionSidecar.Audio;
 
 /// <summary>
 /// The capture thread's state machine for a packet device (<see cref="ICaptureDevice"/>): wait for the device's
 /// signal, drain every ready packet (silent packets as zeros, discontinuities counted), convert to mono float and
-/// queue it; a lost device (any <see cref="IOException"/>) is reopened with jittered backoff (250 ms doubling to 5 s)
-/// like <see cref="PulseAudioCapture"/>. Platform-neutral; the Windows part only supplies the device.
+/// queue it; a lost device (any <see cref="IOException"/>) is reopened with the product's backoff
+/// (<see cref="BackoffSettings.Device"/>: jittered, 250 ms doubling to 5 s) like <see cref="PulseAudioCapture"/>. Platform-neutral; the Windows part only supplies the device.
 /// </summary>
 internal sealed partial class CaptureLoop
 {
@@ -24,10 +26,10 @@ internal sealed partial class CaptureLoop
 
     private readonly ICaptureDevice _device;
     private readonly ChannelWriter<float[]> _output;
-    private readonly Func<TimeSpan, bool> _pause;
-    private readonly Func<bool> _stopping;
+    private readonly CancellationToken _stopping;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ResiliencePipeline _reopen;
     private float[] _interleaved = [];
     private long _discontinuities;
     private long _silentPackets;
@@ -37,18 +39,26 @@ internal sealed partial class CaptureLoop
     /// <summary>Creates the loop.</summary>
     /// <param name="device">The device to read.</param>
     /// <param name="output">Where mono float fragments go (a bounded, drop-oldest queue).</param>
-    /// <param name="stopping">True once the loop must end.</param>
-    /// <param name="pause">Waits the backoff delay; returns true when stopping was asked meanwhile (ends at once then).</param>
-    /// <param name="time">The clock for idle and stall detection.</param>
+    /// <param name="stopping">Cancelled once the loop must end; ends a backoff wait at once.</param>
+    /// <param name="time">The clock for idle and stall detection and for the backoff waits (which block this capture thread).</param>
     /// <param name="logger">Where device loss and reopening are logged.</param>
-    public CaptureLoop(ICaptureDevice device, ChannelWriter<float[]> output, Func<bool> stopping, Func<TimeSpan, bool> pause, TimeProvider time, ILogger logger)
+    public CaptureLoop(ICaptureDevice device, ChannelWriter<float[]> output, CancellationToken stopping, TimeProvider time, ILogger logger)
     {
         _device = device;
         _output = output;
         _stopping = stopping;
-        _pause = pause;
         _time = time;
         _logger = logger;
+        _reopen = Backoff.Forever(
+            BackoffSettings.Device,
+            time,
+            attempt => LogReopenFailed(
+                attempt.IsWorthAWarning ? LogLevel.Warning : LogLevel.Debug,
+                _device.Description,
+                attempt.Attempt,
+                (int)attempt.Delay.TotalMilliseconds,
+                attempt.Failure?.Message ?? "unknown"),
+            ex => ex is IOException or AudioFormatException);
     }
 
     /// <summary>Packets that followed a gap in the device's audio.</summary>
@@ -75,7 +85,7 @@ internal sealed partial class CaptureLoop
         var mark = _time.GetTimestamp(); // the end of the audio delivered so far, on the local clock
         try
         {
-            while (!_stopping())
+            while (!_stopping.IsCancellationRequested)
             {
                 if (current is null)
                 {
@@ -174,38 +184,32 @@ internal sealed partial class CaptureLoop
     /// <summary>Opens the device again, waiting with backoff between attempts; null when stopping meanwhile.</summary>
     private ICaptureStream? Reopen(int rate)
     {
-        var delay = ReopenBackoff.FirstDelay;
-        for (var attempt = 1; !_stopping(); attempt++)
+        var attempts = 0;
+        try
         {
-            ICaptureStream? stream = null;
-            try
-            {
-                stream = _device.Open(rate);
-                if (stream.Format.SampleRate != rate)
+            // Polly runs synchronously here: its waits block this dedicated capture thread, never a pool thread.
+            var stream = _reopen.Execute(
+                _ =>
                 {
-                    throw new IOException($"the device now runs at {stream.Format.SampleRate} Hz instead of {rate} Hz");
-                }
+                    attempts++;
+                    var opened = _device.Open(rate);
+                    if (opened.Format.SampleRate != rate)
+                    {
+                        opened.Dispose();
+                        throw new IOException($"the device now runs at {opened.Format.SampleRate} Hz instead of {rate} Hz");
+                    }
 
-                Interlocked.Increment(ref _reopens);
-                LogReopened(_device.Description, attempt);
-                return stream;
-            }
-            catch (Exception ex) when (ex is IOException or AudioFormatException)
-            {
-                stream?.Dispose();
-                var wait = ReopenBackoff.Jittered(delay);
-                LogReopenFailed(ReopenBackoff.LevelFor(attempt), _device.Description, attempt, (int)wait.TotalMilliseconds, ex.Message);
-
-                if (_pause(wait))
-                {
-                    return null;
-                }
-
-                delay = ReopenBackoff.Next(delay);
-            }
+                    return opened;
+                },
+                _stopping);
+            Interlocked.Increment(ref _reopens);
+            LogReopened(_device.Description, attempts);
+            return stream;
         }
-
-        return null;
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            return null;
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Audio device lost: {Source} failed ({Reason}); reopening it")]

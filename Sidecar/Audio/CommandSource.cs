@@ -91,8 +91,8 @@ internal sealed partial class CommandSource : IAudioSource
             }
 
             throw new IOException(last is null
-                ? $"The input command exited with code {code} and wrote nothing to stderr: {Command}"
-                : $"The input command exited with code {code}: {last}");
+                ? $"The input command exited with code {code}{ExitMeaning(code)} and wrote nothing to stderr: {Command}"
+                : $"The input command exited with code {code}{ExitMeaning(code)}: {last}");
         }
 
         LogEnded(Command);
@@ -120,6 +120,27 @@ internal sealed partial class CommandSource : IAudioSource
 
         _process.Dispose();
     }
+
+    /// <summary>What the shell's own exit codes mean, in words (empty for the command's own codes).</summary>
+    internal static string ExitMeaning(int code) => OperatingSystem.IsWindows()
+        ? code == 9009 ? " (the command was not found)" : string.Empty
+        : code switch
+        {
+            126 => " (the command is not executable)",
+            127 => " (the command was not found)",
+            > 128 and < 160 => $" (killed by signal {code - 128}{SignalName(code - 128)})",
+            _ => string.Empty,
+        };
+
+    private static string SignalName(int signal) => signal switch
+    {
+        2 => ", SIGINT",
+        6 => ", SIGABRT",
+        9 => ", SIGKILL",
+        11 => ", SIGSEGV",
+        15 => ", SIGTERM",
+        _ => string.Empty,
+    };
 
     private void OnErrorLine(object sender, DataReceivedEventArgs e)
     {

@@ -42,7 +42,9 @@ public interface IAudioSourceFactory
 {
     /// <summary>
     /// Opens the input. Throws <see cref="AudioFormatException"/> (bad file), <see cref="IOException"/> (cannot open),
-    /// or <see cref="NotSupportedException"/> (an input this platform cannot capture), each with a message for the streamer.
+    /// or <see cref="NotSupportedException"/> (an input this platform cannot capture), each with a message for the
+    /// streamer. An input that never opens (a FIFO nobody writes to) waits until <paramref name="cancellationToken"/>
+    /// is cancelled, without holding a thread-pool thread.
     /// </summary>
-    IAudioSource Create(AudioOptions options);
+    Task<IAudioSource> OpenAsync(AudioOptions options, CancellationToken cancellationToken);
 }

@@ -5,8 +5,8 @@ namespace CaptionSidecar.Audio;
 /// <summary>
 /// An <see cref="IAudioSource"/> over a packet device (WASAPI): a dedicated thread runs <see cref="CaptureLoop"/>,
 /// which queues mono float fragments in a bounded queue (drop-oldest, counted) that <see cref="ReadAsync"/> drains.
-/// The capture thread never touches the network. The device is opened on that thread before the constructor
-/// returns, so a missing device fails at start with its own message.
+/// The capture thread never touches the network. The device is opened on that thread before <see cref="OpenAsync"/>
+/// completes, so a missing device fails at start with its own message.
 /// </summary>
 internal sealed partial class PacketCaptureSource : IAudioSource
 {
@@ -15,86 +15,97 @@ internal sealed partial class PacketCaptureSource : IAudioSource
     private readonly ICaptureDevice _device;
     private readonly Channel<float[]> _fragments;
     private readonly ILogger _logger;
-    private readonly ManualResetEventSlim _stop = new();
+    private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _threadDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CaptureLoop _loop;
     private float[]? _current;
     private int _currentOffset;
     private long _dropped;
 
-    /// <summary>Opens <paramref name="device"/> on a new capture thread and starts capturing.</summary>
-    /// <exception cref="IOException">The device is missing or refuses; the message says what to do.</exception>
-    /// <exception cref="AudioFormatException">The device's format cannot be converted.</exception>
-    public PacketCaptureSource(ICaptureDevice device, ILogger logger, TimeProvider time)
+    private readonly TaskCompletionSource<CaptureFormat> _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Starts the capture thread, which opens <paramref name="device"/>; <see cref="OpenAsync"/> waits for that.</summary>
+    private PacketCaptureSource(ICaptureDevice device, ILogger logger, TimeProvider time)
     {
         _device = device;
         _logger = logger;
         _fragments = Channel.CreateBounded<float[]>(
             new BoundedChannelOptions(QueueFragments) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true },
             _ => Interlocked.Increment(ref _dropped));
-        _loop = new CaptureLoop(device, _fragments.Writer, () => _stop.IsSet, _stop.Wait, time, logger);
-
-        var opened = new TaskCompletionSource<CaptureFormat>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                using (device.EnterCaptureThread())
-                {
-                    ICaptureStream stream;
-                    try
-                    {
-                        stream = device.Open(requiredSampleRate: null);
-                    }
-                    catch (Exception ex)
-                    {
-                        opened.TrySetException(ex);
-                        return;
-                    }
-
-                    opened.TrySetResult(stream.Format);
-                    _loop.Run(stream);
-                }
-
-                _fragments.Writer.TryComplete();
-            }
-            catch (Exception ex) when (opened.TrySetException(ex))
-            {
-                // The capture thread could not even be prepared: the constructor throws it.
-            }
-            catch (Exception ex)
-            {
-                LogCaptureFailed(ex);
-                _fragments.Writer.TryComplete(ex);
-            }
-            finally
-            {
-                _threadDone.TrySetResult();
-            }
-        })
-        { IsBackground = true, Name = "Audio device capture" };
+        _loop = new CaptureLoop(device, _fragments.Writer, _stop.Token, time, logger);
+        var thread = new Thread(Capture) { IsBackground = true, Name = "Audio device capture" };
         thread.Start();
+    }
 
-        // A constructor, not async code: the caller opens the source synchronously, like PulseAudioCapture's, and a
-        // failure to open surfaces here as the device's own exception.
-        // On failure the thread has left its capture scope (COM uninitialized) before the constructor throws.
+    /// <summary>
+    /// Opens <paramref name="device"/> on a new capture thread and starts capturing; completes once the device is
+    /// open, so a missing device fails at start with its own message. On failure the thread has left its capture
+    /// scope (COM uninitialized) before the exception surfaces.
+    /// </summary>
+    /// <exception cref="IOException">The device is missing or refuses; the message says what to do.</exception>
+    /// <exception cref="AudioFormatException">The device's format cannot be converted.</exception>
+    public static async Task<PacketCaptureSource> OpenAsync(ICaptureDevice device, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var source = new PacketCaptureSource(device, logger, time);
         CaptureFormat format;
         try
         {
-            format = opened.Task.GetAwaiter().GetResult();
+            format = await source._opened.Task.WaitAsync(cancellationToken);
         }
         catch
         {
-            _threadDone.Task.GetAwaiter().GetResult();
+            await source._stop.CancelAsync();
+            await source._threadDone.Task;
+            source._stop.Dispose();
             throw;
         }
 
-        Format = new AudioFormat(format.SampleRate, 1);
-        DeviceFormat = format;
+        source.Format = new AudioFormat(format.SampleRate, 1);
+        source.DeviceFormat = format;
+        return source;
+    }
+
+    /// <summary>The capture thread: opens the device inside its capture scope, then runs the loop until stopped.</summary>
+    private void Capture()
+    {
+        try
+        {
+            using (_device.EnterCaptureThread())
+            {
+                ICaptureStream stream;
+                try
+                {
+                    stream = _device.Open(requiredSampleRate: null);
+                }
+                catch (Exception ex)
+                {
+                    _opened.TrySetException(ex);
+                    return;
+                }
+
+                _opened.TrySetResult(stream.Format);
+                _loop.Run(stream);
+            }
+
+            _fragments.Writer.TryComplete();
+        }
+        catch (Exception ex) when (_opened.TrySetException(ex))
+        {
+            // The capture thread could not even be prepared: OpenAsync throws it.
+        }
+        catch (Exception ex)
+        {
+            LogCaptureFailed(ex);
+            _fragments.Writer.TryComplete(ex);
+        }
+        finally
+        {
+            _threadDone.TrySetResult();
+        }
     }
 
     /// <summary>What the device delivers (before conversion to mono float).</summary>
-    public CaptureFormat DeviceFormat { get; }
+    public CaptureFormat DeviceFormat { get; private set; } = null!;
 
     /// <summary>Fragments dropped because the pipeline did not keep up.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
@@ -106,7 +117,7 @@ internal sealed partial class PacketCaptureSource : IAudioSource
     public string Description => _device.Description;
 
     /// <inheritdoc/>
-    public AudioFormat Format { get; }
+    public AudioFormat Format { get; private set; } = null!;
 
     /// <inheritdoc/>
     public bool IsLive => true;
@@ -137,7 +148,7 @@ internal sealed partial class PacketCaptureSource : IAudioSource
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        _stop.Set();
+        await _stop.CancelAsync();
         // The thread notices within one wait (20 ms), or at once while waiting to reopen, and closes the stream itself.
         await _threadDone.Task;
         _stop.Dispose();

@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Threading.Channels;
+using CaptionSidecar.Retries;
+using Polly;
 
 namespace CaptionSidecar.Audio;
 
@@ -20,9 +22,9 @@ internal sealed partial class PulseAudioCapture : IAudioSource
     private readonly Thread _thread;
     private readonly TaskCompletionSource _threadDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _fragmentBytes;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ResiliencePipeline _reopen;
     private nint _handle;
-    private readonly ManualResetEventSlim _stop = new();
-    private volatile bool _stopping;
     private float[]? _current;
     private int _currentOffset;
     private long _dropped;
@@ -38,6 +40,16 @@ internal sealed partial class PulseAudioCapture : IAudioSource
         Format = new AudioFormat(sampleRate, channels);
         _fragmentBytes = sampleRate * FragmentMilliseconds / 1000 * channels * 2;
         _handle = Open(device, sampleRate, channels, _fragmentBytes);
+        _reopen = Backoff.Forever(
+            BackoffSettings.Device,
+            TimeProvider.System,
+            attempt => LogReopenFailed(
+                attempt.IsWorthAWarning ? LogLevel.Warning : LogLevel.Debug,
+                Description,
+                attempt.Attempt,
+                (int)attempt.Delay.TotalMilliseconds,
+                attempt.Failure?.Message ?? "unknown"),
+            ex => ex is IOException);
         _fragments = Channel.CreateBounded<float[]>(
             new BoundedChannelOptions(QueueFragments) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true },
             _ => Interlocked.Increment(ref _dropped));
@@ -93,12 +105,14 @@ internal sealed partial class PulseAudioCapture : IAudioSource
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        _stopping = true;
-        _stop.Set();
+        await _stop.CancelAsync();
         // The thread notices within one fragment (20 ms), or at once while waiting to reopen, and frees the stream itself.
         await _threadDone.Task;
         _stop.Dispose();
     }
+
+    /// <summary>Stops a capture nobody will read (opened after its caller stopped waiting): the thread frees the stream itself.</summary>
+    internal void Abandon() => _stop.Cancel();
 
     /// <summary>Connects a record stream; throws <see cref="IOException"/> with a message that says what to do.</summary>
     private static nint Open(string? device, int sampleRate, int channels, int fragmentBytes)
@@ -141,38 +155,37 @@ internal sealed partial class PulseAudioCapture : IAudioSource
 
     /// <summary>
     /// Reads fragments until disposed. A failed read (device unplugged, sound server restarted) is not the end: the
-    /// stream is reopened with jittered backoff (250 ms doubling to 5 s) and capture resumes by itself; the time in
-    /// between is simply missing audio, so the pipeline's chunk numbering carries on.
+    /// stream is reopened with the product's backoff (<see cref="BackoffSettings.Device"/>: jittered, 250 ms doubling
+    /// to 5 s) and capture resumes by itself; the time in between is simply missing audio, so the pipeline's chunk
+    /// numbering carries on.
     /// </summary>
     private void CaptureLoop()
     {
         var bytes = new byte[_fragmentBytes];
-        var delay = ReopenBackoff.FirstDelay;
-        var attempt = 0;
         try
         {
-            while (!_stopping)
+            while (!_stop.IsCancellationRequested)
             {
                 if (_handle == 0)
                 {
-                    attempt++;
+                    var attempts = 0;
                     try
                     {
-                        _handle = Open(Device, Format.SampleRate, Format.Channels, _fragmentBytes);
-                        LogReopened(Description, attempt);
-                        attempt = 0;
-                        delay = ReopenBackoff.FirstDelay;
+                        // A dedicated thread, not async code: Polly's waits block it, and disposing cancels them at once.
+                        _handle = _reopen.Execute(
+                            _ =>
+                            {
+                                attempts++;
+                                return Open(Device, Format.SampleRate, Format.Channels, _fragmentBytes);
+                            },
+                            _stop.Token);
                     }
-                    catch (IOException ex)
+                    catch (OperationCanceledException) when (_stop.IsCancellationRequested)
                     {
-                        // A dedicated thread, not async code: waiting on the stop signal is the interruptible pause.
-                        var wait = ReopenBackoff.Jittered(delay);
-                        LogReopenFailed(ReopenBackoff.LevelFor(attempt), Description, attempt, (int)wait.TotalMilliseconds, ex.Message);
-
-                        _stop.Wait(wait);
-                        delay = ReopenBackoff.Next(delay);
-                        continue;
+                        break;
                     }
+
+                    LogReopened(Description, attempts);
                 }
 
                 if (Native.pa_simple_read(_handle, bytes, (nuint)bytes.Length, out var error) < 0)

@@ -12,10 +12,27 @@ internal sealed partial class WavFileSource : IAudioSource
     private readonly string _path;
     private bool _warnedShort;
 
-    /// <summary>Opens <paramref name="path"/> and reads its header.</summary>
+    /// <summary>
+    /// Opens <paramref name="path"/> and reads its header on a dedicated thread: a FIFO blocks in open(2) until
+    /// something writes to it, and cancellation must still end the wait at once.
+    /// </summary>
+    /// <exception cref="AudioFormatException">The file is not a WAV file this source can read.</exception>
+    /// <exception cref="IOException">The file cannot be opened, or the path is a folder.</exception>
+    public static Task<WavFileSource> OpenAsync(string path, ILogger<WavFileSource> logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+        {
+            throw new IOException($"{Path.GetFullPath(path)} is a folder, not a WAV file: give the file itself (--input file:PATH).");
+        }
+
+        return BlockingOpen.RunAsync(() => new WavFileSource(path, logger), static source => source._file.Dispose(), "WAV input open", cancellationToken);
+    }
+
+    /// <summary>Opens <paramref name="path"/> and reads its header (may block for good on a FIFO: see <see cref="OpenAsync"/>).</summary>
     /// <exception cref="AudioFormatException">The file is not a WAV file this source can read.</exception>
     /// <exception cref="IOException">The file cannot be opened.</exception>
-    public WavFileSource(string path, ILogger<WavFileSource> logger)
+    internal WavFileSource(string path, ILogger<WavFileSource> logger)
     {
         _path = path;
         _logger = logger;
@@ -25,7 +42,7 @@ internal sealed partial class WavFileSource : IAudioSource
         }
         catch (Exception ex) when (ex is UnauthorizedAccessException or FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new IOException($"{path}: the file cannot be opened ({ex.Message}).", ex);
+            throw new IOException($"{Path.GetFullPath(path)}: the file cannot be opened ({ex.Message}).", ex);
         }
 
         try
@@ -58,9 +75,15 @@ internal sealed partial class WavFileSource : IAudioSource
     public bool CanOutrunRealTime => true;
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// A FIFO (not seekable) is read by a blocking read that ignores the token: when its writer stalls, cancellation
+    /// abandons the pending read (the source is not read again after that), so stopping never waits on the writer.
+    /// </remarks>
     public async ValueTask<int> ReadAsync(Memory<float> buffer, CancellationToken cancellationToken)
     {
-        var read = await _reader.ReadAsync(buffer, cancellationToken);
+        var read = _file.CanSeek
+            ? await _reader.ReadAsync(buffer, cancellationToken)
+            : await _reader.ReadAsync(buffer, cancellationToken).AsTask().WaitAsync(cancellationToken);
         if (read == 0 && _reader.EndedEarly && !_warnedShort)
         {
             _warnedShort = true;

@@ -55,6 +55,50 @@ internal static class WindowsAudioEndpoints
         CpuUsageExceeded => "the audio engine stopped the stream because the CPU was overloaded (AUDCLNT_E_CPUUSAGE_EXCEEDED)",
         NotFound => "no such audio endpoint, or no default one (E_NOTFOUND); list them with 'CaptionSidecar devices'",
         AccessDenied => "Windows denied access to the microphone (E_ACCESSDENIED); allow desktop apps to access your microphone in Settings > Privacy & security > Microphone",
-        _ => $"HRESULT 0x{hresult:X8}",
+        _ => Known(hresult) is { } known ? $"{known} (0x{hresult:X8})" : Win32Text(hresult) ?? $"an unknown error (HRESULT 0x{hresult:X8})",
     };
+
+    /// <summary>Other codes Core Audio and COM return, in words with their SDK names.</summary>
+    private static string? Known(int hresult) => unchecked((uint)hresult) switch
+    {
+        0x88890001 => "the audio stream was not initialised (AUDCLNT_E_NOT_INITIALIZED)",
+        0x88890002 => "the audio stream was already initialised (AUDCLNT_E_ALREADY_INITIALIZED)",
+        0x88890003 => "the endpoint cannot do this: loopback needs an output device, capture an input device (AUDCLNT_E_WRONG_ENDPOINT_TYPE)",
+        0x88890005 => "the audio stream was not stopped (AUDCLNT_E_NOT_STOPPED)",
+        0x88890006 => "the requested audio buffer is too large (AUDCLNT_E_BUFFER_TOO_LARGE)",
+        0x88890007 => "audio buffer calls came out of order (AUDCLNT_E_OUT_OF_ORDER)",
+        0x88890009 => "the audio buffer size is invalid (AUDCLNT_E_INVALID_SIZE)",
+        0x8889000B => "an audio buffer operation is still pending (AUDCLNT_E_BUFFER_OPERATION_PENDING)",
+        0x8889000C => "the audio thread is not registered (AUDCLNT_E_THREAD_NOT_REGISTERED)",
+        0x8889000E => "exclusive mode is not allowed on this device (AUDCLNT_E_EXCLUSIVE_MODE_NOT_ALLOWED)",
+        0x8889000F => "Windows could not create the audio endpoint (AUDCLNT_E_ENDPOINT_CREATE_FAILED)",
+        0x88890011 => "the audio stream does not expect an event handle (AUDCLNT_E_EVENTHANDLE_NOT_EXPECTED)",
+        0x88890013 => "the buffer duration and period differ (AUDCLNT_E_BUFDURATION_PERIOD_NOT_EQUAL)",
+        0x88890014 => "no event handle was set for the audio stream (AUDCLNT_E_EVENTHANDLE_NOT_SET)",
+        0x88890016 => "the audio buffer size is wrong (AUDCLNT_E_BUFFER_SIZE_ERROR)",
+        0x88890018 => "the audio engine could not hand out a buffer (AUDCLNT_E_BUFFER_ERROR)",
+        0x88890020 => "the device period is invalid (AUDCLNT_E_INVALID_DEVICE_PERIOD)",
+        0x88890026 => "the audio resources were invalidated, for example by a driver update (AUDCLNT_E_RESOURCES_INVALIDATED)",
+        0x80004001 => "not implemented by this driver (E_NOTIMPL)",
+        0x80004002 => "the interface is not supported (E_NOINTERFACE)",
+        0x80004003 => "an invalid pointer was passed (E_POINTER)",
+        0x80004005 => "the call failed without saying why (E_FAIL)",
+        0x8007000E => "out of memory (E_OUTOFMEMORY)",
+        0x80070057 => "an argument was invalid (E_INVALIDARG)",
+        0x800401F0 => "COM was not initialised on the capture thread (CO_E_NOTINITIALIZED)",
+        0x80040154 => "the audio component is not registered: Windows audio may be damaged (REGDB_E_CLASSNOTREG)",
+        _ => null,
+    };
+
+    /// <summary>A Win32 error wrapped in an HRESULT (facility 7), in the system's words; null elsewhere.</summary>
+    private static string? Win32Text(int hresult)
+    {
+        if (!OperatingSystem.IsWindows() || (hresult & unchecked((int)0xFFFF0000)) != unchecked((int)0x80070000))
+        {
+            return null;
+        }
+
+        var code = hresult & 0xFFFF;
+        return $"{System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(code).TrimEnd('.', ' ', '\r', '\n')} (Windows error {code}, HRESULT 0x{hresult:X8})";
+    }
 }

@@ -29,6 +29,7 @@ namespace CaptionSidecar.Control;
 /// <param name="HeldBackSeconds">Seconds of audio the voice gate kept from the (paid) sessions since start; null when no gate runs.</param>
 /// <param name="Muted">True while captioning is paused because the streamer's mic is muted in OBS (no audio goes to any session); null when that feature is off.</param>
 /// <param name="MutedSeconds">Seconds of audio captured while muted since start, none of which reached a session; null when that feature is off.</param>
+/// <param name="Input">What the audio input is doing (waiting for it to open, waiting for audio, receiving, ended, failed); null when no audio is used.</param>
 internal sealed record ControlStatus(
     string Engine,
     double UptimeSeconds,
@@ -46,7 +47,15 @@ internal sealed record ControlStatus(
     bool? VoiceGateOpen = null,
     double? HeldBackSeconds = null,
     bool? Muted = null,
-    double? MutedSeconds = null);
+    double? MutedSeconds = null,
+    InputStatus? Input = null);
+
+/// <summary>The audio input's state, so a moderator sees why no captions come (a FIFO nobody writes to, a silent stdin).</summary>
+/// <param name="Source">The input as given, for example <c>file:/tmp/audio.fifo</c>.</param>
+/// <param name="State"><c>opening</c>, <c>waiting-for-audio</c>, <c>receiving</c>, <c>ended</c> or <c>failed</c>.</param>
+/// <param name="Since">When it entered that state (for <c>waiting-for-audio</c> and <c>receiving</c>: when it opened).</param>
+/// <param name="Detail">A sentence for people: what is waited for, or why it failed; null when there is nothing to add.</param>
+internal sealed record InputStatus(string Source, string State, DateTimeOffset Since, string? Detail);
 
 /// <summary>What the caption engine has cost so far and costs per hour, from the tokens the service reported.</summary>
 /// <param name="Languages">Per caption language (running or run earlier).</param>

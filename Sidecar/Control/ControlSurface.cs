@@ -51,8 +51,22 @@ internal sealed class ControlSurface(
             audio?.VoiceGateOpen,
             audio?.VoiceGateOpen is null ? null : Math.Round(audio.HeldBack.TotalSeconds, 1),
             audio?.Muted,
-            audio?.Muted is null ? null : Math.Round(audio.MutedDuration.TotalSeconds, 1));
+            audio?.Muted is null ? null : Math.Round(audio.MutedDuration.TotalSeconds, 1),
+            pipeline.Input is { } input ? Input(input) : null);
     }
+
+    private static InputStatus Input(Audio.AudioInputState input) => new(
+        input.Input,
+        input.Phase switch
+        {
+            Audio.AudioInputPhase.Opening => "opening",
+            Audio.AudioInputPhase.WaitingForAudio => "waiting-for-audio",
+            Audio.AudioInputPhase.Receiving => "receiving",
+            Audio.AudioInputPhase.Ended => "ended",
+            _ => "failed",
+        },
+        input.Since,
+        input.Detail);
 
     private static CostStatus Costs(CostReading reading) => new(
         [.. reading.Languages.Select(l => new LanguageCostStatus(

@@ -250,7 +250,8 @@ internal sealed unsafe partial class TrayIconWin32 : ITrayIcon
             {
                 var id = model.Items[chosen - 1].Id;
                 // Never on this thread: the action may wait on the pipeline, and the message loop must keep turning.
-                _ = Task.Run(() => _onClick(id));
+                // TrayClick.RunAsync never faults (it logs the action's failure), so nothing goes unobserved.
+                _ = TrayClick.RunAsync(_onClick, id, _logger);
             }
         }
         finally
@@ -447,4 +448,24 @@ internal sealed unsafe partial class TrayIconWin32 : ITrayIcon
     [LibraryImport("shell32.dll", SetLastError = true)]
     [return: MarshalAs(UnmanagedType.Bool)]
     private static partial bool Shell_NotifyIconW(uint action, NOTIFYICONDATAW* data);
+}
+
+/// <summary>Runs a tray menu item's action off the window thread (outside the icon's unsafe code, so it can await).</summary>
+internal static partial class TrayClick
+{
+    /// <summary>Runs <paramref name="action"/> for <paramref name="id"/> on the thread pool; logs its failure instead of throwing.</summary>
+    public static async Task RunAsync(Func<string, Task> action, string id, ILogger logger)
+    {
+        try
+        {
+            await Task.Run(() => action(id));
+        }
+        catch (Exception ex)
+        {
+            LogFailed(logger, id, ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tray icon: the menu item {Item} failed")]
+    private static partial void LogFailed(ILogger logger, string item, Exception exception);
 }

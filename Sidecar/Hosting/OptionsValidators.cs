@@ -19,7 +19,7 @@ internal sealed class SidecarOptionsValidator(IOptions<RealtimeOptions> realtime
     }
 }
 
-/// <summary>Checks that the audio input can be understood, and that an input file exists.</summary>
+/// <summary>Checks that the audio input can be understood, and that an input file exists and is not a folder.</summary>
 internal sealed class AudioOptionsValidator : IValidateOptions<AudioOptions>
 {
     public ValidateOptionsResult Validate(string? name, AudioOptions options)
@@ -34,9 +34,19 @@ internal sealed class AudioOptionsValidator : IValidateOptions<AudioOptions>
             return ValidateOptionsResult.Fail($"Audio:Input (--input): {ex.Message}");
         }
 
-        if (spec.Kind == AudioInputKind.File && !File.Exists(spec.Value))
+        if (spec.Kind == AudioInputKind.File)
         {
-            return ValidateOptionsResult.Fail($"Audio:Input (--input): the file '{spec.Value}' does not exist.");
+            // Relative paths are relative to the folder the command was run from; the message shows where that led.
+            var full = Path.GetFullPath(spec.Value);
+            if (Directory.Exists(full))
+            {
+                return ValidateOptionsResult.Fail($"Audio:Input (--input): '{full}' is a folder, not a WAV file: give the file itself, file:PATH.");
+            }
+
+            if (!File.Exists(full))
+            {
+                return ValidateOptionsResult.Fail($"Audio:Input (--input): the file '{full}' does not exist.");
+            }
         }
 
         return ValidateVoiceGate(options.VoiceGate ?? new VoiceGateOptions());

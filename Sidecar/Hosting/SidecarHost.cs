@@ -35,14 +35,15 @@ public static class SidecarHost
             // Resolved before the run: RunAsync disposes the host's services when it ends.
             var outcome = host.Services.GetRequiredService<ProcessOutcome>();
             var captions = host.Services.GetRequiredService<CaptionDispatcher>();
+            var port = host.Services.GetRequiredService<IConfiguration>()[$"{HttpOptions.Section}:{nameof(HttpOptions.Port)}"] ?? new HttpOptions().Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
             try
             {
                 await host.RunAsync(cancellationToken);
             }
-            catch (IOException ex) when (ex.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse } || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            catch (IOException ex) when (IsPortInUse(ex))
             {
                 await Console.Error.WriteLineAsync(
-                    $"The HTTP port for the overlay and control page is in use ({ex.Message}). Is another CaptionSidecar running? Choose another port with --http-port.");
+                    $"Port {port} (the overlay and control page) is already in use: is another CaptionSidecar running? Stop it, or choose another port with --http-port (0 = any free port).");
                 return SidecarCommandLine.ExitInvalidConfiguration;
             }
             catch (OptionsValidationException ex)
@@ -95,6 +96,20 @@ public static class SidecarHost
         return app;
     }
 
+    /// <summary>True for Kestrel's failure to bind a port that another process holds.</summary>
+    private static bool IsPortInUse(Exception ex) =>
+        ex is IOException && (ex.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }
+            || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Failures at start that <see cref="RunAsync"/> reports in one sentence (invalid settings, the HTTP port in use):
+    /// the host's own "Hosting failed to start" log of them, with its stack trace, would bury that sentence.
+    /// </summary>
+    private static bool IsReportedAtStart(LogEvent log) =>
+        (log.Exception is OptionsValidationException || (log.Exception is { } ex && IsPortInUse(ex)))
+        && log.Properties.TryGetValue("SourceContext", out var source)
+        && source is ScalarValue { Value: "Microsoft.Extensions.Hosting.Internal.Host" };
+
     /// <summary>The configuration alone (settings file, environment, command line), for commands that run no host.</summary>
     public static IConfiguration BuildConfiguration(IReadOnlyDictionary<string, string?> commandLine, string? configFile)
     {
@@ -142,6 +157,7 @@ public static class SidecarHost
             .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
             .ReadFrom.Configuration(configuration)
             .Enrich.FromLogContext()
+            .Filter.ByExcluding(IsReportedAtStart)
             // Logs go to stderr so stdout carries only captions (scripts can pipe them).
             .WriteTo.Console(
                 outputTemplate: "{Timestamp:HH:mm:ss} {Level:u3} {SourceContext:l}: {Message:lj}{NewLine}{Exception}",

@@ -8,12 +8,25 @@ namespace CaptionSidecar.Languages;
 /// <param name="Targets">The translation targets that are on.</param>
 internal sealed record LanguageChoice(bool Source, IReadOnlyList<string> Targets);
 
+/// <summary>Where the moderators' choice is kept between runs (a file; a fake in tests).</summary>
+internal interface ILanguageChoiceStore
+{
+    /// <summary>Where it is kept, for logs.</summary>
+    string Path { get; }
+
+    /// <summary>The saved choice, or null when there is none (or it cannot be read).</summary>
+    LanguageChoice? Load();
+
+    /// <summary>Saves <paramref name="choice"/>, replacing the saved one; failures are logged, not thrown.</summary>
+    void Save(LanguageChoice choice);
+}
+
 /// <summary>
 /// Keeps <see cref="LanguageChoice"/> in a small JSON file so the choice survives a restart. Writes go to a
 /// temporary file that then replaces the old one, so a crash never leaves half a file; a file that cannot be read
 /// is reported and ignored (the sidecar then starts with the configured languages).
 /// </summary>
-internal sealed partial class LanguageChoiceFile(string path, ILogger logger)
+internal sealed partial class LanguageChoiceFile(string path, ILogger logger) : ILanguageChoiceStore
 {
     private readonly Lock _gate = new();
 

@@ -47,21 +47,25 @@ internal sealed partial class LanguageSwitchboard
     private readonly List<CaptionLanguage> _catalog;
     private readonly Dictionary<string, bool> _wanted = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, SemaphoreSlim> _applying = new(StringComparer.OrdinalIgnoreCase);
-    private readonly LanguageChoiceFile _file;
+    private readonly ILanguageChoiceStore _file;
+    private readonly SemaphoreSlim _saving = new(1, 1);
     private readonly ILogger<LanguageSwitchboard> _logger;
     private ILanguageRunner? _runner;
 
     public LanguageSwitchboard(IOptions<LanguageOptions> options, IOptions<RealtimeOptions> realtime, DataFolders folders, ILogger<LanguageSwitchboard> logger)
+        : this(options, realtime, new LanguageChoiceFile(StatePath(options, folders), logger), logger)
+    {
+    }
+
+    /// <summary>A switchboard that keeps the choice in <paramref name="store"/> (tests give a fake).</summary>
+    internal LanguageSwitchboard(IOptions<LanguageOptions> options, IOptions<RealtimeOptions> realtime, ILanguageChoiceStore store, ILogger<LanguageSwitchboard> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(realtime);
-        ArgumentNullException.ThrowIfNull(folders);
         _logger = logger;
         var settings = options.Value;
         Source = new CaptionLanguage(realtime.Value.Language, IsSource: true);
-        _file = new LanguageChoiceFile(
-            string.IsNullOrWhiteSpace(settings.StateFile) ? Path.Combine(folders.Root, "languages.json") : Path.GetFullPath(settings.StateFile),
-            logger);
+        _file = store;
 
         var configured = settings.Enabled is { } enabled ? ParseCodes(enabled) : null;
         var saved = configured is null ? _file.Load() : null;
@@ -81,6 +85,14 @@ internal sealed partial class LanguageSwitchboard
         {
             LogRestored(string.Join(", ", Enabled.Select(l => l.Code)), _file.Path);
         }
+    }
+
+    private static string StatePath(IOptions<LanguageOptions> options, DataFolders folders)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(folders);
+        var file = options.Value.StateFile;
+        return string.IsNullOrWhiteSpace(file) ? Path.Combine(folders.Root, "languages.json") : Path.GetFullPath(file);
     }
 
     /// <summary>The source (spoken) language.</summary>
@@ -144,7 +156,6 @@ internal sealed partial class LanguageSwitchboard
         ArgumentNullException.ThrowIfNull(code);
         CaptionLanguage? language;
         SemaphoreSlim applying;
-        LanguageChoice choice;
         lock (_gate)
         {
             language = _catalog.Find(l => string.Equals(l.Code, code, StringComparison.OrdinalIgnoreCase));
@@ -154,7 +165,6 @@ internal sealed partial class LanguageSwitchboard
             }
 
             _wanted[language.Code] = enabled;
-            choice = new LanguageChoice(_wanted[Source.Code], [.. _catalog.Where(l => !l.IsSource && _wanted[l.Code]).Select(l => l.Code)]);
             if (!_applying.TryGetValue(language.Code, out applying!))
             {
                 applying = new SemaphoreSlim(1, 1);
@@ -162,7 +172,7 @@ internal sealed partial class LanguageSwitchboard
             }
         }
 
-        _file.Save(choice);
+        await SaveAsync();
         await applying.WaitAsync(cancellationToken);
         try
         {
@@ -174,6 +184,30 @@ internal sealed partial class LanguageSwitchboard
         }
 
         return LanguageChange.Applied;
+    }
+
+    /// <summary>
+    /// Saves the choice as it is when this save's turn comes, not as it was when it was asked for: saves run one at
+    /// a time, so the last one to run writes the latest choice however quick toggles interleave. Not cancellable: a
+    /// change once recorded is always saved (a save takes milliseconds).
+    /// </summary>
+    private async Task SaveAsync()
+    {
+        await _saving.WaitAsync(CancellationToken.None);
+        try
+        {
+            LanguageChoice latest;
+            lock (_gate)
+            {
+                latest = new LanguageChoice(_wanted[Source.Code], [.. _catalog.Where(l => !l.IsSource && _wanted[l.Code]).Select(l => l.Code)]);
+            }
+
+            _file.Save(latest);
+        }
+        finally
+        {
+            _saving.Release();
+        }
     }
 
     /// <summary>

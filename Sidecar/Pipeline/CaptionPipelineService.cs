@@ -20,6 +20,9 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
     /// <summary>How long a stopped language's outputs may take to close (clear OBS and overlay, close files).</summary>
     private static readonly TimeSpan CloseOutputsTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>An input still not open after this long is logged as waited for (a FIFO nobody writes to yet).</summary>
+    internal static readonly TimeSpan InputWaitNotice = TimeSpan.FromSeconds(1);
+
     private readonly ILanguageTrackFactory _engine;
     private readonly EngineChoice _engineChoice;
     private readonly IAudioSourceFactory _audioSources;
@@ -43,6 +46,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
     private AudioFanOut? _fanOut;
     private CancellationToken? _stopping;
     private bool _inputEnded;
+    private volatile AudioInputState? _input;
 
     public CaptionPipelineService(
         ILanguageTrackFactory engine,
@@ -97,6 +101,21 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
     /// <summary>Audio statistics, or null when the engine takes no audio.</summary>
     public AudioPipelineStats? AudioStats => _audio?.Stats;
 
+    /// <summary>What the audio input is doing (opening, waiting for audio, receiving, ended, failed); null when the engine takes no audio.</summary>
+    public AudioInputState? Input
+    {
+        get
+        {
+            var input = _input;
+            if (input is { Phase: AudioInputPhase.WaitingForAudio } && _audio?.Stats.ChunksProduced > 0)
+            {
+                return input with { Phase = AudioInputPhase.Receiving, Detail = null };
+            }
+
+            return input;
+        }
+    }
+
     /// <summary>Clears the captions of every running language on every output (transcripts are not touched).</summary>
     public void ClearCaptions()
     {
@@ -150,15 +169,8 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
             return;
         }
 
-        try
-        {
-            await running.Stop.CancelAsync();
-        }
-        catch (ObjectDisposedException)
-        {
-            // It ended by itself meanwhile.
-        }
-
+        // The stop source is never disposed (see RunningTrack), so this cannot race the track's own end.
+        await running.Stop.CancelAsync();
         await running.Completion.WaitAsync(cancellationToken);
     }
 
@@ -189,14 +201,10 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         IAudioSource? source = null;
         if (_engine.UsesAudio)
         {
-            try
+            source = await OpenInputAsync(stoppingToken);
+            if (source is null)
             {
-                source = _audioSources.Create(_audioOptions);
-            }
-            catch (Exception ex) when (ex is NotSupportedException or FormatException or IOException or AudioFormatException)
-            {
-                Fatal(ex, "The audio input cannot be opened");
-                return;
+                return; // Stopped while waiting for the input, or it could not be opened (logged, exit code set).
             }
 
             LogVoiceGate(_voiceGate.Reason);
@@ -235,6 +243,52 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         }
     }
 
+    /// <summary>
+    /// Opens the audio input, saying in status and the log while it is waited for. Null when the sidecar stops first
+    /// or the input cannot be opened: that is a configuration error (exit code 2), reported in one line.
+    /// </summary>
+    private async Task<IAudioSource?> OpenInputAsync(CancellationToken stoppingToken)
+    {
+        var input = _audioOptions.Input ?? string.Empty;
+        _input = new AudioInputState(input, AudioInputPhase.Opening, _time.GetUtcNow(), "waiting for the input to open");
+        var opening = _audioSources.OpenAsync(_audioOptions, stoppingToken);
+        try
+        {
+            IAudioSource source;
+            try
+            {
+                source = await opening.WaitAsync(InputWaitNotice, _time, stoppingToken);
+            }
+            catch (TimeoutException)
+            {
+                var fifo = input.StartsWith("file:", StringComparison.OrdinalIgnoreCase);
+                var why = fifo
+                    ? "nothing has arrived from it yet: a FIFO opens only once something writes to it"
+                    : "it has not opened yet";
+                _input = _input with { Detail = why };
+                LogWaitingForInput(input, why);
+                source = await opening;
+            }
+
+            _input = new AudioInputState(input, AudioInputPhase.WaitingForAudio, _time.GetUtcNow(), "open; no audio has arrived yet");
+            return source;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            LogStoppedWaitingForInput(input);
+            return null;
+        }
+        catch (Exception ex) when (ex is NotSupportedException or FormatException or IOException or AudioFormatException or UnauthorizedAccessException)
+        {
+            // An expected condition (a bad file, a folder, a missing device): the message says what to do; no stack trace.
+            _input = new AudioInputState(input, AudioInputPhase.Failed, _time.GetUtcNow(), ex.Message);
+            LogInputCannotOpen(ex.Message);
+            _outcome.Fail(SidecarCommandLine.ExitInvalidConfiguration);
+            _lifetime.StopApplication();
+            return null;
+        }
+    }
+
     private static async Task WaitUntilStoppedAsync(CancellationToken stoppingToken)
     {
         try
@@ -260,7 +314,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         var captions = new CaptionTrack(language, _captionOptions, _publisher, _time);
         var track = _engine.Create(language);
         var audio = fanOut?.Subscribe(language.Code) ?? Channel.CreateUnbounded<AudioChunk>().Reader;
-        var running = new RunningTrack(track, captions, CancellationTokenSource.CreateLinkedTokenSource(stoppingToken), _time.GetUtcNow());
+        var running = new RunningTrack(track, captions, stoppingToken, _time.GetUtcNow());
         _tracks.Add(running);
         running.Completion = RunTrackAsync(running, audio, fanOut);
     }
@@ -298,7 +352,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
 
             _costs.TrackEnded(running.Track.Status, _time.GetUtcNow() - running.StartedAt);
             running.Captions.Dispose();
-            running.Stop.Dispose();
+            running.Unlink();
             try
             {
                 // An output that hangs (OBS not answering) must not hold up turning the language on again.
@@ -328,12 +382,22 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         try
         {
             await pipeline.RunAsync(cancellationToken);
+            _input = _input! with { Phase = AudioInputPhase.Ended, Since = _time.GetUtcNow(), Detail = null };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
+        catch (Exception ex) when (ex is IOException or AudioFormatException)
+        {
+            // Expected (a command that exited non-zero, a damaged file): the message says it all.
+            _input = _input! with { Phase = AudioInputPhase.Failed, Since = _time.GetUtcNow(), Detail = ex.Message };
+            LogInputFailed(ex.Message);
+            _outcome.Fail(1);
+            _lifetime.StopApplication();
+        }
         catch (Exception ex)
         {
+            _input = _input! with { Phase = AudioInputPhase.Failed, Since = _time.GetUtcNow(), Detail = ex.Message };
             Fatal(ex, "The audio input failed");
         }
         finally
@@ -350,18 +414,36 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         _lifetime.StopApplication();
     }
 
-    private sealed class RunningTrack(ILanguageTrack track, CaptionTrack captions, CancellationTokenSource stop, DateTimeOffset startedAt)
+    /// <summary>
+    /// A running language. Its stop source has no timer and no wait handle, so it holds nothing that needs disposing:
+    /// it is never disposed, and a moderator's stop (<see cref="StopAsync"/>) may cancel it at any time, even while the
+    /// track ends by itself. The host's stop reaches it through a registration that the track's end removes.
+    /// </summary>
+    private sealed class RunningTrack
     {
-        public DateTimeOffset StartedAt { get; } = startedAt;
+        private readonly CancellationTokenRegistration _hostStop;
 
-        public ILanguageTrack Track { get; } = track;
+        public RunningTrack(ILanguageTrack track, CaptionTrack captions, CancellationToken hostStopping, DateTimeOffset startedAt)
+        {
+            Track = track;
+            Captions = captions;
+            StartedAt = startedAt;
+            _hostStop = hostStopping.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), Stop);
+        }
 
-        public CaptionTrack Captions { get; } = captions;
+        public DateTimeOffset StartedAt { get; }
 
-        /// <summary>Stops this track alone (a moderator turned its language off); linked to the host's stop.</summary>
-        public CancellationTokenSource Stop { get; } = stop;
+        public ILanguageTrack Track { get; }
+
+        public CaptionTrack Captions { get; }
+
+        /// <summary>Stops this track alone (a moderator turned its language off), or with the host.</summary>
+        public CancellationTokenSource Stop { get; } = new();
 
         public Task Completion { get; set; } = Task.CompletedTask;
+
+        /// <summary>Removes the link to the host's stop (the track has ended).</summary>
+        public void Unlink() => _hostStop.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Reason}")]
@@ -393,4 +475,16 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "{What}: {Reason}")]
     private partial void LogAudioFatal(Exception ex, string what, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Still waiting for the audio input {Input}: {Why}. Captioning starts once it delivers; Ctrl+C stops")]
+    private partial void LogWaitingForInput(string input, string why);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopped while waiting for the audio input {Input}; it never opened")]
+    private partial void LogStoppedWaitingForInput(string input);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The audio input cannot be opened: {Reason}")]
+    private partial void LogInputCannotOpen(string reason);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The audio input failed: {Reason}")]
+    private partial void LogInputFailed(string reason);
 }

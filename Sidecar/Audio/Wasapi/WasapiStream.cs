@@ -89,7 +89,7 @@ internal sealed unsafe class WasapiStream : ICaptureStream
         {
             WasapiNative.WaitObject0 => true,
             WasapiNative.WaitTimeout => false,
-            _ => throw new IOException($"WASAPI: waiting for the capture event failed (result 0x{result:X}, Win32 error {Marshal.GetLastPInvokeError()})."),
+            _ => throw new IOException($"WASAPI: waiting for the capture event failed ({(result == 0xFFFFFFFF ? "WAIT_FAILED" : $"result 0x{result:X}")}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())})."),
         };
     }
 

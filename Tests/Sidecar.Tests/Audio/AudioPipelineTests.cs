@@ -76,29 +76,26 @@ public sealed class AudioPipelineTests
     [Fact(Timeout = 30000)]
     public async Task RunAsync_PacedFileSource_ProducesNoMoreAudioThanTimeElapsed()
     {
-        var time = new FakeTimeProvider();
+        var ct = TestContext.Current.CancellationToken;
+        var time = new TimerSignallingTimeProvider();
         var source = new FakeAudioSource(new float[24_000], new AudioFormat(24_000, 1)); // 1 s: 50 chunks
         var pipeline = new AudioPipeline(source, new AudioOptions { QueueCapacity = 100 }, NullLogger<AudioPipeline>.Instance, time);
-        var run = pipeline.RunAsync(TestContext.Current.CancellationToken);
+        var run = pipeline.RunAsync(ct);
 
-        await Task.Delay(50, TestContext.Current.CancellationToken);
+        // A new timer means the pipeline waits for the clock: everything due by now has gone out.
+        await time.NextTimerAsync(ct);
         Assert.Equal(0, pipeline.Output.Count); // no time has passed: no audio may go out
 
-        for (var step = 1; step <= 10; step++)
+        for (var step = 1; step < 10; step++)
         {
             time.Advance(TimeSpan.FromMilliseconds(100)); // five chunks' worth
-            while (pipeline.Output.Count < 5 * step)
-            {
-                await Task.Delay(5, TestContext.Current.CancellationToken);
-            }
-
-            await Task.Delay(30, TestContext.Current.CancellationToken); // room to overshoot, if it would
-            Assert.Equal(5 * step, pipeline.Output.Count);
+            await time.NextTimerAsync(ct);
+            Assert.Equal(5 * step, pipeline.Output.Count); // exactly what is due, no more
         }
 
+        time.Advance(TimeSpan.FromMilliseconds(100));
         await run;
-        Assert.True(pipeline.Output.Completion.IsCompleted || pipeline.Output.Count == 50);
-        Assert.Equal(50, (await ReadAllAsync(pipeline.Output, TestContext.Current.CancellationToken)).Count);
+        Assert.Equal(50, (await ReadAllAsync(pipeline.Output, ct)).Count);
     }
 
     [Fact(Timeout = 30000)]
@@ -123,9 +120,10 @@ public sealed class AudioPipelineTests
     {
         var source = new FakeAudioSource(new float[48_000], new AudioFormat(24_000, 1));
         var pipeline = new AudioPipeline(source, new AudioOptions { QueueCapacity = 10, NoPacing = true }, NullLogger<AudioPipeline>.Instance, TimeProvider.System);
+        // The source answers at once, so RunAsync runs on this thread until its first wait that does not complete at
+        // once: the write into the full queue. Dropping instead would never wait and would have finished here.
         var run = pipeline.RunAsync(TestContext.Current.CancellationToken);
 
-        await Task.Delay(50, TestContext.Current.CancellationToken);
         Assert.False(run.IsCompleted); // blocked on the full queue
         Assert.Equal(10, pipeline.Output.Count);
 

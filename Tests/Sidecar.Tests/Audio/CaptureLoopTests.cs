@@ -1,30 +1,46 @@
 using System.Buffers.Binary;
 using System.Threading.Channels;
 using CaptionSidecar.Audio;
-using Microsoft.Extensions.Logging.Abstractions;
+using CaptionSidecar.Retries;
+using CaptionSidecar.Tests.Support;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CaptionSidecar.Tests.Audio;
 
-public sealed class CaptureLoopTests
+public sealed class CaptureLoopTests : IDisposable
 {
     private static readonly CaptureFormat Stereo16 = new(CaptureSampleEncoding.Pcm16, 48_000, 2, 16);
 
     private readonly Channel<float[]> _output = Channel.CreateUnbounded<float[]>();
-    private readonly FakeTimeProvider _time = new();
-    private readonly List<TimeSpan> _pauses = [];
-    private bool _stop;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ListLogger<CaptureLoop> _log = new();
+    private readonly BackoffClock _time;
     private bool _stopDuringPause;
 
-    private CaptureLoop Loop(ICaptureDevice device) =>
-        new(device, _output.Writer, () => _stop, delay =>
+    public CaptureLoopTests()
+    {
+        // A backoff wait either passes at once (the clock jumps by it) or, when the test says so, stop is asked meanwhile.
+        _time = new BackoffClock(wait =>
         {
-            _pauses.Add(delay);
-            _stop |= _stopDuringPause;
-            return _stopDuringPause;
-        }, _time, NullLogger.Instance);
+            if (_stopDuringPause)
+            {
+                _stop.Cancel();
+            }
+            else
+            {
+                _time!.Advance(wait);
+            }
+        });
+    }
 
-    private FakeCaptureStream Stream(params FakeWake[] script) => new(Stereo16, script, _time, () => _stop = true);
+    private List<TimeSpan> Pauses => _time.Waits;
+
+    public void Dispose() => _stop.Dispose();
+
+    private CaptureLoop Loop(ICaptureDevice device) => new(device, _output.Writer, _stop.Token, _time, _log);
+
+    private FakeCaptureStream Stream(params FakeWake[] script) => new(Stereo16, script, _time, _stop.Cancel);
 
     private List<float[]> Output()
     {
@@ -115,15 +131,14 @@ public sealed class CaptureLoopTests
         Assert.True(first.Disposed);
         Assert.True(second.Disposed);
         Assert.Equal([48_000, 48_000, 48_000], device.OpenedWithRate);
-        Assert.Equal(2, _pauses.Count);
-        Assert.InRange(_pauses[0].TotalMilliseconds, 200, 300); // 250 ms +-20 %
-        Assert.InRange(_pauses[1].TotalMilliseconds, 400, 600); // doubled
+        Assert.Equal(2, Pauses.Count); // the product's backoff (BackoffSettings.Device): jittered waits up to 5 s
+        Assert.All(Pauses, p => Assert.InRange(p, TimeSpan.FromTicks(1), BackoffSettings.Device.MaxDelay));
         Assert.Equal(1, loop.Reopens);
         Assert.Equal([1_000 / 32_768f, 2_000 / 32_768f], Output().SelectMany(f => f));
     }
 
     [Fact]
-    public void Run_ManyFailedReopens_BackoffIsCappedAtFiveSeconds()
+    public void Run_ManyFailedReopens_BackoffIsCappedAtFiveSecondsAndLaterFailuresGoToDebug()
     {
         var failures = Enumerable.Repeat<Func<ICaptureStream>>(() => throw new IOException("the Windows Audio service is not running"), 8);
         var last = Stream();
@@ -131,8 +146,10 @@ public sealed class CaptureLoopTests
 
         Loop(device).Run(Stream(FakeWake.Fail("lost")));
 
-        Assert.Equal(8, _pauses.Count);
-        Assert.All(_pauses.Skip(5), p => Assert.InRange(p.TotalMilliseconds, 4_000, 6_000));
+        Assert.Equal(8, Pauses.Count);
+        Assert.All(Pauses, p => Assert.InRange(p, TimeSpan.FromTicks(1), BackoffSettings.Device.MaxDelay));
+        var levels = _log.Entries.Where(e => e.Message.StartsWith("Reopening", StringComparison.Ordinal)).Select(e => e.Level).ToList();
+        Assert.Equal([.. Enumerable.Repeat(LogLevel.Warning, 5), .. Enumerable.Repeat(LogLevel.Debug, 3)], levels);
         Assert.True(last.Disposed);
     }
 
@@ -146,7 +163,7 @@ public sealed class CaptureLoopTests
         Loop(device).Run(Stream(FakeWake.Fail("lost")));
 
         Assert.True(otherRate.Disposed);
-        Assert.Single(_pauses);
+        Assert.Single(Pauses);
         Assert.Equal([4_000 / 32_768f], Output().SelectMany(f => f));
     }
 
@@ -161,14 +178,14 @@ public sealed class CaptureLoopTests
 
         Assert.True(first.Disposed);
         Assert.Single(device.OpenedWithRate);
-        Assert.Single(_pauses);
+        Assert.Single(Pauses);
     }
 
     [Fact]
     public void Run_StopAlreadyAsked_DisposesTheStreamWithoutReading()
     {
         var stream = Stream(FakeWake.With(Packet(CapturePacketFlags.None, (1, 1))));
-        _stop = true;
+        _stop.Cancel();
 
         Loop(new FakeCaptureDevice(false)).Run(stream);
 
@@ -221,5 +238,23 @@ public sealed class CaptureLoopTests
 
         Assert.Empty(device.OpenedWithRate);
         Assert.Equal(0, loop.Reopens);
+    }
+
+    /// <summary>A fake clock that reports each backoff wait (a timer with a due time) to the test as it starts.</summary>
+    private sealed class BackoffClock(Action<TimeSpan> onWait) : FakeTimeProvider
+    {
+        public List<TimeSpan> Waits { get; } = [];
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = base.CreateTimer(callback, state, dueTime, period);
+            if (dueTime > TimeSpan.Zero && dueTime != Timeout.InfiniteTimeSpan)
+            {
+                Waits.Add(dueTime);
+                onWait(dueTime);
+            }
+
+            return timer;
+        }
     }
 }

@@ -74,8 +74,22 @@ public sealed class CommandSourceTests
 
         var ex = await Assert.ThrowsAsync<IOException>(() => ReadAllAsync(source, TestContext.Current.CancellationToken));
 
-        Assert.Contains("exited with code 127", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("exited with code 127 (the command was not found)", ex.Message, StringComparison.Ordinal);
         Assert.Contains("no-such-capture-tool-xyz", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(126, " (the command is not executable)")]
+    [InlineData(137, " (killed by signal 9, SIGKILL)")]
+    [InlineData(3, "")]
+    public void ExitMeaning_ShellCodes_NamedInWords(int code, string expected)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Assert.Skip("Unix shell exit codes.");
+        }
+
+        Assert.Equal(expected, CommandSource.ExitMeaning(code));
     }
 
     [Fact(Timeout = 30000)]

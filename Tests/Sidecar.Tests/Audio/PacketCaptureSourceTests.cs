@@ -9,24 +9,24 @@ public sealed class PacketCaptureSourceTests
 {
     private static readonly CaptureFormat Float6 = new(CaptureSampleEncoding.Float32, 44_100, 6, 32);
 
-    [Fact]
-    public void Create_DeviceMissing_ThrowsItsErrorAndLeavesTheCaptureThread()
+    [Fact(Timeout = 30000)]
+    public async Task OpenAsync_DeviceMissing_ThrowsItsErrorAndLeavesTheCaptureThread()
     {
         var device = new FakeCaptureDevice(false, () => throw new IOException("WASAPI: the default input failed: no such audio endpoint"));
 
-        var ex = Assert.Throws<IOException>(() => new PacketCaptureSource(device, NullLogger.Instance, new FakeTimeProvider()));
+        var ex = await Assert.ThrowsAsync<IOException>(() => PacketCaptureSource.OpenAsync(device, NullLogger.Instance, new FakeTimeProvider(), TestContext.Current.CancellationToken));
 
         Assert.Contains("no such audio endpoint", ex.Message, StringComparison.Ordinal);
         Assert.Equal(1, device.ThreadsEntered);
         Assert.Equal(1, device.ThreadsLeft);
     }
 
-    [Fact]
-    public void Create_CaptureThreadCannotBePrepared_ThrowsThatError()
+    [Fact(Timeout = 30000)]
+    public async Task OpenAsync_CaptureThreadCannotBePrepared_ThrowsThatError()
     {
         var device = new FakeCaptureDevice(false) { EnterFailure = new IOException("WASAPI: CoInitializeEx failed") };
 
-        var ex = Assert.Throws<IOException>(() => new PacketCaptureSource(device, NullLogger.Instance, new FakeTimeProvider()));
+        var ex = await Assert.ThrowsAsync<IOException>(() => PacketCaptureSource.OpenAsync(device, NullLogger.Instance, new FakeTimeProvider(), TestContext.Current.CancellationToken));
 
         Assert.Equal("WASAPI: CoInitializeEx failed", ex.Message);
         Assert.Empty(device.OpenedWithRate);
@@ -45,7 +45,7 @@ public sealed class PacketCaptureSourceTests
         using var idle = new ManualResetEventSlim();
         var stream = new FakeCaptureStream(Float6, [FakeWake.With(new FakePacket(data, 2))], onExhausted: () => idle.Wait(5));
         var device = new FakeCaptureDevice(false, () => stream);
-        var source = new PacketCaptureSource(device, NullLogger.Instance, new FakeTimeProvider());
+        var source = await PacketCaptureSource.OpenAsync(device, NullLogger.Instance, new FakeTimeProvider(), TestContext.Current.CancellationToken);
         var buffer = new float[16];
         int read;
         await using (source)

@@ -12,6 +12,7 @@ namespace CaptionSidecar.Tests.Audio;
 /// </summary>
 [SupportedOSPlatform("linux")]
 [Collection(PulseAudioDaemon.Name)]
+[Trait("Category", "Integration")]
 public sealed class PulseAudioCaptureTests : IDisposable
 {
     private const string Sink = "caption_test";
@@ -85,7 +86,7 @@ public sealed class PulseAudioCaptureTests : IDisposable
         await RequireDaemonAsync(TestContext.Current.CancellationToken);
         var factory = new AudioSourceFactory(NullLoggerFactory.Instance);
 
-        await using var source = factory.Create(new AudioOptions { Input = "default" });
+        await using var source = await factory.OpenAsync(new AudioOptions { Input = "default" }, TestContext.Current.CancellationToken);
 
         Assert.IsType<PulseAudioCapture>(source);
         Assert.Equal(new AudioFormat(AudioSourceFactory.DeviceSampleRate, 1), source.Format);
@@ -105,7 +106,7 @@ public sealed class PulseAudioCaptureTests : IDisposable
             tone,
             new WavBuilder().Chunk("fmt ", WavBuilder.Fmt(1, 1, Rate, 16)).Chunk("data", WavBuilder.Pcm16(samples)).Build(),
             ct);
-        var logger = new ListLogger<PulseAudioCapture>();
+        var logger = new SignallingLogger<PulseAudioCapture>();
         var captured = new List<float>();
         await using var capture = new PulseAudioCapture($"{Sink}.monitor", Rate, channels: 1, logger);
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -131,12 +132,8 @@ public sealed class PulseAudioCaptureTests : IDisposable
 
         var (stopped, _, stopError) = await Peers.RunAsync(script, ["stop"], TimeSpan.FromSeconds(30), ct);
         Assert.True(stopped == 0, stopError);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!logger.Entries.Any(e => e.Message.Contains("Audio device lost", StringComparison.Ordinal)))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the capture did not notice the server going away");
-            await Task.Delay(50, ct);
-        }
+        await logger.NextAsync(m => m.Contains("Audio device lost", StringComparison.Ordinal), ct)
+            .WaitAsync(TimeSpan.FromSeconds(10), ct); // a generous bound: the capture must notice the server going away
 
         var (started, _, startError) = await Peers.RunAsync(script, ["start"], TimeSpan.FromSeconds(60), ct);
         Assert.True(started == 0, startError);
@@ -148,7 +145,7 @@ public sealed class PulseAudioCaptureTests : IDisposable
 
         // Play the tone until it shows up after the restart: the reopen waits out its backoff first.
         var found = false;
-        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(40);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(40);
         while (!found && DateTime.UtcNow < deadline && !reader.IsCompleted)
         {
             await Peers.RunAsync(paplay, [$"--device={Sink}", tone], TimeSpan.FromSeconds(20), ct);

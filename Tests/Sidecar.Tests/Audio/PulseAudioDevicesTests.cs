@@ -12,6 +12,7 @@ namespace CaptionSidecar.Tests.Audio;
 /// </summary>
 [SupportedOSPlatform("linux")]
 [Collection(PulseAudioDaemon.Name)]
+[Trait("Category", "Integration")]
 public sealed class PulseAudioDevicesTests
 {
     private const string Sink = "caption_test";
@@ -82,7 +83,7 @@ public sealed class PulseAudioDevicesTests
         await RequireDaemonAsync(TestContext.Current.CancellationToken);
         var factory = new AudioSourceFactory(NullLoggerFactory.Instance);
 
-        await using var source = factory.Create(new AudioOptions { Input = "device:monitor of captionsidecar" });
+        await using var source = await factory.OpenAsync(new AudioOptions { Input = "device:monitor of captionsidecar" }, TestContext.Current.CancellationToken);
 
         Assert.Equal($"{Sink}.monitor", Assert.IsType<PulseAudioCapture>(source).Device);
     }
@@ -93,7 +94,7 @@ public sealed class PulseAudioDevicesTests
         await RequireDaemonAsync(TestContext.Current.CancellationToken);
         var factory = new AudioSourceFactory(NullLoggerFactory.Instance);
 
-        var ex = Assert.Throws<IOException>(() => factory.Create(new AudioOptions { Input = "device:no_such_source_xyz" }));
+        var ex = await Assert.ThrowsAsync<IOException>(() => factory.OpenAsync(new AudioOptions { Input = "device:no_such_source_xyz" }, TestContext.Current.CancellationToken));
 
         Assert.Contains("Audio:Input (--input device:no_such_source_xyz): No audio input matches", ex.Message, StringComparison.Ordinal);
         Assert.Contains($"{Sink}.monitor", ex.Message, StringComparison.Ordinal);

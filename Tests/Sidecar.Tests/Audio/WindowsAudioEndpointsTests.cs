@@ -93,7 +93,11 @@ public sealed class WindowsAudioEndpointsTests
     [InlineData(unchecked((int)0x8889000A), "exclusive mode")]
     [InlineData(unchecked((int)0x80070490), "CaptionSidecar devices")]
     [InlineData(unchecked((int)0x80070005), "Privacy & security > Microphone")]
-    [InlineData(unchecked((int)0x80004005), "HRESULT 0x80004005")]
+    [InlineData(unchecked((int)0x80004005), "the call failed without saying why (E_FAIL) (0x80004005)")]
+    [InlineData(unchecked((int)0x88890003), "loopback needs an output device")]
+    [InlineData(unchecked((int)0x800401F0), "COM was not initialised")]
+    [InlineData(unchecked((int)0x88890026), "driver update")]
+    [InlineData(unchecked((int)0x8889FFFF), "an unknown error (HRESULT 0x8889FFFF)")]
     public void Describe_KnownAndUnknownCodes_SayWhatHappened(int hresult, string expected)
     {
         Assert.Contains(expected, WindowsAudioEndpoints.Describe(hresult), StringComparison.Ordinal);

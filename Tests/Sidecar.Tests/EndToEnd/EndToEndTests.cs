@@ -5,6 +5,7 @@ namespace CaptionSidecar.Tests.EndToEnd;
 /// <summary>
 /// The sidecar as a process, with real speech (espeak-ng) against the protocol-exact fake Realtime server.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class EndToEndTests : IAsyncLifetime
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(120);

@@ -10,6 +10,7 @@ namespace CaptionSidecar.Tests.EndToEnd;
 /// again mid-stream. Every sentence must be captioned exactly once, in order, in every language. (scripts/soak.sh
 /// runs the same check over four hours of audio.)
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class LongStreamEndToEndTests : IAsyncLifetime
 {
     private const int Sentences = 160;

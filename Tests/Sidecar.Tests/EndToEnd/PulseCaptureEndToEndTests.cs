@@ -9,6 +9,7 @@ namespace CaptionSidecar.Tests.EndToEnd;
 /// Realtime server.
 /// </summary>
 [Collection(CaptionSidecar.Tests.Audio.PulseAudioDaemon.Name)]
+[Trait("Category", "Integration")]
 public sealed class PulseCaptureEndToEndTests : IAsyncLifetime
 {
     private const string Sink = "caption_test";

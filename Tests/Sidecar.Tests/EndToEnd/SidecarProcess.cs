@@ -59,8 +59,17 @@ internal sealed class SidecarProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the sidecar with <paramref name="args"/>; the inherited OPENAI_API_KEY is removed.</summary>
-    public static SidecarProcess Start(IEnumerable<string> args, bool redirectStdin = false, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts the sidecar with <paramref name="args"/>; the inherited OPENAI_API_KEY is removed. With
+    /// <paramref name="workingDirectory"/> it runs there; with <paramref name="dotnetRun"/> it is started as the
+    /// README says, <c>dotnet run --project Sidecar</c> (without building: the tests built it).
+    /// </summary>
+    public static SidecarProcess Start(
+        IEnumerable<string> args,
+        bool redirectStdin = false,
+        IReadOnlyDictionary<string, string>? environment = null,
+        string? workingDirectory = null,
+        bool dotnetRun = false)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -68,9 +77,22 @@ internal sealed class SidecarProcess : IAsyncDisposable
             RedirectStandardError = true,
             RedirectStandardInput = redirectStdin,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? string.Empty,
         };
-        psi.ArgumentList.Add("exec");
-        psi.ArgumentList.Add(SidecarAssembly);
+        if (dotnetRun)
+        {
+            var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+            foreach (var a in new[] { "run", "--project", Path.Combine(RepoRoot, "Sidecar"), "-c", configuration, "--no-build", "--" })
+            {
+                psi.ArgumentList.Add(a);
+            }
+        }
+        else
+        {
+            psi.ArgumentList.Add("exec");
+            psi.ArgumentList.Add(SidecarAssembly);
+        }
+
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);

@@ -8,6 +8,7 @@ namespace CaptionSidecar.Tests.EndToEnd;
 /// The sidecar as a process on real speech with long pauses (espeak-ng) against the fake Realtime server, with the
 /// voice gate on (the default) and off: the captions are the same, the session hears far less audio with it on.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class VoiceGateEndToEndTests : IAsyncLifetime
 {
     private const double PauseSeconds = 6;

@@ -125,7 +125,7 @@ public sealed class LanguageSwitchboardTests : IDisposable
     public async Task SetEnabledAsync_TwentyConcurrentToggles_EndInTheLastStateAskedWithOneTrack()
     {
         var board = Create(enabled: null);
-        var runner = new FakeRunner { StopDelay = TimeSpan.FromMilliseconds(5) };
+        var runner = new FakeRunner { YieldOnStop = true };
         board.Attach(runner);
 
         // Concurrent toggles: each request's state is remembered at once, so the last one asked wins however the
@@ -136,6 +136,27 @@ public sealed class LanguageSwitchboardTests : IDisposable
         Assert.False(board.Languages.Single(l => l.Language.Code == "fr").Enabled); // the 20th asked for off
         Assert.False(runner.IsRunning("fr"));
         Assert.Equal(0, runner.Violations);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task SetEnabledAsync_TwoQuickTogglesWhileTheFirstSaveIsSlow_TheLatestChoiceIsSavedLast()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var store = new BlockingFirstSaveStore();
+        var board = new LanguageSwitchboard(
+            Options.Create(new LanguageOptions { Enabled = string.Empty }),
+            Options.Create(new RealtimeOptions { Language = "en" }),
+            store,
+            NullLogger<LanguageSwitchboard>.Instance);
+
+        var on = Task.Run(() => board.SetEnabledAsync("es", true, ct), ct);
+        await store.FirstSaveEntered.Task.WaitAsync(ct); // the first toggle is inside its save
+        var off = board.SetEnabledAsync("es", false, ct); // the second toggle, while that save is slow
+        store.ReleaseFirstSave.Set();
+        await Task.WhenAll(on, off);
+
+        Assert.DoesNotContain("es", store.Saved[^1].Targets);
+        Assert.False(board.Languages.Single(l => l.Language.Code == "es").Enabled);
     }
 
     [Fact]
@@ -161,6 +182,47 @@ public sealed class LanguageSwitchboardTests : IDisposable
         new DataFolders(_dir),
         NullLogger<LanguageSwitchboard>.Instance);
 
+    /// <summary>A store whose first save blocks until the test releases it (a slow disk), keeping every save in order.</summary>
+    private sealed class BlockingFirstSaveStore : ILanguageChoiceStore
+    {
+        private readonly Lock _gate = new();
+        private readonly List<LanguageChoice> _saved = [];
+        private int _saves;
+
+        public TaskCompletionSource FirstSaveEntered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ManualResetEventSlim ReleaseFirstSave { get; } = new();
+
+        public IReadOnlyList<LanguageChoice> Saved
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return [.. _saved];
+                }
+            }
+        }
+
+        public string Path => "memory";
+
+        public LanguageChoice? Load() => null;
+
+        public void Save(LanguageChoice choice)
+        {
+            if (Interlocked.Increment(ref _saves) == 1)
+            {
+                FirstSaveEntered.TrySetResult();
+                ReleaseFirstSave.Wait(TimeSpan.FromSeconds(20)); // a test thread, not product code
+            }
+
+            lock (_gate)
+            {
+                _saved.Add(choice);
+            }
+        }
+    }
+
     private sealed class FakeRunner : ILanguageRunner
     {
         private readonly Lock _gate = new();
@@ -172,7 +234,8 @@ public sealed class LanguageSwitchboardTests : IDisposable
 
         public int Violations { get; private set; }
 
-        public TimeSpan StopDelay { get; init; }
+        /// <summary>Stops complete asynchronously (after a yield), so concurrent toggles interleave without real time.</summary>
+        public bool YieldOnStop { get; init; }
 
         public bool TryStart(CaptionLanguage language)
         {
@@ -191,7 +254,12 @@ public sealed class LanguageSwitchboardTests : IDisposable
 
         public async Task StopAsync(string code, CancellationToken cancellationToken)
         {
-            await Task.Delay(StopDelay, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (YieldOnStop)
+            {
+                await Task.Yield();
+            }
+
             lock (_gate)
             {
                 if (!_running.Remove(code))

@@ -43,7 +43,7 @@ public sealed class CaptionPipelineServiceTests
         Assert.All(_engine.Created.Values, t => Assert.InRange(t.ChunksHeard, 49, 50)); // the resampler's tail may not fill the last chunk
         Assert.All(_engine.Created.Values, t => Assert.False(t.WasCancelled));
         Assert.Equal(AudioInputPhase.Ended, service.Input!.Phase);
-        Assert.Empty(service.TrackRuns);
+        Assert.Empty(service.TrackUptimes);
     }
 
     [Fact(Timeout = 30000)]

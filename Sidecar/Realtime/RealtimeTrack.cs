@@ -111,7 +111,7 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
 
                 next = null;
                 var startedAt = _time.GetUtcNow();
-                run.Live.Session.Start(resumeSample);
+                await run.Live.Session.StartAsync(resumeSample);
                 (var outcome, next) = await LiveAsync(run);
                 if (outcome.InputEnded)
                 {
@@ -203,7 +203,7 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
                 {
                     var successor = next;
                     next = null;
-                    successor.Session.Start(await live.Session.HandedOver);
+                    await successor.Session.StartAsync(await live.Session.HandedOver);
                     return (successor, null);
                 }
 
@@ -234,7 +234,7 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
                 {
                     if (next.Session.Ready.IsCompletedSuccessfully)
                     {
-                        live.Session.RequestHandover(schedule.HandOverBy(_time.GetUtcNow()));
+                        await live.Session.RequestHandoverAsync(schedule.HandOverBy(_time.GetUtcNow()));
                         handoverAsked = true;
                     }
                     else if (next.Run.IsCompleted)
@@ -339,11 +339,8 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    internal RealtimeOptions Options => _options;
-
-    internal ILogger Logger => _logger;
-
-    internal TimeProvider Time => _time;
+    /// <summary>What this track's sessions need from it.</summary>
+    protected RealtimeSessionContext SessionContext => new(_options, _logger, Language.Code, _time, UpdateStatus);
 
     internal void UpdateStatus(Func<TrackStatus, TrackStatus> change)
     {
@@ -399,7 +396,7 @@ internal sealed class RealtimeTranscriptionTrack(CaptionLanguage language, Realt
     protected override RealtimeSessionKind Kind => RealtimeSessionKind.Transcription;
 
     protected override RealtimeSession CreateSession(IRealtimeConnection connection, ICaptionInput captions, AudioReplayBuffer replay, int sessionNumber) =>
-        new RealtimeTranscriptionSession(this, connection, captions, replay, sessionNumber);
+        new RealtimeTranscriptionSession(SessionContext, connection, captions, replay, sessionNumber);
 }
 
 /// <summary>A translation target's track: a Realtime conversation session translates each turn into the track's language.</summary>
@@ -409,7 +406,7 @@ internal sealed class RealtimeTranslationTrack(CaptionLanguage language, Realtim
     protected override RealtimeSessionKind Kind => RealtimeSessionKind.Translation;
 
     protected override RealtimeSession CreateSession(IRealtimeConnection connection, ICaptionInput captions, AudioReplayBuffer replay, int sessionNumber) =>
-        new RealtimeTranslationSession(this, connection, captions, replay, sessionNumber);
+        new RealtimeTranslationSession(SessionContext, connection, captions, replay, sessionNumber);
 }
 
 /// <summary>How one session ended.</summary>

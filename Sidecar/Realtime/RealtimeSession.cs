@@ -55,6 +55,7 @@ internal abstract partial class RealtimeSession
     private readonly TaskCompletionSource<long> _handedOver = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _abandon = new();
     private string? _abandonReason;
+    private string? _closedBy;
 
     // Loop state.
     private SessionPhase _phase = SessionPhase.AwaitingCreated;
@@ -181,7 +182,17 @@ internal abstract partial class RealtimeSession
         {
             reason = "the connection closed";
         }
-        catch (Exception ex) when (ex is WebSocketException or IOException or TimeoutException or ObjectDisposedException)
+        catch (OperationCanceledException ex) when (ex.InnerException is IOException or WebSocketException)
+        {
+            // A WebSocket reports a send on a broken connection as cancelled, with the reason inside.
+            reason = ex.InnerException?.Message ?? "the connection broke";
+        }
+        catch (TimeoutException ex)
+        {
+            // The handshake took too long: the track logs the reason and opens a new session.
+            reason = ex.Message;
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
         {
             reason = ex.Message;
             LogSendFailed(ex, Language);
@@ -203,7 +214,7 @@ internal abstract partial class RealtimeSession
             await CloseQuietlyAsync(CancellationToken.None);
         }
 
-        reason = abandoned ?? reason;
+        reason = abandoned ?? Volatile.Read(ref _closedBy) ?? reason;
 
         // The replacement session hears this audio again (see ResumeSample): these items will not get text here.
         foreach (var item in _turns.PendingTurns.ToList())
@@ -465,6 +476,8 @@ internal abstract partial class RealtimeSession
             reason = ex.Message;
         }
 
+        // Also kept aside: a send that fails at the same time may end the loop before it reads this.
+        Volatile.Write(ref _closedBy, reason);
         try
         {
             await PostAsync(new SessionInput.ConnectionEnded(reason), lost);

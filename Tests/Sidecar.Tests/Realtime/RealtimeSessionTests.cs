@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using CaptionSidecar.Audio;
 using CaptionSidecar.Realtime;
+using CaptionSidecar.Tests.Support;
 using CaptionSidecar.Tracks;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -23,7 +24,7 @@ public sealed class RealtimeSessionTests
 
     private ScriptedRealtimeConnection Server => _connector.Connection;
 
-    private async Task StartAsync(CancellationToken cancellationToken)
+    private async Task StartAsync(CancellationToken cancellationToken, int drainTimeoutSeconds = 10)
     {
         var options = new RealtimeOptions
         {
@@ -31,7 +32,7 @@ public sealed class RealtimeSessionTests
             TurnDetection = TurnDetectionMode.ServerVad,
             ReplaySeconds = 1,
             WatchdogSeconds = 0, // the replay buffer holds ReplaySeconds + WatchdogSeconds
-            DrainTimeoutSeconds = 10,
+            DrainTimeoutSeconds = drainTimeoutSeconds,
         };
         _track = new RealtimeTranscriptionTrack(new CaptionLanguage("en", IsSource: true), options, _connector, NullLogger.Instance, _time);
         _run = _track.RunAsync(_audio.Reader, _captions, cancellationToken);
@@ -100,5 +101,45 @@ public sealed class RealtimeSessionTests
 
         Assert.Equal(["Late."], _captions.CompletedInTurnOrder());
         Assert.Equal(1, _track.Status.ReplayWaits);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task RunAsync_TurnStillPendingAtTheEndOfInput_DrainGivesUpOnTheInjectedClock()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await StartAsync(ct, drainTimeoutSeconds: 600);
+
+        _audio.Writer.Complete();
+        await Server.NextSentAsync("input_audio_buffer.clear", ct);
+        Server.Push(new { type = "input_audio_buffer.cleared" });
+
+        // The drain deadline is a point on the session's clock: only the fake clock passing it ends the wait.
+        _time.Advance(TimeSpan.FromSeconds(600));
+        await _run;
+
+        Assert.Empty(_captions.Completed);
+        Assert.Equal(TrackSessionState.Stopped, _track.Status.State);
+        Assert.True(Server.Closed);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task RunAsync_ServerNeverAnswersTheSessionUpdate_HandshakeTimesOutOnTheInjectedClock()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var log = new ListLogger<RealtimeTrack>();
+        var options = new RealtimeOptions { ApiKey = "test-key", HandshakeTimeoutSeconds = 15, WatchdogSeconds = 0 };
+        _track = new RealtimeTranscriptionTrack(new CaptionLanguage("en", IsSource: true), options, _connector, log, _time);
+        _run = _track.RunAsync(_audio.Reader, _captions, stop.Token);
+        Server.Push(new { type = "session.created", session = new { id = "sess_1", type = "transcription" } });
+        await Server.NextSentAsync("session.update", ct);
+
+        _time.Advance(TimeSpan.FromSeconds(15));
+
+        // The session gives up and the track replaces it (the scripted connector hands out the same, closed, connection).
+        await Poll.UntilAsync(() => _track.Status.Reconnects >= 1, "the track replaced the session", ct);
+        Assert.Contains(log.Entries, e => e.Message.Contains("did not complete the session handshake within 15 s", StringComparison.Ordinal) && e.Exception is null);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _run);
     }
 }

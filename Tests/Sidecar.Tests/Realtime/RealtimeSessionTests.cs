@@ -42,11 +42,11 @@ public sealed class RealtimeSessionTests
 
         // 200 ms of speech goes out, then the server commits it as a turn that starts at 0.
         Stream(TimeSpan.FromMilliseconds(200));
-        await Eventually.TrueAsync(() => _track.Status.ChunksSent == 10, cancellationToken);
+        await Server.AppendsAsync(10, cancellationToken);
         Server.Push(new { type = "input_audio_buffer.speech_started", audio_start_ms = 0, item_id = "item_1" });
         Server.Push(new { type = "input_audio_buffer.speech_stopped", audio_end_ms = 200, item_id = "item_1" });
         Server.Push(new { type = "input_audio_buffer.committed", item_id = "item_1", previous_item_id = (string?)null });
-        await Eventually.TrueAsync(() => _captions.Commits.Count == 1, cancellationToken);
+        await _captions.UntilAsync(() => _captions.Commits.Count == 1, "the turn was committed", cancellationToken);
     }
 
     private void Stream(TimeSpan duration)
@@ -72,12 +72,12 @@ public sealed class RealtimeSessionTests
         await StartAsync(ct);
 
         Stream(TimeSpan.FromSeconds(3));
-        await Eventually.TrueAsync(() => _track.Status.ReplayWaits == 1, ct);
+        await Poll.UntilAsync(() => _track.Status.ReplayWaits == 1, "the session held a chunk back", ct);
 
         // One second of audio from the turn's start, less a chunk: the 50th chunk would push the start out.
         Assert.Equal(49, _track.Status.ChunksSent);
         Server.Push(new { type = "conversation.item.input_audio_transcription.completed", item_id = "item_1", transcript = "Hello." });
-        await Eventually.TrueAsync(() => _track.Status.ChunksSent == 160, ct);
+        await Server.AppendsAsync(160, ct);
         await FinishAsync(ct);
 
         Assert.Equal(["Hello."], _captions.CompletedInTurnOrder());
@@ -91,10 +91,10 @@ public sealed class RealtimeSessionTests
         await StartAsync(ct);
 
         Stream(TimeSpan.FromSeconds(3));
-        await Eventually.TrueAsync(() => _track.Status.ReplayWaits == 1, ct);
+        await Poll.UntilAsync(() => _track.Status.ReplayWaits == 1, "the session held a chunk back", ct);
         Assert.Equal(49, _track.Status.ChunksSent);
         _time.Advance(TimeSpan.FromSeconds(10));
-        await Eventually.TrueAsync(() => _track.Status.ChunksSent == 160, ct);
+        await Server.AppendsAsync(160, ct);
 
         Server.Push(new { type = "conversation.item.input_audio_transcription.completed", item_id = "item_1", transcript = "Late." });
         await FinishAsync(ct);

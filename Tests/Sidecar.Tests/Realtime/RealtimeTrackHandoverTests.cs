@@ -42,12 +42,8 @@ public sealed class RealtimeTrackHandoverTests
         // At 55 minutes the next session opens; once it is ready the old one hands over at the pause.
         _time.Advance(TimeSpan.FromMinutes(55));
         var next = await HandshakeAsync(1, ct);
-        var written = 50;
-        while (next.AppendCount == 0)
-        {
-            await WriteAsync(silence.Skip(written++).Take(1));
-            await Task.Delay(10, ct);
-        }
+        // No more audio is needed: the old session decides on the handover as soon as it is asked, at this pause.
+        await next.AppendsAsync(1, ct);
 
         // The next session first hears again the audio since the old one's last turn ended (600 ms on): see the
         // start of its turn below.
@@ -101,26 +97,27 @@ public sealed class RealtimeTrackHandoverTests
         }
     }
 
-    private static async Task AppendsAsync(ScriptedRealtimeConnection connection, int count, CancellationToken ct)
-    {
-        await Eventually.TrueAsync(() => connection.AppendCount >= count, ct);
-    }
+    private static Task AppendsAsync(ScriptedRealtimeConnection connection, int count, CancellationToken ct) => connection.AppendsAsync(count, ct);
 
     /// <summary>Gives every connect a new scripted connection, kept in order.</summary>
     private sealed class ScriptedSessionsConnector : IRealtimeConnector
     {
         private readonly ConcurrentQueue<ScriptedRealtimeConnection> _connections = new();
 
+        /// <summary>Told of every connect and of every event any session sends.</summary>
+        public ChangeSignal Sent { get; } = new();
+
         public Task<IRealtimeConnection> ConnectAsync(RealtimeSessionKind kind, CancellationToken cancellationToken)
         {
-            var connection = new ScriptedRealtimeConnection();
+            var connection = new ScriptedRealtimeConnection(Sent);
             _connections.Enqueue(connection);
+            Sent.Changed();
             return Task.FromResult<IRealtimeConnection>(connection);
         }
 
         public async Task<ScriptedRealtimeConnection> ConnectionAsync(int index, CancellationToken ct)
         {
-            await Eventually.TrueAsync(() => _connections.Count > index, ct);
+            await Sent.UntilAsync(() => _connections.Count > index, $"connection {index + 1} was opened", ct);
             return _connections.ElementAt(index);
         }
     }

@@ -45,6 +45,7 @@ internal abstract partial class RealtimeSession
     private readonly SentEventLog _sent = new();
     private readonly TurnLedger _turns = new();
     private readonly SessionHandover _handover = new();
+    private readonly TextWatchdog _watchdog;
     private readonly Channel<SessionInput> _inbox =
         Channel.CreateBounded<SessionInput>(new BoundedChannelOptions(InboxCapacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
 
@@ -81,7 +82,8 @@ internal abstract partial class RealtimeSession
         Context = context;
         _logger = context.Logger;
         _connection = connection;
-        Captions = captions;
+        _watchdog = new TextWatchdog(TimeSpan.FromSeconds(context.Options.WatchdogSeconds));
+        Captions = new WatchedCaptions(captions, this);
         _replay = replay;
         Events = new RealtimeClientEvents(string.Create(CultureInfo.InvariantCulture, $"cs{sessionNumber}"));
     }
@@ -97,6 +99,7 @@ internal abstract partial class RealtimeSession
 
     protected RealtimeSessionContext Context { get; }
 
+    /// <summary>Where the session reports turns and text (the watchdog sees every report on the way).</summary>
     protected ICaptionInput Captions { get; }
 
     protected RealtimeOptions Options => Context.Options;
@@ -546,6 +549,10 @@ internal abstract partial class RealtimeSession
         Consider(_handshakeDeadline);
         Consider(_holdDeadline);
         Consider(_drainDeadline);
+        if (!_handover.HandedOver)
+        {
+            Consider(_watchdog.Deadline);
+        }
         if (_phase == SessionPhase.Live && _heldChunk is null)
         {
             // Mid-turn at the deadline even when no audio comes to trigger the decision.
@@ -557,7 +564,8 @@ internal abstract partial class RealtimeSession
     }
 
     /// <summary>
-    /// Acts on deadlines that passed: a handshake that took too long throws, a drain is given up on; returns true when
+    /// Acts on deadlines that passed: a handshake that took too long throws, a stalled session is abandoned (the
+    /// watchdog), a drain is given up on; returns true when
     /// a hold was given up on (so audio may go out at once).
     /// </summary>
     private bool GiveUpPassedDeadlines()
@@ -577,6 +585,15 @@ internal abstract partial class RealtimeSession
             _holdDeadline = null;
             LogReplayWaitGivenUp(Language, Options.DrainTimeoutSeconds, Options.ReplaySeconds);
             streamOn = _phase == SessionPhase.Live;
+        }
+
+        if (!_handover.HandedOver && _watchdog.Stalled(now) is { } stalled)
+        {
+            // Hears speech but answers nothing: replaced like a lost session, its unanswered audio heard again.
+            LogWatchdog(Language, stalled);
+            Context.UpdateStatus(s => s with { WatchdogRestarts = s.WatchdogRestarts + 1 });
+            Abandon("watchdog: " + stalled);
+            _abandon.Token.ThrowIfCancellationRequested();
         }
 
         if (_drainDeadline is { } drain && now >= drain)
@@ -891,6 +908,38 @@ internal abstract partial class RealtimeSession
         return text.ReplaceLineEndings(" ");
     }
 
+    /// <summary>Passes every report on, and tells the session's watchdog about turns and their text.</summary>
+    private sealed class WatchedCaptions(ICaptionInput captions, RealtimeSession session) : ICaptionInput
+    {
+        public void SpeechStarted(TimeSpan at) => captions.SpeechStarted(at);
+
+        public void SpeechStopped(TimeSpan at) => captions.SpeechStopped(at);
+
+        public void TurnCommitted(string itemId, string? previousItemId, TimeSpan start, TimeSpan end)
+        {
+            captions.TurnCommitted(itemId, previousItemId, start, end);
+            session._watchdog.Committed(itemId, session.Now);
+        }
+
+        public void TextDelta(string itemId, string delta)
+        {
+            captions.TextDelta(itemId, delta);
+            session._watchdog.Answered(itemId, finished: false, session.Now);
+        }
+
+        public void TextCompleted(string itemId, string text)
+        {
+            captions.TextCompleted(itemId, text);
+            session._watchdog.Answered(itemId, finished: true, session.Now);
+        }
+
+        public void TurnFailed(string itemId, string reason)
+        {
+            captions.TurnFailed(itemId, reason);
+            session._watchdog.Answered(itemId, finished: true, session.Now);
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: a turn has waited {Seconds} s for its text; sending on, so a replacement session may no longer replay all of it (Realtime:ReplaySeconds is {ReplaySeconds})")]
     private partial void LogReplayWaitGivenUp(string language, int seconds, double replaySeconds);
 
@@ -920,6 +969,9 @@ internal abstract partial class RealtimeSession
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: {Pending} turns were still pending {Seconds} s after the session's last audio (end of input or handover); giving up on them")]
     private partial void LogDrainTimedOut(string language, int seconds, int pending);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: the session hears speech but returns no text ({Reason}); replacing it and replaying the unanswered audio")]
+    private partial void LogWatchdog(string language, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Track {Language}: closing the Realtime connection failed: {Reason}")]
     private partial void LogCloseFailed(string language, string reason);

@@ -20,22 +20,23 @@ public sealed class RealtimeSessionTests
     private readonly ToneAudio _tone = new();
     private readonly FakeTimeProvider _time = new();
     private RealtimeTranscriptionTrack _track = null!;
+    private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
     private Task _run = Task.CompletedTask;
 
     private ScriptedRealtimeConnection Server => _connector.Connection;
 
-    private async Task StartAsync(CancellationToken cancellationToken, int drainTimeoutSeconds = 10)
+    private async Task StartAsync(CancellationToken cancellationToken, int drainTimeoutSeconds = 10, int watchdogSeconds = 0)
     {
         var options = new RealtimeOptions
         {
             ApiKey = "test-key",
             TurnDetection = TurnDetectionMode.ServerVad,
             ReplaySeconds = 1,
-            WatchdogSeconds = 0, // the replay buffer holds ReplaySeconds + WatchdogSeconds
+            WatchdogSeconds = watchdogSeconds, // the replay buffer holds ReplaySeconds + WatchdogSeconds
             DrainTimeoutSeconds = drainTimeoutSeconds,
         };
         _track = new RealtimeTranscriptionTrack(new CaptionLanguage("en", IsSource: true), options, _connector, NullLogger.Instance, _time);
-        _run = _track.RunAsync(_audio.Reader, _captions, cancellationToken);
+        _run = _track.RunAsync(_audio.Reader, _captions, _stop.Token);
         Server.Push(new { type = "session.created", session = new { id = "sess_1", type = "transcription" } });
         await Server.NextSentAsync("session.update", cancellationToken);
         Server.Push(new { type = "session.updated", session = new { id = "sess_1", type = "transcription" } });
@@ -144,6 +145,21 @@ public sealed class RealtimeSessionTests
         Assert.All(log.Entries, e => Assert.Null(e.Exception));
         Assert.True(_track.Status.Reconnects >= 1);
         await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _run);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task RunAsync_CommittedTurnWithoutTextForTheWatchdogLimit_TheSessionGivesItselfUpOnTheInjectedClock()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await StartAsync(ct, watchdogSeconds: 20);
+
+        _time.Advance(TimeSpan.FromSeconds(20));
+
+        await _captions.UntilAsync(() => _captions.Failed.Any(f => f.StartsWith("failed item_1 watchdog: 1 committed turn(s) got no text for 20 s", StringComparison.Ordinal)), "the turn failed by the watchdog", ct);
+        Assert.Equal(1, _track.Status.WatchdogRestarts);
+        Assert.True(Server.Closed);
+        await _stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _run);
     }
 }

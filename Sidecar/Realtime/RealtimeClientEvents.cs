@@ -193,25 +193,22 @@ internal sealed class RealtimeClientEvents(string idPrefix)
 
 /// <summary>
 /// What the sidecar sent recently, by <c>event_id</c>, so an <c>error</c> can be logged with the event it refers to.
-/// Bounded: the oldest entries are forgotten (appends go out 50 times a second).
+/// Bounded: the oldest entries are forgotten (appends go out 50 times a second). Owned by the session's loop, which
+/// both sends and reads errors (not thread-safe).
 /// </summary>
 internal sealed class SentEventLog(int capacity = 512)
 {
-    private readonly Lock _gate = new();
     private readonly Dictionary<string, string> _types = new(StringComparer.Ordinal);
     private readonly Queue<string> _order = new();
 
     public void Add(string eventId, string type)
     {
-        lock (_gate)
+        if (_types.TryAdd(eventId, type))
         {
-            if (_types.TryAdd(eventId, type))
+            _order.Enqueue(eventId);
+            if (_order.Count > capacity)
             {
-                _order.Enqueue(eventId);
-                if (_order.Count > capacity)
-                {
-                    _types.Remove(_order.Dequeue());
-                }
+                _types.Remove(_order.Dequeue());
             }
         }
     }
@@ -224,9 +221,6 @@ internal sealed class SentEventLog(int capacity = 512)
             return null;
         }
 
-        lock (_gate)
-        {
-            return _types.GetValueOrDefault(eventId);
-        }
+        return _types.GetValueOrDefault(eventId);
     }
 }

@@ -15,12 +15,11 @@ internal sealed class RealtimeSessionRun : IAsyncDisposable
     private int _disposed;
 
     public RealtimeSessionRun(
-        int number, IRealtimeConnection connection, RealtimeSession session, TextWatchdog watchdog, ChannelReader<AudioChunk> audio, CancellationToken cancellationToken)
+        int number, IRealtimeConnection connection, RealtimeSession session, ChannelReader<AudioChunk> audio, CancellationToken cancellationToken)
     {
         Number = number;
         _connection = connection;
         Session = session;
-        Watchdog = watchdog;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Run = session.RunAsync(audio, _stop.Token);
     }
@@ -29,9 +28,6 @@ internal sealed class RealtimeSessionRun : IAsyncDisposable
     public int Number { get; }
 
     public RealtimeSession Session { get; }
-
-    /// <summary>What watches this session's caption reports.</summary>
-    public TextWatchdog Watchdog { get; }
 
     /// <summary>The session's run, started at construction.</summary>
     public Task<RealtimeSessionOutcome> Run { get; }
@@ -56,7 +52,6 @@ internal sealed class RealtimeSessionRun : IAsyncDisposable
         // How the run ended was handled by whoever awaited it (or does not matter: a session given up on).
         await ((Task)Run).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _connection.DisposeAsync();
-        Watchdog.Dispose();
         _stop.Dispose();
     }
 }

@@ -16,8 +16,8 @@ namespace CaptionSidecar.Realtime;
 /// <item>before a session's limit (<see cref="RolloverSchedule"/>) it opens the next one while the old one still
 /// hears the audio, hands the live audio over at a pause between turns, and lets the old one finish its last turns
 /// meanwhile (a rollover: no gap, no turn twice);</item>
-/// <item>a session that leaves committed turns without text too long (<see cref="TextWatchdog"/>) is replaced like a
-/// lost one.</item>
+/// <item>a session that leaves committed turns without text too long (its <see cref="TextWatchdog"/>) gives itself up
+/// and is replaced like a lost one.</item>
 /// </list>
 /// At most two sessions are open at once: the live one and the one before it finishing its turns.
 /// </summary>
@@ -122,7 +122,7 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
 
         run.Next = null;
         var startedAt = _time.GetUtcNow();
-        run.Live.Session.Start(run.ResumeSample);
+        await run.Live.Session.StartAsync(run.ResumeSample);
         (var outcome, run.Next) = await LiveAsync(run);
         if (outcome.InputEnded)
         {
@@ -191,9 +191,9 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
     }
 
     /// <summary>
-    /// Watches the live session: opens the next one when the schedule says so, asks for the handover once it is ready,
-    /// and gives the live one up when its watchdog fires. Returns the session it handed over to, or null (and any next
-    /// session opened) once the live session's run ended.
+    /// Watches the live session: opens the next one when the schedule says so and asks for the handover once it is
+    /// ready. Returns the session it handed over to, or null (and any next session opened) once the live session's run
+    /// ended.
     /// </summary>
     private async Task<(RealtimeSessionRun? HandedOverTo, RealtimeSessionRun? Next)> SuperviseAsync(RealtimeSessionRun live, TrackRun run)
     {
@@ -212,7 +212,6 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
         RealtimeSessionRun? next = null;
         var gaveUp = false;
         var handoverAsked = false;
-        var abandoned = false;
         try
         {
             while (true)
@@ -221,7 +220,7 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
                 {
                     var successor = next;
                     next = null;
-                    successor.Session.Start(await live.Session.HandedOver);
+                    await successor.Session.StartAsync(await live.Session.HandedOver);
                     return (successor, null);
                 }
 
@@ -230,15 +229,6 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
                     var keep = next;
                     next = null;
                     return (null, keep);
-                }
-
-                if (!abandoned && live.Watchdog.Stalled.IsCompleted)
-                {
-                    var reason = await live.Watchdog.Stalled;
-                    abandoned = true;
-                    LogWatchdog(Language.Code, reason);
-                    UpdateStatus(s => s with { WatchdogRestarts = s.WatchdogRestarts + 1 });
-                    live.Session.Abandon("watchdog: " + reason);
                 }
 
                 if (opening is { IsCompleted: true })
@@ -252,7 +242,7 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
                 {
                     if (next.Session.Ready.IsCompletedSuccessfully)
                     {
-                        live.Session.RequestHandover(schedule.HandOverBy(_time.GetUtcNow()));
+                        await live.Session.RequestHandoverAsync(schedule.HandOverBy(_time.GetUtcNow()));
                         handoverAsked = true;
                     }
                     else if (next.Run.IsCompleted)
@@ -266,7 +256,7 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
                 }
 
                 // The session before this one must have finished first: at most two sessions at once.
-                var mayOpen = !gaveUp && !abandoned && opening is null && next is null;
+                var mayOpen = !gaveUp && opening is null && next is null;
                 if (mayOpen && rolloverDue.IsCompletedSuccessfully && run.Retiring.IsCompleted)
                 {
                     LogRolloverStarting(Language.Code, live.Number);
@@ -274,10 +264,6 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
                 }
 
                 var waits = new List<Task> { live.Run, live.Session.HandedOver };
-                if (!abandoned)
-                {
-                    waits.Add(live.Watchdog.Stalled);
-                }
 
                 if (mayOpen && opening is null)
                 {
@@ -350,18 +336,14 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
         }
 
         var number = ++run.SessionsOpened;
-        var watchdog = new TextWatchdog(run.Captions, TimeSpan.FromSeconds(_options.WatchdogSeconds), _time);
-        var session = CreateSession(connection, watchdog, run.Replay, number);
-        return new RealtimeSessionRun(number, connection, session, watchdog, run.Audio, run.CancellationToken);
+        var session = CreateSession(connection, run.Captions, run.Replay, number);
+        return new RealtimeSessionRun(number, connection, session, run.Audio, run.CancellationToken);
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    internal RealtimeOptions Options => _options;
-
-    internal ILogger Logger => _logger;
-
-    internal TimeProvider Time => _time;
+    /// <summary>What this track's sessions need from it.</summary>
+    protected RealtimeSessionContext SessionContext => new(_options, _logger, Language.Code, _time, UpdateStatus);
 
     internal void UpdateStatus(Func<TrackStatus, TrackStatus> change)
     {
@@ -391,9 +373,6 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: could not open the next session ahead of the limit ({Reason}); the track reconnects and replays when the current one ends")]
     private partial void LogRolloverFailed(string language, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: the session hears speech but returns no text ({Reason}); replacing it and replaying the unanswered audio")]
-    private partial void LogWatchdog(string language, string reason);
 
     /// <summary>What one <see cref="RunAsync"/> shares between its sessions.</summary>
     private sealed class TrackRun(ChannelReader<AudioChunk> audio, ICaptionInput captions, AudioReplayBuffer replay, CancellationToken cancellationToken)
@@ -429,7 +408,7 @@ internal sealed class RealtimeTranscriptionTrack(CaptionLanguage language, Realt
     protected override RealtimeSessionKind Kind => RealtimeSessionKind.Transcription;
 
     protected override RealtimeSession CreateSession(IRealtimeConnection connection, ICaptionInput captions, AudioReplayBuffer replay, int sessionNumber) =>
-        new RealtimeTranscriptionSession(this, connection, captions, replay, sessionNumber);
+        new RealtimeTranscriptionSession(SessionContext, connection, captions, replay, sessionNumber);
 }
 
 /// <summary>A translation target's track: a Realtime conversation session translates each turn into the track's language.</summary>
@@ -439,7 +418,7 @@ internal sealed class RealtimeTranslationTrack(CaptionLanguage language, Realtim
     protected override RealtimeSessionKind Kind => RealtimeSessionKind.Translation;
 
     protected override RealtimeSession CreateSession(IRealtimeConnection connection, ICaptionInput captions, AudioReplayBuffer replay, int sessionNumber) =>
-        new RealtimeTranslationSession(this, connection, captions, replay, sessionNumber);
+        new RealtimeTranslationSession(SessionContext, connection, captions, replay, sessionNumber);
 }
 
 /// <summary>A session ended before it was healthy; the track backs off before the next one.</summary>

@@ -8,8 +8,8 @@ namespace CaptionSidecar.Realtime;
 /// the spoken language; its <c>conversation.item.input_audio_transcription.*</c> events carry the text.
 /// </summary>
 internal sealed partial class RealtimeTranscriptionSession(
-    RealtimeTrack track, IRealtimeConnection connection, ICaptionInput captions, AudioReplayBuffer replay, int sessionNumber)
-    : RealtimeSession(track, connection, captions, replay, sessionNumber)
+    RealtimeSessionContext context, IRealtimeConnection connection, ICaptionInput captions, AudioReplayBuffer replay, int sessionNumber)
+    : RealtimeSession(context, connection, captions, replay, sessionNumber)
 {
     protected override string Model => Options.TranscribeModel;
 
@@ -53,7 +53,7 @@ internal sealed partial class RealtimeTranscriptionSession(
 
         Captions.TextCompleted(item, Str(e, "transcript") ?? string.Empty);
         var used = e.TryGetProperty("usage", out var usage) ? RealtimeUsage.FromTranscription(usage) : Tracks.TokenUsage.None;
-        Track.UpdateStatus(s => s with { TurnsCompleted = s.TurnsCompleted + 1, Usage = s.Usage.Add(used) });
+        Context.UpdateStatus(s => s with { TurnsCompleted = s.TurnsCompleted + 1, Usage = s.Usage.Add(used) });
         TurnFinished(item);
     }
 

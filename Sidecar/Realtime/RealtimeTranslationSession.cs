@@ -14,70 +14,48 @@ namespace CaptionSidecar.Realtime;
 /// Each response names its context in <c>input</c>: the last translated turns with their answers, then its own
 /// turn, never a later one, so a speaker who outpaces the translations never gets a turn translated twice. After
 /// each response the oldest conversation items are deleted so the conversation stays at
-/// <see cref="RealtimeOptions.MaxConversationItems"/>.
+/// <see cref="RealtimeOptions.MaxConversationItems"/>. The decisions live in plain types the session's loop owns:
+/// <see cref="ResponseScheduler"/> (which response to ask for, and what a refusal means) and
+/// <see cref="TranslationConversation"/> (the items, the context of a response, what to delete).
 /// </summary>
 internal sealed partial class RealtimeTranslationSession : RealtimeSession
 {
     private readonly string _instructions;
+    private readonly ResponseScheduler _responses = new();
+    private readonly TranslationConversation _conversation;
 
-    // Response state (under Gate).
-    private readonly LinkedList<string> _awaitingResponse = new();
-    private readonly Dictionary<string, string> _turnOfResponse = new(StringComparer.Ordinal);
+    // A response's text as it streams (deltas) and as its done events give it, by response id.
     private readonly Dictionary<string, StringBuilder> _deltas = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StringBuilder> _doneText = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _turnOfCreateEvent = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _answerOfResponse = new(StringComparer.Ordinal);
-    private readonly List<(string Turn, string Answer)> _translated = [];
-    private readonly HashSet<string> _withoutContext = new(StringComparer.Ordinal);
-    private string? _activeTurn;
     private string? _lastTurn;
-    private bool _serverBusy;
 
-    // Conversation items, oldest first (under Gate).
-    private readonly List<string> _items = [];
-    private readonly HashSet<string> _activeOutputItems = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _itemOfDeleteEvent = new(StringComparer.Ordinal);
-    private TaskCompletionSource _deletesDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public RealtimeTranslationSession(RealtimeTrack track, IRealtimeConnection connection, ICaptionInput captions, AudioReplayBuffer replay, int sessionNumber)
-        : base(track, connection, captions, replay, sessionNumber)
+    public RealtimeTranslationSession(RealtimeSessionContext context, IRealtimeConnection connection, ICaptionInput captions, AudioReplayBuffer replay, int sessionNumber)
+        : base(context, connection, captions, replay, sessionNumber)
     {
         _instructions = TranslationInstructions.For(Language, Options.Prompt);
-        _deletesDone.TrySetResult();
+        _conversation = new TranslationConversation(Options.MaxConversationItems);
     }
 
     protected override string Model => Options.TranslateModel;
+
+    /// <summary>The drain also waits for the deletes in flight, so the conversation is trimmed before the session closes.</summary>
+    protected override bool KindSettled => !_conversation.DeletesPending;
 
     protected override (BinaryData Message, string EventId) SessionUpdate() => Events.TranslationSessionUpdate(Options, _instructions);
 
     /// <summary>The caption track orders input turns, so the previous turn is the previous input item, not the server's previous item (an answer).</summary>
     protected override string? PreviousTurn(string item, string? serverPrevious)
     {
-        lock (Gate)
-        {
-            var previous = _lastTurn;
-            _lastTurn = item;
-            return previous;
-        }
+        var previous = _lastTurn;
+        _lastTurn = item;
+        return previous;
     }
 
     protected override void OnTurnCommitted(string item)
     {
-        lock (Gate)
-        {
-            AddItem(item, null);
-            _awaitingResponse.AddLast(item);
-        }
-
+        _conversation.Add(item);
+        _responses.Committed(item);
         RequestNextResponse();
-    }
-
-    protected override Task AfterTurnsSettled()
-    {
-        lock (Gate)
-        {
-            return _deletesDone.Task;
-        }
     }
 
     protected override bool DispatchKind(string type, JsonElement e)
@@ -85,10 +63,20 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
         switch (type)
         {
             case "response.created":
-                OnResponseCreated(e);
+                if (e.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object && Str(response, "id") is { } id)
+                {
+                    _responses.TurnOf(id, NamedTurn(response));
+                }
+
                 return true;
             case "response.output_item.added":
-                OnOutputItemAdded(e);
+                if (Str(e, "response_id") is { } responseId
+                    && e.TryGetProperty("item", out var added) && added.ValueKind == JsonValueKind.Object && Str(added, "id") is { } addedId)
+                {
+                    _responses.OutputItemAdded(responseId, addedId);
+                    _conversation.Add(addedId);
+                }
+
                 return true;
             case "response.output_text.delta":
             case "response.text.delta":
@@ -110,19 +98,16 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
             case "conversation.item.added":
             case "conversation.item.created":
             case "conversation.item.done":
-                if (e.TryGetProperty("item", out var item) && item.ValueKind == JsonValueKind.Object && Str(item, "id") is { } id)
+                if (e.TryGetProperty("item", out var item) && item.ValueKind == JsonValueKind.Object && Str(item, "id") is { } itemId)
                 {
-                    lock (Gate)
-                    {
-                        AddItem(id, Str(e, "previous_item_id"));
-                    }
+                    _conversation.Add(itemId, Str(e, "previous_item_id"));
                 }
 
                 return true;
             case "conversation.item.deleted":
                 if (Str(e, "item_id") is { } deleted)
                 {
-                    ForgetItem(deleted, eventId: null);
+                    _conversation.Forget(deleted);
                 }
 
                 return true;
@@ -131,56 +116,17 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
         }
     }
 
-    /// <summary>Sends <c>response.create</c> for the oldest turn still waiting, unless a response is active.</summary>
+    /// <summary>Sends <c>response.create</c> for the oldest turn still waiting, unless a response is active (then it is asked for later, never dropped).</summary>
     private void RequestNextResponse()
     {
-        (BinaryData Message, string EventId) create;
-        lock (Gate)
-        {
-            if (_activeTurn is not null || _serverBusy || _awaitingResponse.First is not { } first)
-            {
-                return;
-            }
-
-            var turn = first.Value;
-            _awaitingResponse.RemoveFirst();
-            _activeTurn = turn;
-            create = Events.ResponseCreate(turn, Context(turn));
-            _turnOfCreateEvent[create.EventId] = turn;
-        }
-
-        Enqueue(create, "response.create");
-    }
-
-    private void OnResponseCreated(JsonElement e)
-    {
-        if (e.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object && Str(response, "id") is { } id)
-        {
-            lock (Gate)
-            {
-                TurnOf(id, response);
-            }
-        }
-    }
-
-    private void OnOutputItemAdded(JsonElement e)
-    {
-        if (Str(e, "response_id") is not { } responseId
-            || !e.TryGetProperty("item", out var item) || item.ValueKind != JsonValueKind.Object || Str(item, "id") is not { } itemId)
+        if (_responses.Next() is not { } request)
         {
             return;
         }
 
-        lock (Gate)
-        {
-            if (TurnOf(responseId, null) is not null)
-            {
-                _activeOutputItems.Add(itemId);
-                _answerOfResponse.TryAdd(responseId, itemId);
-            }
-
-            AddItem(itemId, null);
-        }
+        var create = Events.ResponseCreate(request.Turn, _conversation.Context(request.Turn, request.Alone));
+        _responses.Sent(create.EventId, request.Turn);
+        Send(create, "response.create");
     }
 
     private void OnDelta(JsonElement e)
@@ -190,35 +136,18 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
             return;
         }
 
-        string? turn;
-        lock (Gate)
+        if (_responses.TurnOf(responseId) is { } turn)
         {
-            turn = TurnOf(responseId, null);
-            if (turn is not null)
-            {
-                Text(_deltas, responseId).Append(delta);
-            }
-        }
-
-        if (turn is not null)
-        {
+            Text(_deltas, responseId).Append(delta);
             Captions.TextDelta(turn, delta);
         }
     }
 
     private void OnTextDone(JsonElement e, string field)
     {
-        if (Str(e, "response_id") is not { } responseId)
+        if (Str(e, "response_id") is { } responseId && _responses.TurnOf(responseId) is not null)
         {
-            return;
-        }
-
-        lock (Gate)
-        {
-            if (TurnOf(responseId, null) is not null)
-            {
-                Text(_doneText, responseId).Append(Str(e, field) ?? string.Empty);
-            }
+            Text(_doneText, responseId).Append(Str(e, field) ?? string.Empty);
         }
     }
 
@@ -231,60 +160,25 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
 
         var status = Str(response, "status") ?? "completed";
         var usage = response.TryGetProperty("usage", out var u) ? RealtimeUsage.FromResponse(u) : TokenUsage.None;
-        string? turn;
-        string text;
-        lock (Gate)
+        var (turn, answer) = _responses.Done(id, NamedTurn(response), OutputItems(response).FirstOrDefault());
+        var text = _doneText.Remove(id, out var done) ? done.ToString()
+            : _deltas.Remove(id, out var deltas) ? deltas.ToString()
+            : OutputText(response);
+        _deltas.Remove(id);
+        foreach (var output in OutputItems(response))
         {
-            turn = TurnOf(id, response);
-            text = _doneText.Remove(id, out var done) ? done.ToString()
-                : _deltas.Remove(id, out var deltas) ? deltas.ToString()
-                : OutputText(response);
-            _deltas.Remove(id);
-            _turnOfResponse.Remove(id);
-            _activeOutputItems.Clear();
-            var answer = _answerOfResponse.Remove(id, out var added) ? added : null;
-            if (response.TryGetProperty("output", out var output) && output.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var item in output.EnumerateArray())
-                {
-                    if (item.ValueKind == JsonValueKind.Object && Str(item, "id") is { } itemId && Str(response, "conversation_id") is not null)
-                    {
-                        AddItem(itemId, null);
-                        answer ??= itemId;
-                    }
-                }
-            }
+            _conversation.Add(output);
+        }
 
-            if (turn is not null && answer is not null && status == "completed")
-            {
-                _translated.Add((turn, answer));
-                if (_translated.Count > Options.MaxConversationItems)
-                {
-                    _translated.RemoveAt(0);
-                }
-            }
-
-            if (turn is not null && turn == _activeTurn)
-            {
-                _activeTurn = null;
-            }
-
-            if (turn is not null)
-            {
-                _withoutContext.Remove(turn);
-            }
-
-            _serverBusy = false;
-            if (turn is not null && _turnOfCreateEvent.FirstOrDefault(p => p.Value == turn).Key is { } createEvent)
-            {
-                _turnOfCreateEvent.Remove(createEvent);
-            }
+        if (turn is not null && answer is not null && status == "completed")
+        {
+            _conversation.Translated(turn, answer);
         }
 
         // Deletions are decided (and queued) before the turn is reported and finished, so the drain waits for them
         // too and the conversation is trimmed before the next turn can be committed.
         TrimConversation();
-        Track.UpdateStatus(s => s with { Usage = s.Usage.Add(usage) });
+        Context.UpdateStatus(s => s with { Usage = s.Usage.Add(usage) });
         if (turn is null)
         {
             // A response nobody asked for (a server that still creates them itself): billed, not captioned.
@@ -293,7 +187,7 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
         else if (status == "completed" || text.Length > 0)
         {
             Captions.TextCompleted(turn, text);
-            Track.UpdateStatus(s => s with { TurnsCompleted = s.TurnsCompleted + 1 });
+            Context.UpdateStatus(s => s with { TurnsCompleted = s.TurnsCompleted + 1 });
         }
         else
         {
@@ -312,199 +206,69 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
 
     protected override void OnEventRefused(string clientEventId, string code, string message)
     {
-        string? turn, item;
-        var busy = code == "conversation_already_has_active_response";
-        var retry = false;
-        lock (Gate)
+        var refusal = _responses.Refused(clientEventId, code);
+        switch (refusal.Outcome)
         {
-            turn = _turnOfCreateEvent.Remove(clientEventId, out var t) ? t : null;
-            item = _itemOfDeleteEvent.GetValueOrDefault(clientEventId);
-            if (turn is not null && turn == _activeTurn && !_turnOfResponse.ContainsValue(turn))
-            {
-                _activeTurn = null;
-                if (busy)
+            case RefusalOutcome.AskAgainWhenIdle:
+                LogServerBusy(Logger, Language);
+                break;
+            case RefusalOutcome.AskAlone:
+                LogRetryWithoutContext(Logger, Language, refusal.Turn!, code, message);
+                RequestNextResponse();
+                break;
+            case RefusalOutcome.Failed:
+                // No response was started for this turn: it fails, and the next turn gets its chance.
+                Captions.TurnFailed(refusal.Turn!, $"{code}: {message}");
+                TurnFinished(refusal.Turn!);
+                RequestNextResponse();
+                break;
+            default:
+                if (code == "conversation_already_has_active_response")
                 {
-                    // A response this session did not ask for is running: ask again for the same turn once it is done.
-                    _serverBusy = true;
-                    _awaitingResponse.AddFirst(turn);
-                    turn = null;
+                    LogServerBusy(Logger, Language);
                 }
-                else if (_withoutContext.Add(turn))
+                else if (_conversation.DeleteOf(clientEventId) is { } item)
                 {
-                    // Perhaps a context item is gone (the server truncated it): ask once more with the turn alone.
-                    _awaitingResponse.AddFirst(turn);
-                    retry = true;
+                    // The server keeps the item (or never had it): stop tracking it; the next trim picks another.
+                    LogDeleteRefused(Logger, Language, item, code, message);
+                    _conversation.Forget(item, clientEventId);
                 }
-            }
-            else
-            {
-                turn = null;
-            }
 
-            if (turn is not null && !retry)
-            {
-                _withoutContext.Remove(turn);
-            }
-        }
-
-        if (busy)
-        {
-            LogServerBusy(Logger, Language);
-        }
-        else if (retry)
-        {
-            LogRetryWithoutContext(Logger, Language, turn!, code, message);
-            RequestNextResponse();
-        }
-        else if (turn is not null)
-        {
-            // No response was started for this turn: it fails, and the next turn gets its chance.
-            Captions.TurnFailed(turn, $"{code}: {message}");
-            TurnFinished(turn);
-            RequestNextResponse();
-        }
-        else if (item is not null)
-        {
-            // The server keeps the item (or never had it): stop tracking it; the next trim picks another.
-            LogDeleteRefused(Logger, Language, item, code, message);
-            ForgetItem(item, clientEventId);
+                break;
         }
     }
 
-    /// <summary>The turn a response answers: its <c>metadata.turn</c>, else the one turn asked for (under Gate).</summary>
-    private string? TurnOf(string responseId, JsonElement? response)
-    {
-        if (_turnOfResponse.TryGetValue(responseId, out var known))
-        {
-            return known;
-        }
-
-        var named = response is { } r && r.TryGetProperty("metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object
-            ? Str(metadata, "turn")
-            : null;
-        var turn = named ?? _activeTurn;
-        if (turn is not null)
-        {
-            _turnOfResponse[responseId] = turn;
-        }
-
-        return turn;
-    }
-
-    /// <summary>
-    /// What a response for <paramref name="turn"/> sees: the newest translated turns with their answers (whole pairs,
-    /// still in the conversation and not being deleted) within the conversation bound, then the turn itself (under Gate).
-    /// </summary>
-    private List<string> Context(string turn)
-    {
-        if (_withoutContext.Contains(turn))
-        {
-            return [turn];
-        }
-
-        var deleting = ItemsBeingDeleted();
-        bool Present(string item) => _items.Contains(item) && !deleting.Contains(item);
-
-        var pairs = new List<(string Turn, string Answer)>();
-        var room = Options.MaxConversationItems - 1;
-        for (var i = _translated.Count - 1; i >= 0 && room >= 2; i--)
-        {
-            var pair = _translated[i];
-            if (Present(pair.Turn) && Present(pair.Answer))
-            {
-                pairs.Add(pair);
-                room -= 2;
-            }
-        }
-
-        var context = new List<string>(2 * pairs.Count + 1);
-        for (var i = pairs.Count - 1; i >= 0; i--)
-        {
-            context.Add(pairs[i].Turn);
-            context.Add(pairs[i].Answer);
-        }
-
-        context.Add(turn);
-        return context;
-    }
-
-    /// <summary>Items a <c>conversation.item.delete</c> was sent for and not yet confirmed (under Gate).</summary>
-    private HashSet<string> ItemsBeingDeleted() => _itemOfDeleteEvent.Values.ToHashSet(StringComparer.Ordinal);
-
-    /// <summary>Adds a conversation item once, after <paramref name="previous"/> when known, else at the end (under Gate).</summary>
-    private void AddItem(string id, string? previous)
-    {
-        if (_items.Contains(id))
-        {
-            return;
-        }
-
-        var at = previous is null ? -1 : _items.IndexOf(previous);
-        if (at >= 0)
-        {
-            _items.Insert(at + 1, id);
-        }
-        else
-        {
-            _items.Add(id);
-        }
-    }
-
-    /// <summary>Deletes the oldest items beyond the bound, skipping turns still waiting for their translation.</summary>
+    /// <summary>Deletes the oldest items beyond the bound, skipping turns still waiting for their translation and the answer streaming.</summary>
     private void TrimConversation()
     {
-        var deletes = new List<(BinaryData Message, string EventId)>();
-        lock (Gate)
+        foreach (var item in _conversation.ExcessItems(item => _responses.IsActiveOutput(item) || IsPendingTurn(item)))
         {
-            var excess = _items.Count - _itemOfDeleteEvent.Count - Options.MaxConversationItems;
-            var deleting = ItemsBeingDeleted();
-            foreach (var item in _items)
-            {
-                if (excess <= 0)
-                {
-                    break;
-                }
-
-                if (deleting.Contains(item) || _activeOutputItems.Contains(item) || IsPendingTurn(item))
-                {
-                    continue;
-                }
-
-                var delete = Events.DeleteItem(item);
-                _itemOfDeleteEvent[delete.EventId] = item;
-                deletes.Add(delete);
-                excess--;
-            }
-
-            if (deletes.Count > 0 && _deletesDone.Task.IsCompleted)
-            {
-                _deletesDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
-        }
-
-        foreach (var delete in deletes)
-        {
-            Enqueue(delete, "conversation.item.delete");
+            var delete = Events.DeleteItem(item);
+            _conversation.DeleteSent(delete.EventId, item);
+            Send(delete, "conversation.item.delete");
         }
     }
 
-    /// <summary>An item left the conversation (deleted), or a delete for it was refused.</summary>
-    private void ForgetItem(string item, string? eventId)
-    {
-        lock (Gate)
-        {
-            _items.Remove(item);
-            var key = eventId ?? _itemOfDeleteEvent.FirstOrDefault(p => p.Value == item).Key;
-            if (key is not null)
-            {
-                _itemOfDeleteEvent.Remove(key);
-            }
+    /// <summary>The turn a response names in its <c>metadata.turn</c>, if any.</summary>
+    private static string? NamedTurn(JsonElement response) =>
+        response.TryGetProperty("metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object ? Str(metadata, "turn") : null;
 
-            if (_itemOfDeleteEvent.Count == 0)
+    /// <summary>The ids of a response's output items in the conversation (a response out of band has none there).</summary>
+    private static List<string> OutputItems(JsonElement response)
+    {
+        var items = new List<string>();
+        if (Str(response, "conversation_id") is not null && response.TryGetProperty("output", out var output) && output.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in output.EnumerateArray())
             {
-                _deletesDone.TrySetResult();
+                if (item.ValueKind == JsonValueKind.Object && Str(item, "id") is { } itemId)
+                {
+                    items.Add(itemId);
+                }
             }
         }
+
+        return items;
     }
 
     private static StringBuilder Text(Dictionary<string, StringBuilder> texts, string responseId)

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using CaptionSidecar.Audio;
 using CaptionSidecar.FakeRealtime;
 using CaptionSidecar.Realtime;
+using CaptionSidecar.Tests.Support;
 using CaptionSidecar.Tracks;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -141,7 +142,7 @@ public sealed class GatedAudioTrackTests : IAsyncLifetime
         await _captions.WaitForCompletedAsync(1, TestContext.Current.CancellationToken);
         await WriteAsync(secondHead);
         var sentBeforeDrop = (first.Count + secondHead.Count) * (long)ChunkBytes;
-        await Eventually.TrueAsync(() => _server.Sessions[0].AppendedBytes >= sentBeforeDrop, TestContext.Current.CancellationToken);
+        await Poll.UntilAsync(() => _server.Sessions[0].AppendedBytes >= sentBeforeDrop, "the fake server heard the audio sent before the drop", TestContext.Current.CancellationToken);
         await _server.Faults.DropConnectionsAsync();
         await WriteAsync(secondRest);
         _chunks.Writer.Complete();

@@ -2,9 +2,9 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using CaptionSidecar.Audio;
 using CaptionSidecar.Realtime;
+using CaptionSidecar.Tests.Support;
 using CaptionSidecar.Tracks;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 
 namespace CaptionSidecar.Tests.Realtime;
 
@@ -14,7 +14,7 @@ namespace CaptionSidecar.Tests.Realtime;
 /// </summary>
 public sealed class RealtimeTrackHandoverTests
 {
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 20, 0, 0, TimeSpan.Zero));
+    private readonly TimerSignallingTimeProvider _time = new();
     private readonly ScriptedSessionsConnector _connector = new();
     private readonly Channel<AudioChunk> _chunks = Channel.CreateUnbounded<AudioChunk>();
     private readonly RecordingCaptionInput _captions = new();
@@ -39,15 +39,16 @@ public sealed class RealtimeTrackHandoverTests
         old.Push(new { type = "conversation.item.input_audio_transcription.completed", item_id = "a", transcript = "Alpha." });
         await _captions.WaitForCompletedAsync(1, ct);
 
-        // At 55 minutes the next session opens; once it is ready the old one hands over at the pause.
+        // At 55 minutes the next session opens; once it is ready the old one hands over at the pause. The clock moves
+        // only once the track waits for that moment (its rollover timer exists), not before it has read the clock.
+        while (await _time.NextTimerAsync(ct) < TimeSpan.FromMinutes(50))
+        {
+        }
+
         _time.Advance(TimeSpan.FromMinutes(55));
         var next = await HandshakeAsync(1, ct);
-        var written = 50;
-        while (next.AppendCount == 0)
-        {
-            await WriteAsync(silence.Skip(written++).Take(1));
-            await Task.Delay(10, ct);
-        }
+        // No more audio is needed: the old session decides on the handover as soon as it is asked, at this pause.
+        await next.AppendsAsync(1, ct);
 
         // The next session first hears again the audio since the old one's last turn ended (600 ms on): see the
         // start of its turn below.
@@ -101,26 +102,27 @@ public sealed class RealtimeTrackHandoverTests
         }
     }
 
-    private static async Task AppendsAsync(ScriptedRealtimeConnection connection, int count, CancellationToken ct)
-    {
-        await Eventually.TrueAsync(() => connection.AppendCount >= count, ct);
-    }
+    private static Task AppendsAsync(ScriptedRealtimeConnection connection, int count, CancellationToken ct) => connection.AppendsAsync(count, ct);
 
     /// <summary>Gives every connect a new scripted connection, kept in order.</summary>
     private sealed class ScriptedSessionsConnector : IRealtimeConnector
     {
         private readonly ConcurrentQueue<ScriptedRealtimeConnection> _connections = new();
 
+        /// <summary>Told of every connect and of every event any session sends.</summary>
+        public ChangeSignal Sent { get; } = new();
+
         public Task<IRealtimeConnection> ConnectAsync(RealtimeSessionKind kind, CancellationToken cancellationToken)
         {
-            var connection = new ScriptedRealtimeConnection();
+            var connection = new ScriptedRealtimeConnection(Sent);
             _connections.Enqueue(connection);
+            Sent.Changed();
             return Task.FromResult<IRealtimeConnection>(connection);
         }
 
         public async Task<ScriptedRealtimeConnection> ConnectionAsync(int index, CancellationToken ct)
         {
-            await Eventually.TrueAsync(() => _connections.Count > index, ct);
+            await Sent.UntilAsync(() => _connections.Count > index, $"connection {index + 1} was opened", ct);
             return _connections.ElementAt(index);
         }
     }

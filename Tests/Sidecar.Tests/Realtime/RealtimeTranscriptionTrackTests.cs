@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using CaptionSidecar.Audio;
 using CaptionSidecar.FakeRealtime;
 using CaptionSidecar.Realtime;
+using CaptionSidecar.Tests.Support;
 using CaptionSidecar.Tracks;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -100,7 +101,7 @@ public sealed class RealtimeTranscriptionTrackTests : IAsyncLifetime
 
         var tone = _audio.Tone(TimeSpan.FromMilliseconds(800)).ToList();
         await WriteAsync(tone.Take(20));
-        await Eventually.TrueAsync(() => _server.Sessions[0].AppendedBytes >= 960 * 110, TestContext.Current.CancellationToken);
+        await Poll.UntilAsync(() => _server.Sessions[0].AppendedBytes >= 960 * 110, "the fake server heard 110 chunks", TestContext.Current.CancellationToken);
         await _server.Faults.DropConnectionsAsync();
         await WriteAsync(tone.Skip(20).Concat(_audio.Silence(TimeSpan.FromMilliseconds(1000))));
         _chunks.Writer.Complete();
@@ -182,7 +183,7 @@ public sealed class RealtimeTranscriptionTrackTests : IAsyncLifetime
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var run = track.RunAsync(_chunks.Reader, _captions, cts.Token);
         await WriteAsync(_audio.Silence(TimeSpan.FromMilliseconds(200)));
-        await Eventually.TrueAsync(() => _server.Sessions.Count == 1 && _server.Sessions[0].AppendedBytes > 0, TestContext.Current.CancellationToken);
+        await Poll.UntilAsync(() => _server.Sessions.Count == 1 && _server.Sessions[0].AppendedBytes > 0, "the fake server heard audio", TestContext.Current.CancellationToken);
 
         await cts.CancelAsync();
 

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using CaptionSidecar.Audio;
 using CaptionSidecar.FakeRealtime;
 using CaptionSidecar.Realtime;
+using CaptionSidecar.Tests.Support;
 using CaptionSidecar.Tracks;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -169,7 +170,7 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
 
         var tone = _audio.Tone(TimeSpan.FromMilliseconds(800)).ToList();
         await es.SayAsync(tone.Take(20));
-        await Eventually.TrueAsync(() => _server.Sessions[0].AppendedBytes >= 960 * 110, TestContext.Current.CancellationToken);
+        await Poll.UntilAsync(() => _server.Sessions[0].AppendedBytes >= 960 * 110, "the fake server heard 110 chunks", TestContext.Current.CancellationToken);
         await _server.Faults.DropConnectionsAsync();
         await es.SayAsync(tone.Skip(20).Concat(_audio.Silence(TimeSpan.FromMilliseconds(1000))));
         await es.EndAsync();
@@ -192,7 +193,7 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
         await es.Captions.WaitForCompletedAsync(1, TestContext.Current.CancellationToken);
         await es.SayAsync(Turn());
         var captions = es.Captions;
-        await Eventually.TrueAsync(() => captions.Commits.Count == 2 && captions.DeltasOf(captions.Commits[1].ItemId).Length > 0, TestContext.Current.CancellationToken);
+        await captions.UntilAsync(() => captions.Commits.Count == 2 && captions.DeltasOf(captions.Commits[1].ItemId).Length > 0, "the second turn got text", TestContext.Current.CancellationToken);
 
         await _server.Faults.DropConnectionsAsync();
         await es.EndAsync();

@@ -10,6 +10,7 @@ internal sealed class RecordingCaptionInput : ICaptionInput
     private readonly ConcurrentQueue<(string ItemId, string? Previous, TimeSpan Start, TimeSpan End)> _commits = new();
     private readonly ConcurrentQueue<(string ItemId, string Text)> _completed = new();
     private readonly ConcurrentDictionary<string, string> _deltas = new();
+    private readonly ChangeSignal _changed = new();
 
     public IReadOnlyList<string> Calls => [.. _calls];
 
@@ -28,34 +29,41 @@ internal sealed class RecordingCaptionInput : ICaptionInput
 
     public string DeltasOf(string itemId) => _deltas.GetValueOrDefault(itemId, string.Empty);
 
-    public void SpeechStarted(TimeSpan at) => _calls.Enqueue($"started {at.TotalMilliseconds}");
+    public void SpeechStarted(TimeSpan at) => Record($"started {at.TotalMilliseconds}");
 
-    public void SpeechStopped(TimeSpan at) => _calls.Enqueue($"stopped {at.TotalMilliseconds}");
+    public void SpeechStopped(TimeSpan at) => Record($"stopped {at.TotalMilliseconds}");
 
     public void TurnCommitted(string itemId, string? previousItemId, TimeSpan start, TimeSpan end)
     {
         _commits.Enqueue((itemId, previousItemId, start, end));
-        _calls.Enqueue($"committed {itemId}");
+        Record($"committed {itemId}");
     }
 
-    public void TextDelta(string itemId, string delta) => _deltas.AddOrUpdate(itemId, delta, (_, old) => old + delta);
+    public void TextDelta(string itemId, string delta)
+    {
+        _deltas.AddOrUpdate(itemId, delta, (_, old) => old + delta);
+        _changed.Changed();
+    }
 
     public void TextCompleted(string itemId, string text)
     {
         _completed.Enqueue((itemId, text));
-        _calls.Enqueue($"completed {itemId}");
+        Record($"completed {itemId}");
     }
 
-    public void TurnFailed(string itemId, string reason) => _calls.Enqueue($"failed {itemId} {reason}");
+    public void TurnFailed(string itemId, string reason) => Record($"failed {itemId} {reason}");
+
+    /// <summary>Waits until <paramref name="condition"/> about the recorded calls holds (woken by each call).</summary>
+    public Task UntilAsync(Func<bool> condition, string what, CancellationToken cancellationToken) =>
+        _changed.UntilAsync(condition, what, cancellationToken);
+
+    private void Record(string call)
+    {
+        _calls.Enqueue(call);
+        _changed.Changed();
+    }
 
     /// <summary>Waits until <paramref name="count"/> turns completed.</summary>
-    public async Task WaitForCompletedAsync(int count, CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(20));
-        while (_completed.Count < count)
-        {
-            await Task.Delay(20, timeout.Token);
-        }
-    }
+    public Task WaitForCompletedAsync(int count, CancellationToken cancellationToken) =>
+        UntilAsync(() => _completed.Count >= count, $"{count} turns completed", cancellationToken);
 }

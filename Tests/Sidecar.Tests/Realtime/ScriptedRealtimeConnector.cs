@@ -22,14 +22,25 @@ internal sealed class ScriptedRealtimeConnection : IRealtimeConnection
 {
     private readonly Channel<BinaryData> _incoming = Channel.CreateUnbounded<BinaryData>();
     private readonly Channel<JsonElement> _sent = Channel.CreateUnbounded<JsonElement>();
+    private readonly ChangeSignal _changed;
     private int _appends;
     private volatile bool _closed;
+
+    /// <param name="changed">Told of every event the session sends (may be shared by several connections).</param>
+    public ScriptedRealtimeConnection(ChangeSignal? changed = null)
+    {
+        _changed = changed ?? new ChangeSignal();
+    }
 
     /// <summary>How many <c>input_audio_buffer.append</c> events the session sent.</summary>
     public int AppendCount => Volatile.Read(ref _appends);
 
     /// <summary>True once the session closed the connection.</summary>
     public bool Closed => _closed;
+
+    /// <summary>Waits until the session sent <paramref name="count"/> appends or more.</summary>
+    public Task AppendsAsync(int count, CancellationToken cancellationToken) =>
+        _changed.UntilAsync(() => AppendCount >= count, $"{count} appends were sent", cancellationToken);
 
     /// <summary>Sends a server event to the session.</summary>
     public void Push(object serverEvent) => _incoming.Writer.TryWrite(BinaryData.FromObjectAsJson(serverEvent));
@@ -58,6 +69,7 @@ internal sealed class ScriptedRealtimeConnection : IRealtimeConnection
         }
 
         _sent.Writer.TryWrite(document.RootElement.Clone());
+        _changed.Changed();
         return Task.CompletedTask;
     }
 

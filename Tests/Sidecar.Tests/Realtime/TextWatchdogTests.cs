@@ -1,87 +1,58 @@
 using CaptionSidecar.Realtime;
-using Microsoft.Extensions.Time.Testing;
 
 namespace CaptionSidecar.Tests.Realtime;
 
-public sealed class TextWatchdogTests : IDisposable
+/// <summary>The watchdog's decision, event by event on given times: no clock, no timer.</summary>
+public sealed class TextWatchdogTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(20);
-    private readonly FakeTimeProvider _time = new();
-    private readonly RecordingCaptionInput _captions = new();
-    private readonly TextWatchdog _watchdog;
+    private static readonly DateTimeOffset Start = new(2026, 12, 2, 20, 0, 0, TimeSpan.Zero);
+    private readonly TextWatchdog _watchdog = new(Limit);
 
-    public TextWatchdogTests()
+    private static DateTimeOffset At(double seconds) => Start.AddSeconds(seconds);
+
+    [Fact]
+    public void Committed_NoTextWithinTheLimit_Stalls()
     {
-        _watchdog = new TextWatchdog(_captions, Limit, _time);
-    }
+        _watchdog.Committed("a", At(0));
 
-    public void Dispose() => _watchdog.Dispose();
-
-    [Fact(Timeout = 30000)]
-    public async Task TurnCommitted_NoTextWithinTheLimit_Stalls()
-    {
-        _watchdog.TurnCommitted("a", null, TimeSpan.Zero, TimeSpan.FromSeconds(1));
-
-        _time.Advance(Limit - TimeSpan.FromMilliseconds(100));
-        Assert.False(_watchdog.Stalled.IsCompleted);
-        _time.Advance(TimeSpan.FromMilliseconds(100));
-
-        Assert.True(_watchdog.Stalled.IsCompleted);
-        Assert.Contains("1 committed turn(s) got no text for 20 s", await _watchdog.Stalled.WaitAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Equal(At(20), _watchdog.Deadline);
+        Assert.Null(_watchdog.Stalled(At(19.9)));
+        Assert.Equal("1 committed turn(s) got no text for 20 s", _watchdog.Stalled(At(20)));
     }
 
     [Fact]
     public void TextForAnEarlierTurn_RestartsTheWaitForTheLaterOnes()
     {
-        _watchdog.TurnCommitted("a", null, TimeSpan.Zero, TimeSpan.FromSeconds(1));
-        _watchdog.TurnCommitted("b", "a", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
-        _time.Advance(TimeSpan.FromSeconds(15));
-        _watchdog.TextDelta("a", "Hello");
-        _time.Advance(TimeSpan.FromSeconds(15));
-        _watchdog.TextCompleted("a", "Hello there.");
-        _time.Advance(TimeSpan.FromSeconds(15));
+        _watchdog.Committed("a", At(0));
+        _watchdog.Committed("b", At(1));
+        _watchdog.Answered("a", finished: false, At(15));
+        _watchdog.Answered("a", finished: true, At(30));
 
-        Assert.False(_watchdog.Stalled.IsCompleted);
-        _time.Advance(TimeSpan.FromSeconds(5));
-
-        Assert.True(_watchdog.Stalled.IsCompleted);
+        Assert.Null(_watchdog.Stalled(At(45)));
+        Assert.Equal(At(50), _watchdog.Deadline);
+        Assert.NotNull(_watchdog.Stalled(At(50)));
     }
 
     [Fact]
     public void EveryTurnAnswered_NeverStalls()
     {
-        _watchdog.TurnCommitted("a", null, TimeSpan.Zero, TimeSpan.FromSeconds(1));
-        _watchdog.TextCompleted("a", "Hello.");
-        _watchdog.TurnCommitted("b", "a", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
-        _watchdog.TurnFailed("b", "server error");
+        _watchdog.Committed("a", At(0));
+        _watchdog.Answered("a", finished: true, At(1));
+        _watchdog.Committed("b", At(2));
+        _watchdog.Answered("b", finished: true, At(3));
 
-        _time.Advance(TimeSpan.FromHours(1));
-
-        Assert.False(_watchdog.Stalled.IsCompleted);
-    }
-
-    [Fact]
-    public void Calls_ArePassedOnToTheCaptions()
-    {
-        _watchdog.SpeechStarted(TimeSpan.FromSeconds(1));
-        _watchdog.SpeechStopped(TimeSpan.FromSeconds(2));
-        _watchdog.TurnCommitted("a", null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
-        _watchdog.TextDelta("a", "Hi");
-        _watchdog.TextCompleted("a", "Hi.");
-        _watchdog.TurnFailed("b", "gone");
-
-        Assert.Equal(["started 1000", "stopped 2000", "committed a", "completed a", "failed b gone"], _captions.Calls);
-        Assert.Equal("Hi", _captions.DeltasOf("a"));
+        Assert.Null(_watchdog.Deadline);
+        Assert.Null(_watchdog.Stalled(At(3600)));
     }
 
     [Fact]
     public void ZeroLimit_IsOff()
     {
-        using var off = new TextWatchdog(_captions, TimeSpan.Zero, _time);
-        off.TurnCommitted("a", null, TimeSpan.Zero, TimeSpan.FromSeconds(1));
+        var off = new TextWatchdog(TimeSpan.Zero);
+        off.Committed("a", At(0));
 
-        _time.Advance(TimeSpan.FromHours(1));
-
-        Assert.False(off.Stalled.IsCompleted);
+        Assert.Null(off.Deadline);
+        Assert.Null(off.Stalled(At(3600)));
     }
 }

@@ -277,12 +277,12 @@ internal sealed partial class RealtimeConnection
         _ = Send(ServerEvents.OutputItem("response.output_item.added", response.Id, ServerEvents.AssistantItem(response.ItemId, "in_progress", null)));
         if (isDefault)
         {
-            previous = AppendConversationItem(response.ItemId, new ItemContent("assistant", null, 0));
+            previous = AppendConversationItem(response.ItemId, new ItemContent("assistant", null, 0, FlatAudio: source is null));
             _ = Send(ServerEvents.ConversationItem("conversation.item.added", previous, ServerEvents.AssistantItem(response.ItemId, "in_progress", null)));
         }
 
         _ = Send(ServerEvents.ContentPart("response.content_part.added", response.Id, response.ItemId, ""));
-        _ = StreamResponseAsync(response, text, previous, prompt, _lifetime.Token);
+        _ = StreamResponseAsync(response, text, previous, prompt, answersAudio: source is null, _lifetime.Token);
     }
 
     private void CancelResponse(JsonNode? responseIdNode, string? eventId)
@@ -304,7 +304,7 @@ internal sealed partial class RealtimeConnection
     }
 
     /// <summary>Streams the line word by word, then closes the response; a cancel ends it after the words sent so far.</summary>
-    private async Task StreamResponseAsync(ActiveResponse response, string text, string? previousItemId, PromptUsage prompt, CancellationToken sessionEnded)
+    private async Task StreamResponseAsync(ActiveResponse response, string text, string? previousItemId, PromptUsage prompt, bool answersAudio, CancellationToken sessionEnded)
     {
         var produced = new StringBuilder();
         try
@@ -350,7 +350,7 @@ internal sealed partial class RealtimeConnection
             {
                 if (_contents.ContainsKey(response.ItemId))
                 {
-                    _contents[response.ItemId] = new ItemContent("assistant", final, 0);
+                    _contents[response.ItemId] = new ItemContent("assistant", final, 0, FlatAudio: answersAudio);
                 }
             }
         }
@@ -442,8 +442,8 @@ internal sealed partial class RealtimeConnection
     }
 
     /// <summary>
-    /// The input tokens of a response: instructions and context items (text about 4 characters a token, audio 10 tokens a
-    /// second), and the part served from the prompt cache. Like the service's prompt caching, a prompt of at least
+    /// The input tokens of a response: instructions and context items (see <see cref="PromptPart.Of"/>), and the part
+    /// served from the prompt cache. Like the service's prompt caching, a prompt of at least
     /// 1,024 tokens reuses the prefix it shares with the session's previous response (the same instructions, then
     /// the same items in the same order), in steps of 128 tokens; shorter prompts are never cached.
     /// </summary>
@@ -491,10 +491,19 @@ internal sealed partial class RealtimeConnection
     {
         public ItemContent Content { get; init; } = new("system", null, 0);
 
-        /// <summary>An item's part: 10 tokens a second of audio for an audio item, else its text's tokens (about 4 characters each).</summary>
-        public static PromptPart Of(string key, ItemContent content) => content.AudioMs > 0 && content.Text is null
-            ? new PromptPart(key, (int)Math.Max(1, content.AudioMs / 100), Audio: true) { Content = content }
-            : new PromptPart(key, Math.Max(1, ((content.Text?.Length ?? 0) + 3) / 4), Audio: false) { Content = content };
+        /// <summary>Audio tokens of a committed turn or of the answer to one (see <see cref="ItemContent.FlatAudio"/>).</summary>
+        public const int FlatAudioTokens = 20;
+
+        /// <summary>
+        /// An item's part: <see cref="FlatAudioTokens"/> for audio-driven turns and their answers, 10 tokens a second for
+        /// audio a client sent in an item, else its text's tokens (about 4 characters each).
+        /// </summary>
+        public static PromptPart Of(string key, ItemContent content) => content switch
+        {
+            { FlatAudio: true } => new PromptPart(key, FlatAudioTokens, Audio: true) { Content = content },
+            { AudioMs: > 0, Text: null } => new PromptPart(key, (int)Math.Max(1, content.AudioMs / 100), Audio: true) { Content = content },
+            _ => new PromptPart(key, Math.Max(1, ((content.Text?.Length ?? 0) + 3) / 4), Audio: false) { Content = content },
+        };
     }
 
     private sealed class ActiveResponse(string id, string itemId, bool isDefault, JsonObject? metadata, string instructions)

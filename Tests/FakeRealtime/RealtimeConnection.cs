@@ -462,7 +462,7 @@ internal sealed partial class RealtimeConnection
 
     private void CommitTurn(string itemId, long audioMs, bool detectedByVad)
     {
-        var previous = AppendConversationItem(itemId, new ItemContent("user", null, audioMs));
+        var previous = AppendConversationItem(itemId, new ItemContent("user", null, audioMs, FlatAudio: true));
         _ = Send(ServerEvents.Committed(previous, itemId));
         _ = Send(ServerEvents.ItemAdded(previous, itemId));
         _ = Send(ServerEvents.ItemDone(previous, itemId));

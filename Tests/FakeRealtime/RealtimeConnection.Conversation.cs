@@ -6,8 +6,9 @@ using System.Text.RegularExpressions;
 namespace CaptionSidecar.FakeRealtime;
 
 /// <summary>
-/// The conversation side of a session: the default conversation's items and text-only responses that "translate"
-/// each turn with the script line of the session's target language. A response's first events are queued from the
+/// The conversation side of a session: the default conversation's items (committed audio turns, message items the
+/// client creates, answers) and text-only responses that "translate" the last user message of their context: a text
+/// message by its script row in the target language's column, an audio turn with the column's next line. A response's first events are queued from the
 /// receive loop (so its state is settled before the next client event is read); its words stream beside it.
 /// </summary>
 internal sealed partial class RealtimeConnection

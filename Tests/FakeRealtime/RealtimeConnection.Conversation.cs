@@ -8,8 +8,9 @@ namespace CaptionSidecar.FakeRealtime;
 /// <summary>
 /// The conversation side of a session: the default conversation's items (committed audio turns, message items the
 /// client creates, answers) and text-only responses that "translate" the last user message of their context: a text
-/// message by its script row in the target language's column, an audio turn with the column's next line. A response's first events are queued from the
-/// receive loop (so its state is settled before the next client event is read); its words stream beside it.
+/// message by its script row in the target language's column, an audio turn with the column's next line. A
+/// response's first events are queued from the receive loop (so its state is settled before the next client event is
+/// read); its words stream beside it.
 /// </summary>
 internal sealed partial class RealtimeConnection
 {
@@ -175,7 +176,7 @@ internal sealed partial class RealtimeConnection
 
         var instructions = options?["instructions"] is JsonValue i && i.TryGetValue<string>(out var given) ? given : _config.Instructions;
         var isDefault = conversation == "auto";
-        var response = new ActiveResponse(RealtimeIds.Response(), RealtimeIds.Item(), isDefault, options?["metadata"] as JsonObject, instructions);
+        var response = new ActiveResponse(RealtimeIds.Response(), RealtimeIds.Item(), isDefault, options?["metadata"] as JsonObject);
         if (options?["input"] is { } inputNode && inputNode is not JsonArray)
         {
             _ = SendError(new ProtocolError("invalid_type", "Invalid type for 'response.input': expected an array.", "response.input"), eventId);
@@ -450,7 +451,7 @@ internal sealed partial class RealtimeConnection
     /// </summary>
     private PromptUsage PromptTokens(string instructions, List<PromptPart> context)
     {
-        List<PromptPart> parts = [new PromptPart("instructions:" + instructions, Math.Max(1, (instructions.Length + 3) / 4), Audio: false), .. context];
+        List<PromptPart> parts = [PromptPart.Of("instructions:" + instructions, new ItemContent("system", instructions, 0)), .. context];
         List<PromptPart> previous;
         lock (_conversationGate)
         {
@@ -487,11 +488,9 @@ internal sealed partial class RealtimeConnection
     [GeneratedRegex(@"\binto\s+([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\b", RegexOptions.IgnoreCase)]
     private static partial Regex IntoLanguage();
 
-    /// <summary>One part of a response's prompt: its identity for the prompt cache, its tokens, audio or text.</summary>
-    private sealed record PromptPart(string Key, int Tokens, bool Audio)
+    /// <summary>One part of a response's prompt: its identity for the prompt cache, its tokens (audio or text), the item.</summary>
+    private sealed record PromptPart(string Key, int Tokens, bool Audio, ItemContent Content)
     {
-        public ItemContent Content { get; init; } = new("system", null, 0);
-
         /// <summary>Audio tokens of a committed turn or of the answer to one (see <see cref="ItemContent.FlatAudio"/>).</summary>
         public const int FlatAudioTokens = 20;
 
@@ -501,21 +500,19 @@ internal sealed partial class RealtimeConnection
         /// </summary>
         public static PromptPart Of(string key, ItemContent content) => content switch
         {
-            { FlatAudio: true } => new PromptPart(key, FlatAudioTokens, Audio: true) { Content = content },
-            { AudioMs: > 0, Text: null } => new PromptPart(key, (int)Math.Max(1, content.AudioMs / 100), Audio: true) { Content = content },
-            _ => new PromptPart(key, Math.Max(1, ((content.Text?.Length ?? 0) + 3) / 4), Audio: false) { Content = content },
+            { FlatAudio: true } => new PromptPart(key, FlatAudioTokens, Audio: true, content),
+            { AudioMs: > 0, Text: null } => new PromptPart(key, (int)Math.Max(1, content.AudioMs / 100), Audio: true, content),
+            _ => new PromptPart(key, Math.Max(1, ((content.Text?.Length ?? 0) + 3) / 4), Audio: false, content),
         };
     }
 
-    private sealed class ActiveResponse(string id, string itemId, bool isDefault, JsonObject? metadata, string instructions)
+    private sealed class ActiveResponse(string id, string itemId, bool isDefault, JsonObject? metadata)
     {
         public string Id { get; } = id;
 
         public string ItemId { get; } = itemId;
 
         public bool IsDefault { get; } = isDefault;
-
-        public string Instructions { get; } = instructions;
 
         public TaskCompletionSource CancelRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

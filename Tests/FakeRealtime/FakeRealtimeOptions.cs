@@ -16,6 +16,22 @@ public sealed partial class FakeRealtimeOptions
     public FakeScript Script { get; init; } = FakeScript.FromLines([]);
 
     /// <summary>
+    /// Scripts of single speakers, for several transcription sessions at once (one per speaker), each with its own
+    /// lines and positions. A transcription session picks its script at every committed turn from its current
+    /// <c>audio.input.transcription</c> settings, first match wins:
+    /// <list type="number">
+    /// <item>a marker <c>[speaker:NAME]</c> anywhere in <c>prompt</c> (NAME compared case-insensitively with the keys);</item>
+    /// <item>the <c>language</c> (e.g. <c>es</c>) equal to a key (case-insensitive), for speakers of different languages;</item>
+    /// <item>otherwise <see cref="Script"/>.</item>
+    /// </list>
+    /// A marker naming no key is logged and falls through to the language. Both are plain protocol fields, so the
+    /// client stays protocol-exact. Conversation sessions translating text look the source sentence up in
+    /// <see cref="Script"/> first, then in these scripts in key order (see <see cref="FakeScript.TryTranslate"/>).
+    /// Keys must be non-empty and hold no <c>]</c>. Empty by default.
+    /// </summary>
+    public IReadOnlyDictionary<string, FakeScript> SpeakerScripts { get; init; } = new Dictionary<string, FakeScript>();
+
+    /// <summary>
     /// Maximum session duration; when it passes the session sends <c>session_expired</c> and closes with 1001,
     /// like the real service (60 minutes). Null disables expiry (and <c>expires_at</c> is then 0).
     /// </summary>
@@ -73,6 +89,19 @@ public sealed partial class FakeRealtimeOptions
         if (TurnFailureEvery is < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(TurnFailureEvery), TurnFailureEvery, "TurnFailureEvery must be at least 1 (or null).");
+        }
+
+        foreach (var (key, script) in SpeakerScripts)
+        {
+            if (string.IsNullOrWhiteSpace(key) || key.Contains(']', StringComparison.Ordinal) || key.Trim() != key || script is null)
+            {
+                throw new ArgumentException($"SpeakerScripts: the key '{key}' is not usable; a key is a non-empty name without surrounding spaces or ']', with a script.", nameof(SpeakerScripts));
+            }
+        }
+
+        if (SpeakerScripts.Keys.GroupBy(k => k, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
+        {
+            throw new ArgumentException($"SpeakerScripts: the key '{duplicate.Key}' appears more than once (keys are compared case-insensitively).", nameof(SpeakerScripts));
         }
 
         ValidateHostile();

@@ -7,7 +7,8 @@ namespace CaptionSidecar.FakeRealtime;
 /// <summary>
 /// A protocol-exact fake of the OpenAI Realtime WebSocket API (GA event names) on loopback, for tests and local
 /// runs: <c>/v1/realtime</c> with API-key auth checked before the upgrade, transcription sessions with an energy VAD
-/// on audio time, scripted transcripts, session expiry and fault injection.
+/// on audio time, scripted transcripts (per speaker if asked), text-only translation of audio turns or of text
+/// messages with usage like the service's, session expiry and fault injection.
 /// </summary>
 public sealed partial class FakeRealtimeServer : IAsyncDisposable
 {

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace CaptionSidecar.FakeRealtime;
 
 /// <summary>
@@ -13,6 +15,11 @@ namespace CaptionSidecar.FakeRealtime;
 /// "into Name (xx)" or "into xx" whose code names a column (the sidecar writes "… into German (de)."); otherwise the
 /// first column after the source.
 /// </para>
+/// <para>
+/// Text translation: a conversation session that is sent the source sentence as text (a user <c>input_text</c>
+/// item) is answered by row, not by position: <see cref="TryTranslate"/> finds the row whose source cell equals the
+/// text (both trimmed, ordinal) and returns that row's cell of the target language; positions are not touched.
+/// </para>
 /// </summary>
 public sealed class FakeScript
 {
@@ -21,13 +28,15 @@ public sealed class FakeScript
     private readonly Dictionary<string, string[]> _columns;
     private readonly Dictionary<string, int> _taken = new(StringComparer.OrdinalIgnoreCase);
     private readonly string[] _lines;
+    private readonly Dictionary<string, Dictionary<string, string>> _rows;
     private int _sourceTaken;
 
-    private FakeScript(string[] languages, Dictionary<string, string[]> columns, string[] sourceLines)
+    private FakeScript(string[] languages, Dictionary<string, string[]> columns, string[] sourceLines, Dictionary<string, Dictionary<string, string>> rows)
     {
         _languages = languages;
         _columns = columns;
         _lines = sourceLines;
+        _rows = rows;
     }
 
     /// <summary>The source lines (first column; blank lines removed, others trimmed).</summary>
@@ -43,12 +52,14 @@ public sealed class FakeScript
     public static FakeScript FromLines(IEnumerable<string> lines)
     {
         ArgumentNullException.ThrowIfNull(lines);
-        return new FakeScript([], new(StringComparer.OrdinalIgnoreCase), Clean(lines));
+        return new FakeScript([], new(StringComparer.OrdinalIgnoreCase), Clean(lines), new(StringComparer.Ordinal));
     }
 
     /// <summary>
     /// A script with one column per language code, in the dictionary's enumeration order: the first column is the
-    /// source language (transcription sessions), the others are targets. Blank lines are skipped.
+    /// source language (transcription sessions), the others are targets. Blank lines are skipped. The lists are rows
+    /// by index (cell n of every column belongs to source line n) for <see cref="TryTranslate"/>; when a source line
+    /// appears twice, its first row counts.
     /// </summary>
     public static FakeScript FromColumns(IReadOnlyDictionary<string, IReadOnlyList<string>> columns)
     {
@@ -70,7 +81,7 @@ public sealed class FakeScript
             languages.Add(language.Trim());
         }
 
-        return new FakeScript([.. languages], byLanguage, byLanguage[languages[0]]);
+        return new FakeScript([.. languages], byLanguage, byLanguage[languages[0]], Rows(languages, columns));
     }
 
     /// <summary>
@@ -112,6 +123,18 @@ public sealed class FakeScript
         return FromColumns(languages.ToDictionary(l => l, l => (IReadOnlyList<string>)columns[l], StringComparer.OrdinalIgnoreCase));
     }
 
+    /// <summary>
+    /// The cell of <paramref name="language"/> in the row whose source cell is <paramref name="sourceText"/> (both
+    /// trimmed, exact ordinal match); false when no row has that source text or the row's cell is empty.
+    /// </summary>
+    public bool TryTranslate(string sourceText, string language, [NotNullWhen(true)] out string? translation)
+    {
+        ArgumentNullException.ThrowIfNull(sourceText);
+        ArgumentNullException.ThrowIfNull(language);
+        translation = null;
+        return _rows.TryGetValue(sourceText.Trim(), out var row) && row.TryGetValue(language, out translation);
+    }
+
     /// <summary>The first column after the source, or null when the script has no target column.</summary>
     internal string? DefaultTargetLanguage => _languages.Length > 1 ? _languages[1] : null;
 
@@ -137,6 +160,34 @@ public sealed class FakeScript
 
         var column = _columns.GetValueOrDefault(language) ?? [];
         return (turn, turn <= column.Length ? column[turn - 1] : $"(unscripted turn {turn})");
+    }
+
+    /// <summary>Source text to its row's non-empty target cells; built from the columns before blank cells are removed.</summary>
+    private static Dictionary<string, Dictionary<string, string>> Rows(List<string> languages, IReadOnlyDictionary<string, IReadOnlyList<string>> columns)
+    {
+        var cells = languages.Select(l => columns.First(c => string.Equals(c.Key.Trim(), l, StringComparison.Ordinal)).Value ?? []).ToArray();
+        var rows = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
+        for (var n = 0; n < cells[0].Count; n++)
+        {
+            var source = cells[0][n].Trim();
+            if (source.Length == 0 || rows.ContainsKey(source))
+            {
+                continue;
+            }
+
+            var row = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            for (var column = 1; column < languages.Count; column++)
+            {
+                if (n < cells[column].Count && cells[column][n].Trim() is { Length: > 0 } cell)
+                {
+                    row[languages[column]] = cell;
+                }
+            }
+
+            rows[source] = row;
+        }
+
+        return rows;
     }
 
     private static string[] Clean(IEnumerable<string> lines) => [.. lines.Select(l => l.Trim()).Where(l => l.Length > 0)];

@@ -32,6 +32,7 @@ public sealed class FakeSession
     private int _peakConversationItemCount;
     private bool _isOpen = true;
     private string? _targetLanguage;
+    private string? _speaker;
 
     internal FakeSession(string id, FakeSessionType type, string? intent, string? model, string? betaHeader, Action changed)
     {
@@ -207,6 +208,23 @@ public sealed class FakeSession
             _schemaViolations.Add(problem);
         }
     });
+
+    /// <summary>
+    /// A transcription session's speaker: the key of the <see cref="FakeRealtimeOptions.SpeakerScripts"/> entry its
+    /// last committed turn took its line from; null before any turn and when the turn used the shared script.
+    /// </summary>
+    public string? Speaker
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _speaker;
+            }
+        }
+    }
+
+    internal void RecordSpeaker(string? speaker) => Update(() => _speaker = speaker);
 
     internal void RecordTargetLanguage(string? language) => Update(() => _targetLanguage = language);
 

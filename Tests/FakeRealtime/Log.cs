@@ -49,4 +49,13 @@ internal static partial class Log
 
     [LoggerMessage(LogLevel.Warning, "Session {SessionId}: {Problem} (OpenAI's published Realtime schemas)")]
     public static partial void SchemaViolation(ILogger logger, string sessionId, string problem);
+
+    [LoggerMessage(LogLevel.Warning, "Session {SessionId}: the transcription prompt names speaker '{Speaker}', which has no speaker script; the turn takes the language's or the shared script")]
+    public static partial void UnknownSpeaker(ILogger logger, string sessionId, string speaker);
+
+    [LoggerMessage(LogLevel.Warning, "Session {SessionId}: no script row has the source text \"{SourceText}\" with a '{Language}' cell; answering with the fallback \"{Fallback}\"")]
+    public static partial void UnscriptedSource(ILogger logger, string sessionId, string sourceText, string language, string fallback);
+
+    [LoggerMessage(LogLevel.Information, "Session {SessionId} item {ItemId} created ({Role}, {Characters} characters of text)")]
+    public static partial void ItemCreated(ILogger logger, string sessionId, string itemId, string role, int characters);
 }

@@ -9,13 +9,17 @@ using CaptionSidecar.FakeRealtime;
 // --oversized-message-bytes N (each turn's transcription starts with one delta message of N bytes),
 // --hostile-text delta-flood|huge-text|unknown-items (text for items never committed, huge deltas, text for unknown items).
 // The script is one caption line per line, or columns: a header "en<TAB>es<TAB>fr" (source first) and tab-separated
-// lines; conversation sessions answer from the column named by "[lang:xx]" or "into xx" in their instructions.
-const string Usage = "usage: FakeRealtime [--port N] [--script FILE] [--api-key KEY] [--lifetime-seconds N] " +
+// lines; conversation sessions answer from the column named by "[lang:xx]" or "into xx" in their instructions; a user
+// text item is answered with the cell of that column in the row whose source cell is the text ("[xx] text" if none).
+// --speaker-script NAME=FILE (repeatable) gives a speaker its own script: a transcription session whose prompt holds
+// "[speaker:NAME]", or whose transcription language is NAME, takes its lines from FILE (see FakeRealtimeOptions.SpeakerScripts).
+const string Usage = "usage: FakeRealtime [--port N] [--script FILE] [--speaker-script NAME=FILE]... [--api-key KEY] [--lifetime-seconds N] " +
     "[--refuse-upgrades 429[:SECONDS]|500|STATUS|hangup] [--close-after-session-created] [--oversized-message-bytes N] " +
     "[--hostile-text delta-flood|huge-text|unknown-items]";
 
 var port = 8089;
 FakeScript script = FakeScript.FromLines([]);
+var speakerScripts = new Dictionary<string, FakeScript>(StringComparer.OrdinalIgnoreCase);
 var apiKey = "test-key";
 TimeSpan? lifetime = TimeSpan.FromMinutes(60);
 UpgradeRefusal? refuseUpgrades = null;
@@ -33,7 +37,7 @@ try
             continue;
         }
 
-        if (args[i] is not ("--port" or "--script" or "--api-key" or "--lifetime-seconds" or "--refuse-upgrades" or "--oversized-message-bytes" or "--hostile-text"))
+        if (args[i] is not ("--port" or "--script" or "--speaker-script" or "--api-key" or "--lifetime-seconds" or "--refuse-upgrades" or "--oversized-message-bytes" or "--hostile-text"))
         {
             throw new ArgumentException($"Unknown option '{args[i]}'.");
         }
@@ -46,6 +50,19 @@ try
                 break;
             case "--script":
                 script = FakeScript.FromFile(value);
+                break;
+            case "--speaker-script":
+                var split = value.IndexOf('=', StringComparison.Ordinal);
+                if (split <= 0 || split == value.Length - 1 || value[..split].Contains(']', StringComparison.Ordinal))
+                {
+                    throw new ArgumentException($"--speaker-script '{value}': expected NAME=FILE (NAME without ']'), e.g. guest=guest-lines.txt.");
+                }
+
+                if (!speakerScripts.TryAdd(value[..split].Trim(), FakeScript.FromFile(value[(split + 1)..].Trim())))
+                {
+                    throw new ArgumentException($"--speaker-script: the speaker '{value[..split].Trim()}' is given twice.");
+                }
+
                 break;
             case "--api-key":
                 apiKey = value;
@@ -99,6 +116,7 @@ await using var server = await FakeRealtimeServer.StartAsync(new FakeRealtimeOpt
 {
     Port = port,
     Script = script,
+    SpeakerScripts = speakerScripts,
     ApiKey = apiKey,
     SessionLifetime = lifetime,
     RefuseUpgrades = refuseUpgrades,

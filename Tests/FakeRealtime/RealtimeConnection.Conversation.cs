@@ -6,14 +6,18 @@ using System.Text.RegularExpressions;
 namespace CaptionSidecar.FakeRealtime;
 
 /// <summary>
-/// The conversation side of a session: the default conversation's items and text-only responses that "translate"
-/// each turn with the script line of the session's target language. A response's first events are queued from the
-/// receive loop (so its state is settled before the next client event is read); its words stream beside it.
+/// The conversation side of a session: the default conversation's items (committed audio turns, message items the
+/// client creates, answers) and text-only responses that "translate" the last user message of their context: a text
+/// message by its script row in the target language's column, an audio turn with the column's next line. A
+/// response's first events are queued from the receive loop (so its state is settled before the next client event is
+/// read); its words stream beside it.
 /// </summary>
 internal sealed partial class RealtimeConnection
 {
     private readonly Lock _conversationGate = new();
     private readonly List<string> _items = [];
+    private readonly Dictionary<string, ItemContent> _contents = new(StringComparer.Ordinal);
+    private List<PromptPart> _previousPrompt = [];
     private readonly Dictionary<string, ActiveResponse> _responses = [];
     private readonly string _conversationId = RealtimeIds.Conversation();
     private string? _lastItemId;
@@ -21,7 +25,7 @@ internal sealed partial class RealtimeConnection
     private int _queuedTurnResponses;
 
     /// <summary>Appends an item to the default conversation (transcription sessions keep only the last id); returns the previous item's id.</summary>
-    private string? AppendConversationItem(string itemId)
+    private string? AppendConversationItem(string itemId, ItemContent content)
     {
         string? previous;
         int count;
@@ -36,11 +40,72 @@ internal sealed partial class RealtimeConnection
 
             previous = _items.Count > 0 ? _items[^1] : null;
             _items.Add(itemId);
+            _contents[itemId] = content;
             count = _items.Count;
         }
 
         Session.RecordConversationItemCount(count);
         return previous;
+    }
+
+    /// <summary>
+    /// <c>conversation.item.create</c> of a message (user text or audio, system text, assistant text): placed after
+    /// <c>previous_item_id</c> (absent: at the end; <c>root</c>: first), answered with <c>conversation.item.added</c>
+    /// and <c>conversation.item.done</c>. Creates no response, like the service.
+    /// </summary>
+    private void CreateItem(JsonNode? itemNode, JsonObject evt, string? eventId)
+    {
+        var (content, echo, error) = ConversationItems.Parse(itemNode, "item");
+        if (error is not null)
+        {
+            _ = SendError(error, eventId);
+            return;
+        }
+
+        var givenId = itemNode!["id"];
+        var previousNode = evt["previous_item_id"];
+        if ((givenId is not null && givenId.GetValueKind() != JsonValueKind.String) || (previousNode is not null && previousNode.GetValueKind() != JsonValueKind.String))
+        {
+            var param = givenId is not null && givenId.GetValueKind() != JsonValueKind.String ? "item.id" : "previous_item_id";
+            _ = SendError(new ProtocolError("invalid_type", $"Invalid type for '{param}': expected a string.", param), eventId);
+            return;
+        }
+
+        var itemId = givenId?.GetValue<string>() ?? RealtimeIds.Item();
+        var after = previousNode?.GetValue<string>();
+        string? previous = null;
+        int count;
+        lock (_conversationGate)
+        {
+            var at = after is null ? _items.Count : after == "root" ? 0 : _items.IndexOf(after) is var found and >= 0 ? found + 1 : -1;
+            if (_contents.ContainsKey(itemId))
+            {
+                error = new ProtocolError("invalid_value", $"Invalid 'item.id': an item with id '{itemId}' already exists in the conversation.", "item.id");
+            }
+            else if (at < 0)
+            {
+                error = new ProtocolError("invalid_value", $"Invalid 'previous_item_id': no item with id '{after}' exists in the conversation.", "previous_item_id");
+            }
+            else
+            {
+                previous = at > 0 ? _items[at - 1] : null;
+                _items.Insert(at, itemId);
+                _contents[itemId] = content!;
+            }
+
+            count = _items.Count;
+        }
+
+        if (error is not null)
+        {
+            _ = SendError(error, eventId);
+            return;
+        }
+
+        Session.RecordConversationItemCount(count);
+        Log.ItemCreated(_logger, Session.Id, itemId, content!.Role, content.Text?.Length ?? 0);
+        _ = Send(ServerEvents.ConversationItem("conversation.item.added", previous, ServerEvents.MessageItem(itemId, content.Role, echo!)));
+        _ = Send(ServerEvents.ConversationItem("conversation.item.done", previous, ServerEvents.MessageItem(itemId, content.Role, (JsonArray)echo!.DeepClone())));
     }
 
     private void DeleteItem(JsonNode? itemIdNode, string? eventId)
@@ -60,6 +125,7 @@ internal sealed partial class RealtimeConnection
             }
             else
             {
+                _contents.Remove(itemId);
                 count = _items.Count;
             }
         }
@@ -110,7 +176,7 @@ internal sealed partial class RealtimeConnection
 
         var instructions = options?["instructions"] is JsonValue i && i.TryGetValue<string>(out var given) ? given : _config.Instructions;
         var isDefault = conversation == "auto";
-        var response = new ActiveResponse(RealtimeIds.Response(), RealtimeIds.Item(), isDefault, options?["metadata"] as JsonObject, instructions);
+        var response = new ActiveResponse(RealtimeIds.Response(), RealtimeIds.Item(), isDefault, options?["metadata"] as JsonObject);
         if (options?["input"] is { } inputNode && inputNode is not JsonArray)
         {
             _ = SendError(new ProtocolError("invalid_type", "Invalid type for 'response.input': expected an array.", "response.input"), eventId);
@@ -120,13 +186,16 @@ internal sealed partial class RealtimeConnection
         var input = options?["input"] as JsonArray;
         ActiveResponse? blocking;
         string? previous = null;
-        int contextItems;
         string[] conversationNow;
+        Dictionary<string, ItemContent> contentsNow;
         lock (_conversationGate)
         {
             conversationNow = [.. _items];
+            contentsNow = new Dictionary<string, ItemContent>(_contents, StringComparer.Ordinal);
         }
 
+        // The response's context, in order: referenced or inline items, or (no input) the whole default conversation.
+        var context = new List<PromptPart>();
         var references = new List<string>();
         for (var n = 0; input is not null && n < input.Count; n++)
         {
@@ -138,7 +207,15 @@ internal sealed partial class RealtimeConnection
 
             if (entryType != "item_reference")
             {
-                continue; // an inline item: context the fake does not read
+                var (inline, _, inlineError) = ConversationItems.Parse(entry, $"response.input[{n}]");
+                if (inlineError is not null)
+                {
+                    _ = SendError(inlineError, eventId);
+                    return;
+                }
+
+                context.Add(PromptPart.Of($"inline:{inline!.Role}:{inline.Text}", inline));
+                continue;
             }
 
             var id = entry["id"] is JsonValue idValue && idValue.TryGetValue<string>(out var referenced) ? referenced : null;
@@ -149,6 +226,12 @@ internal sealed partial class RealtimeConnection
             }
 
             references.Add(id);
+            context.Add(PromptPart.Of(id, contentsNow[id]));
+        }
+
+        if (input is null)
+        {
+            context.AddRange(conversationNow.Select(id => PromptPart.Of(id, contentsNow[id])));
         }
 
         lock (_conversationGate)
@@ -168,8 +251,6 @@ internal sealed partial class RealtimeConnection
                     _defaultResponse = response;
                 }
             }
-
-            contextItems = input?.Count ?? _items.Count;
         }
 
         if (blocking is not null)
@@ -179,9 +260,18 @@ internal sealed partial class RealtimeConnection
         }
 
         var turn = options?["metadata"]?["turn"] is JsonValue turnValue && turnValue.TryGetValue<string>(out var named) ? named : null;
-        Session.RecordResponseRequest(new FakeResponseRequest(turn, input is null ? null : references, conversationNow));
+
+        // A response answers the last user message of its context: text is translated by script row, audio takes the
+        // language's next line (the audio-driven translation of before).
+        var source = context.LastOrDefault(p => p.Content.Role == "user")?.Content.Text;
+        Session.RecordResponseRequest(new FakeResponseRequest(turn, input is null ? null : references, conversationNow)
+        {
+            SourceText = source,
+            ContextTexts = [.. context.Select(p => p.Content.Text)],
+        });
         var language = TargetLanguage(instructions);
-        var (_, text) = _options.Script.TakeNext(language ?? "");
+        var text = source is not null ? Translate(source, language) : _options.Script.TakeNext(language ?? "").Text;
+        var prompt = PromptTokens(instructions, context);
         Log.ResponseStarted(_logger, Session.Id, response.Id, language ?? "(none)", conversation);
 
         _ = Send(ServerEvents.ResponseCreated(response.Snapshot("in_progress", null, [], isDefault ? _conversationId : null, null)));
@@ -189,12 +279,12 @@ internal sealed partial class RealtimeConnection
         _ = Send(ServerEvents.OutputItem("response.output_item.added", response.Id, ServerEvents.AssistantItem(response.ItemId, "in_progress", null)));
         if (isDefault)
         {
-            previous = AppendConversationItem(response.ItemId);
+            previous = AppendConversationItem(response.ItemId, new ItemContent("assistant", null, 0, FlatAudio: source is null));
             _ = Send(ServerEvents.ConversationItem("conversation.item.added", previous, ServerEvents.AssistantItem(response.ItemId, "in_progress", null)));
         }
 
         _ = Send(ServerEvents.ContentPart("response.content_part.added", response.Id, response.ItemId, ""));
-        _ = StreamResponseAsync(response, text, previous, contextItems, _lifetime.Token);
+        _ = StreamResponseAsync(response, text, previous, prompt, answersAudio: source is null, _lifetime.Token);
     }
 
     private void CancelResponse(JsonNode? responseIdNode, string? eventId)
@@ -216,7 +306,7 @@ internal sealed partial class RealtimeConnection
     }
 
     /// <summary>Streams the line word by word, then closes the response; a cancel ends it after the words sent so far.</summary>
-    private async Task StreamResponseAsync(ActiveResponse response, string text, string? previousItemId, int contextItems, CancellationToken sessionEnded)
+    private async Task StreamResponseAsync(ActiveResponse response, string text, string? previousItemId, PromptUsage prompt, bool answersAudio, CancellationToken sessionEnded)
     {
         var produced = new StringBuilder();
         try
@@ -256,7 +346,18 @@ internal sealed partial class RealtimeConnection
         }
 
         var details = cancelled ? new JsonObject { ["type"] = "cancelled", ["reason"] = "client_cancelled" } : null;
-        var usage = ServerEvents.ResponseUsage(contextItems, response.Instructions, final);
+        if (response.IsDefault)
+        {
+            lock (_conversationGate)
+            {
+                if (_contents.ContainsKey(response.ItemId))
+                {
+                    _contents[response.ItemId] = new ItemContent("assistant", final, 0, FlatAudio: answersAudio);
+                }
+            }
+        }
+
+        var usage = ServerEvents.ResponseUsage(prompt, final);
         await Send(ServerEvents.ResponseDone(response.Snapshot(cancelled ? "cancelled" : "completed", details, new JsonArray(item), response.IsDefault ? _conversationId : null, usage)));
         if (response.IsDefault && TakeQueuedTurnResponse())
         {
@@ -307,7 +408,7 @@ internal sealed partial class RealtimeConnection
 
         foreach (Match named in IntoNamedLanguage().Matches(instructions))
         {
-            if (_options.Script.HasColumn(named.Groups[1].Value))
+            if (HasColumn(named.Groups[1].Value))
             {
                 return named.Groups[1].Value;
             }
@@ -315,13 +416,67 @@ internal sealed partial class RealtimeConnection
 
         foreach (Match into in IntoLanguage().Matches(instructions))
         {
-            if (_options.Script.HasColumn(into.Groups[1].Value))
+            if (HasColumn(into.Groups[1].Value))
             {
                 return into.Groups[1].Value;
             }
         }
 
         return _options.Script.DefaultTargetLanguage;
+    }
+
+    private bool HasColumn(string language) => SpeakerScriptChoice.All(_options).Any(s => s.HasColumn(language));
+
+    /// <summary>The script line of <paramref name="language"/> whose source is <paramref name="source"/>, else <c>[xx] source</c> (logged).</summary>
+    private string Translate(string source, string? language)
+    {
+        foreach (var script in SpeakerScriptChoice.All(_options))
+        {
+            if (language is not null && script.TryTranslate(source, language, out var line))
+            {
+                return line;
+            }
+        }
+
+        var fallback = $"[{language ?? "?"}] {source.Trim()}";
+        Log.UnscriptedSource(_logger, Session.Id, source, language ?? "(none)", fallback);
+        return fallback;
+    }
+
+    /// <summary>
+    /// The input tokens of a response: instructions and context items (see <see cref="PromptPart.Of"/>), and the part
+    /// served from the prompt cache. Like the service's prompt caching, a prompt of at least
+    /// 1,024 tokens reuses the prefix it shares with the session's previous response (the same instructions, then
+    /// the same items in the same order), in steps of 128 tokens; shorter prompts are never cached.
+    /// </summary>
+    private PromptUsage PromptTokens(string instructions, List<PromptPart> context)
+    {
+        List<PromptPart> parts = [PromptPart.Of("instructions:" + instructions, new ItemContent("system", instructions, 0)), .. context];
+        List<PromptPart> previous;
+        lock (_conversationGate)
+        {
+            previous = _previousPrompt;
+            _previousPrompt = parts;
+        }
+
+        var shared = 0;
+        while (shared < parts.Count && shared < previous.Count && parts[shared].Key == previous[shared].Key)
+        {
+            shared++;
+        }
+
+        var total = parts.Sum(p => p.Tokens);
+        var cacheable = parts.Take(shared).Sum(p => p.Tokens) / 128 * 128;
+        var cached = total >= 1024 && cacheable >= 1024 ? cacheable : 0;
+        int cachedText = 0, cachedAudio = 0;
+        foreach (var part in parts.Take(shared))
+        {
+            var take = Math.Min(part.Tokens, cached - cachedText - cachedAudio);
+            cachedText += part.Audio ? 0 : take;
+            cachedAudio += part.Audio ? take : 0;
+        }
+
+        return new PromptUsage(parts.Where(p => !p.Audio).Sum(p => p.Tokens), parts.Where(p => p.Audio).Sum(p => p.Tokens), cachedText, cachedAudio);
     }
 
     [GeneratedRegex(@"\[lang:\s*([A-Za-z0-9-]+)\s*\]", RegexOptions.IgnoreCase)]
@@ -333,15 +488,31 @@ internal sealed partial class RealtimeConnection
     [GeneratedRegex(@"\binto\s+([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\b", RegexOptions.IgnoreCase)]
     private static partial Regex IntoLanguage();
 
-    private sealed class ActiveResponse(string id, string itemId, bool isDefault, JsonObject? metadata, string instructions)
+    /// <summary>One part of a response's prompt: its identity for the prompt cache, its tokens (audio or text), the item.</summary>
+    private sealed record PromptPart(string Key, int Tokens, bool Audio, ItemContent Content)
+    {
+        /// <summary>Audio tokens of a committed turn or of the answer to one (see <see cref="ItemContent.FlatAudio"/>).</summary>
+        public const int FlatAudioTokens = 20;
+
+        /// <summary>
+        /// An item's part: <see cref="FlatAudioTokens"/> for audio-driven turns and their answers, 10 tokens a second for
+        /// audio a client sent in an item, else its text's tokens (about 4 characters each).
+        /// </summary>
+        public static PromptPart Of(string key, ItemContent content) => content switch
+        {
+            { FlatAudio: true } => new PromptPart(key, FlatAudioTokens, Audio: true, content),
+            { AudioMs: > 0, Text: null } => new PromptPart(key, (int)Math.Max(1, content.AudioMs / 100), Audio: true, content),
+            _ => new PromptPart(key, Math.Max(1, ((content.Text?.Length ?? 0) + 3) / 4), Audio: false, content),
+        };
+    }
+
+    private sealed class ActiveResponse(string id, string itemId, bool isDefault, JsonObject? metadata)
     {
         public string Id { get; } = id;
 
         public string ItemId { get; } = itemId;
 
         public bool IsDefault { get; } = isDefault;
-
-        public string Instructions { get; } = instructions;
 
         public TaskCompletionSource CancelRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

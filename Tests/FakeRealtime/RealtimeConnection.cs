@@ -338,6 +338,9 @@ internal sealed partial class RealtimeConnection
                 _pendingItemId = null;
                 _ = Send(ServerEvents.Cleared());
                 break;
+            case "conversation.item.create" when _config.Type == FakeSessionType.Realtime:
+                CreateItem(evt["item"], evt, eventId);
+                break;
             case "conversation.item.delete" when _config.Type == FakeSessionType.Realtime:
                 DeleteItem(evt["item_id"], eventId);
                 break;
@@ -379,7 +382,7 @@ internal sealed partial class RealtimeConnection
     private void HandleConversationEvent(string type, string? eventId)
     {
         // Responses belong to conversation sessions only; a transcription session never emits response.* events.
-        // Item creation, retrieval and truncation are not part of the fake: it says so plainly instead of pretending.
+        // Item retrieval and truncation are not part of the fake: it says so plainly instead of pretending.
         var error = _config.Type == FakeSessionType.Transcription
             ? new ProtocolError("invalid_value", $"Invalid value: '{type}'. This event is not supported in transcription sessions.", "type")
             : new ProtocolError("unsupported_by_fake", $"The fake Realtime server does not implement '{type}' yet.", "type", "server_error");
@@ -459,7 +462,7 @@ internal sealed partial class RealtimeConnection
 
     private void CommitTurn(string itemId, long audioMs, bool detectedByVad)
     {
-        var previous = AppendConversationItem(itemId);
+        var previous = AppendConversationItem(itemId, new ItemContent("user", null, audioMs, FlatAudio: true));
         _ = Send(ServerEvents.Committed(previous, itemId));
         _ = Send(ServerEvents.ItemAdded(previous, itemId));
         _ = Send(ServerEvents.ItemDone(previous, itemId));
@@ -473,7 +476,14 @@ internal sealed partial class RealtimeConnection
 
         if (_config.TranscriptionEnabled && !_withholdTranscriptions)
         {
-            var (turn, text) = _options.Script.TakeNext();
+            var (speaker, script) = SpeakerScriptChoice.For(_options, _config.TranscriptionPrompt, _config.TranscriptionLanguage, out var unknownSpeaker);
+            if (unknownSpeaker is not null)
+            {
+                Log.UnknownSpeaker(_logger, Session.Id, unknownSpeaker);
+            }
+
+            Session.RecordSpeaker(speaker);
+            var (turn, text) = script.TakeNext();
             var fail = _options.TurnFailureEvery is { } every && turn % every == 0;
             _ = TranscribeAsync(itemId, text, audioMs, fail, _lifetime.Token);
         }

@@ -2,6 +2,9 @@ using System.Text.Json.Nodes;
 
 namespace CaptionSidecar.FakeRealtime;
 
+/// <summary>The input tokens of a response's prompt (instructions and context), and how many of them came from the prompt cache.</summary>
+internal sealed record PromptUsage(int TextTokens, int AudioTokens, int CachedTextTokens, int CachedAudioTokens);
+
 /// <summary>Server events in the GA shapes of the reference (each with a fresh <c>event_…</c> id).</summary>
 internal static class ServerEvents
 {
@@ -140,25 +143,39 @@ internal static class ServerEvents
         ["response_id"] = responseId, ["item_id"] = itemId, ["output_index"] = 0, ["content_index"] = 0, ["text"] = text,
     });
 
-    /// <summary>Response usage of plausible size: context items and instructions in, about 4 characters per output token.</summary>
-    public static JsonObject ResponseUsage(int contextItems, string instructions, string text)
+    /// <summary>
+    /// A response's <c>usage</c> in the service's shape: the prompt's text and audio tokens (with the cached part in
+    /// <c>cached_tokens_details</c>) in, about 4 characters per output token out.
+    /// </summary>
+    public static JsonObject ResponseUsage(PromptUsage prompt, string text)
     {
-        var audioTokens = contextItems * 20;
-        var textTokens = Math.Max(1, (instructions.Length + 3) / 4);
         var outputTokens = Math.Max(1, (text.Length + 3) / 4);
+        var inputTokens = prompt.TextTokens + prompt.AudioTokens;
         return new JsonObject
         {
-            ["total_tokens"] = audioTokens + textTokens + outputTokens,
-            ["input_tokens"] = audioTokens + textTokens,
+            ["total_tokens"] = inputTokens + outputTokens,
+            ["input_tokens"] = inputTokens,
             ["output_tokens"] = outputTokens,
             ["input_token_details"] = new JsonObject
             {
-                ["text_tokens"] = textTokens, ["audio_tokens"] = audioTokens, ["image_tokens"] = 0, ["cached_tokens"] = 0,
-                ["cached_tokens_details"] = new JsonObject { ["text_tokens"] = 0, ["audio_tokens"] = 0, ["image_tokens"] = 0 },
+                ["text_tokens"] = prompt.TextTokens, ["audio_tokens"] = prompt.AudioTokens, ["image_tokens"] = 0,
+                ["cached_tokens"] = prompt.CachedTextTokens + prompt.CachedAudioTokens,
+                ["cached_tokens_details"] = new JsonObject { ["text_tokens"] = prompt.CachedTextTokens, ["audio_tokens"] = prompt.CachedAudioTokens, ["image_tokens"] = 0 },
             },
             ["output_token_details"] = new JsonObject { ["text_tokens"] = outputTokens, ["audio_tokens"] = 0 },
         };
     }
+
+    /// <summary>A completed message item a client created, with its content as echoed (no audio bytes).</summary>
+    public static JsonObject MessageItem(string itemId, string role, JsonArray content) => new()
+    {
+        ["id"] = itemId,
+        ["object"] = "realtime.item",
+        ["type"] = "message",
+        ["status"] = "completed",
+        ["role"] = role,
+        ["content"] = content,
+    };
 
     private static JsonObject UserAudioItem(string type, string? previousItemId, string itemId) => Event(type, new()
     {

@@ -58,6 +58,12 @@ internal sealed class SessionConfiguration
     /// <summary>True when input transcription is configured (<c>audio.input.transcription</c> not null).</summary>
     public bool TranscriptionEnabled => Input["transcription"] is JsonObject;
 
+    /// <summary>The input transcription's <c>prompt</c>, null when transcription is off or has no prompt.</summary>
+    public string? TranscriptionPrompt => Input["transcription"] is JsonObject t ? StringOf(t["prompt"]) : null;
+
+    /// <summary>The input transcription's <c>language</c>, null when transcription is off or has no language.</summary>
+    public string? TranscriptionLanguage => Input["transcription"] is JsonObject t ? StringOf(t["language"]) : null;
+
     /// <summary>True when turn detection is on and asks for a response after each detected turn (<c>create_response</c>, default true).</summary>
     public bool CreateResponse =>
         Input["turn_detection"] is JsonObject td && (td["create_response"] is not JsonValue value || !value.TryGetValue<bool>(out var create) || create);

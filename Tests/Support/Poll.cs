@@ -153,9 +153,14 @@ public static class Poll
                     return;
                 }
 
-                // A peer that made the condition true and then ended is not a failure: probe once more first.
-                if (failIf?.Invoke() is { } reason && !await attempt(bound.Token))
+                if (failIf?.Invoke() is { } reason)
                 {
+                    // A peer that made the condition true and then ended is not a failure: probe once more first.
+                    if (await attempt(bound.Token))
+                    {
+                        return;
+                    }
+
                     Assert.Fail($"Gave up waiting {Connector(lastSeen)} {what}{LastSeen(lastSeen)}: {reason}");
                 }
 

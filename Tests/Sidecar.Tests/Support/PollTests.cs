@@ -96,14 +96,15 @@ public sealed class PollTests
         // The condition turns true between the probe and the fail-at-once check (the peer finished and exited).
         var ct = TestContext.Current.CancellationToken;
         var done = false;
+        var checks = 0;
 
-        await Poll.UntilAsync(() => done, "the peer finished", ct, timeoutMs: int.MaxValue, failIf: () =>
+        await Poll.UntilAsync(() => { checks++; return done; }, "the peer finished", ct, timeoutMs: int.MaxValue, failIf: () =>
         {
             done = true;
             return "the peer exited";
         });
 
-        Assert.True(done);
+        Assert.Equal(2, checks); // the check right after the peer ended, not a later round
     }
 
     [Fact]

@@ -45,14 +45,20 @@ public sealed class ObsRealTests(ITestOutputHelper output)
         }
 
         // OBS answers 207 NotReady while it is still loading.
-        for (var i = 0; i < 100; i++)
+        try
         {
-            if ((await client.SendRequestAsync("GetVersion", null, ct)).Code != ObsStatusCode.NotReady)
-            {
-                break;
-            }
-
-            await Task.Delay(100, ct);
+            await Poll.ForAsync(
+                async probe => await client.SendRequestAsync("GetVersion", null, probe),
+                version => version.Code != ObsStatusCode.NotReady,
+                $"OBS at {url} to finish loading (GetVersion not NotReady)",
+                ct,
+                timeoutMs: 30000,
+                intervalMs: 100);
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
         }
 
         return client;
@@ -71,18 +77,13 @@ public sealed class ObsRealTests(ITestOutputHelper output)
         }
 
         // OBS destroys a removed source once nothing references it any more: wait until the name is really gone.
-        for (var i = 0; i < 100; i++)
-        {
-            var left = await client.SendRequestAsync("GetInputSettings", new JsonObject { ["inputName"] = name }, ct);
-            if (left.Code == ObsStatusCode.ResourceNotFound)
-            {
-                return;
-            }
-
-            await Task.Delay(50, ct);
-        }
-
-        Assert.Fail($"{name} still exists 5 s after RemoveInput");
+        await Poll.ForAsync(
+            async probe => await client.SendRequestAsync("GetInputSettings", new JsonObject { ["inputName"] = name }, probe),
+            left => left.Code == ObsStatusCode.ResourceNotFound,
+            $"{name} to be gone after RemoveInput (GetInputSettings answering ResourceNotFound)",
+            ct,
+            timeoutMs: 15000,
+            intervalMs: 50);
     }
 
     private static async Task<string?> TextAsync(ObsClient client, string name, CancellationToken ct)
@@ -100,12 +101,13 @@ public sealed class ObsRealTests(ITestOutputHelper output)
 
     private static async Task UntilTextAsync(ObsClient client, string name, string expected, CancellationToken ct, int timeoutMs = 15000)
     {
-        var sw = Stopwatch.StartNew();
-        while (await TextAsync(client, name, ct) != expected)
-        {
-            Assert.True(sw.ElapsedMilliseconds < timeoutMs, $"{name} did not show '{expected}' within {timeoutMs} ms");
-            await Task.Delay(20, ct);
-        }
+        await Poll.ForAsync(
+            probe => TextAsync(client, name, probe),
+            text => text == expected,
+            $"{name} to show '{expected}'",
+            ct,
+            timeoutMs,
+            intervalMs: 20);
     }
 
     [Fact(Timeout = 60000)]
@@ -127,19 +129,18 @@ public sealed class ObsRealTests(ITestOutputHelper output)
         Assert.Equal(48, settings.GetProperty("inputSettings").GetProperty("font").GetProperty("size").GetInt32());
 
         // A just-created text source has no size until OBS has rendered a frame with it: 702 until then.
-        ObsResponse screenshot;
-        var attempts = 0;
-        do
-        {
-            await Task.Delay(attempts++ == 0 ? 0 : 100, ct);
-            screenshot = await client.SendRequestAsync("GetSourceScreenshot", new JsonObject
+        var screenshot = await Poll.ForAsync(
+            async probe => await client.SendRequestAsync("GetSourceScreenshot", new JsonObject
             {
                 ["sourceName"] = "Captions (en)",
                 ["imageFormat"] = "png",
                 ["imageWidth"] = 800,
-            }, ct);
-        }
-        while (screenshot.Code == 702 && attempts < 50);
+            }, probe),
+            response => response.Code != 702,
+            "a screenshot of Captions (en) (OBS answers 702 until it has rendered the new source)",
+            ct,
+            timeoutMs: 15000,
+            intervalMs: 100);
         var shot = screenshot.EnsureSuccess().Data.GetProperty("imageData").GetString()!;
         const string prefix = "data:image/png;base64,";
         Assert.StartsWith(prefix, shot, StringComparison.Ordinal);

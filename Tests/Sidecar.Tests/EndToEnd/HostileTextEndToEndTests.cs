@@ -1,5 +1,6 @@
 using System.Globalization;
 using CaptionSidecar.FakeRealtime;
+using CaptionSidecar.Tests.Support;
 
 namespace CaptionSidecar.Tests.EndToEnd;
 
@@ -123,23 +124,34 @@ public sealed class HostileTextEndToEndTests : IAsyncDisposable
     {
         long peak = 0;
         var status = $"/proc/{sidecar.ProcessId}/status";
-        while (!sidecar.HasExited)
-        {
-            try
+        await Poll.UntilAsync(
+            async probe =>
             {
-                var line = (await File.ReadAllLinesAsync(status, cancellationToken)).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-                if (line is not null)
+                if (sidecar.HasExited)
                 {
-                    peak = Math.Max(peak, long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024);
+                    return true;
                 }
-            }
-            catch (IOException)
-            {
-                // Exited between the check and the read.
-            }
 
-            await Task.Delay(200, cancellationToken);
-        }
+                try
+                {
+                    var line = (await File.ReadAllLinesAsync(status, probe)).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+                    if (line is not null)
+                    {
+                        peak = Math.Max(peak, long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024);
+                    }
+                }
+                catch (IOException)
+                {
+                    // Exited between the check and the read.
+                }
+
+                return false;
+            },
+            "the sidecar exited",
+            cancellationToken,
+            timeoutMs: (int)RunTimeout.TotalMilliseconds,
+            intervalMs: 200,
+            details: () => $"peak memory so far {peak / (1024 * 1024)} MB\n{sidecar.StderrDetails()}");
 
         return peak;
     }

@@ -63,13 +63,15 @@ public sealed class ObsEndToEndTests : IDisposable
         await sidecar.WaitForStderrAsync("OBS at", 1, TimeSpan.FromSeconds(30)); // the loss is logged
 
         // Nothing else stalls while OBS is away: the console prints the next finished line before OBS is back.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (CountFinalLines(sidecar.Stdout) <= linesBefore)
-        {
-            Assert.False(sidecar.HasExited, sidecar.Stderr);
-            Assert.True(DateTime.UtcNow < deadline, $"no caption line was printed while OBS was down.\n{sidecar.Stderr}");
-            await Task.Delay(100, ct);
-        }
+        await Poll.ForAsync<int?>(
+            _ => Task.FromResult<int?>(CountFinalLines(sidecar.Stdout)),
+            lines => lines > linesBefore,
+            $"a caption line printed while OBS was down (more than the {linesBefore} final lines before)",
+            ct,
+            timeoutMs: 60000,
+            intervalMs: 100,
+            failIf: sidecar.ExitedWith,
+            details: sidecar.StderrDetails);
 
         var (code, stdout, stderr) = await Peers.RunAsync(Path.Combine(SidecarProcess.RepoRoot, "scripts", "obs-headless.sh"), ["start"], TimeSpan.FromSeconds(120), ct);
         Assert.True(code == 0, $"obs-headless.sh start failed: {stdout} {stderr}");
@@ -89,32 +91,35 @@ public sealed class ObsEndToEndTests : IDisposable
         stdout.Split('\n').Count(l => l.StartsWith("[en ", StringComparison.Ordinal));
 
     /// <summary>Polls the OBS text source until its text satisfies <paramref name="accept"/> and shows a test caption.</summary>
-    private static async Task<string> WaitForTextAsync(ObsClient obs, string source, Func<string, bool> accept, SidecarProcess sidecar, CancellationToken ct)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-        while (true)
-        {
-            Assert.False(sidecar.HasExited, sidecar.Stderr);
-            Assert.True(DateTime.UtcNow < deadline, $"OBS source '{source}' never showed a test caption.\n{sidecar.Stderr}");
-            await Task.Delay(100, ct);
-            if (!obs.IsConnected)
-            {
-                continue;
-            }
+    private static Task<string> WaitForTextAsync(ObsClient obs, string source, Func<string, bool> accept, SidecarProcess sidecar, CancellationToken ct) =>
+        Poll.ForAsync(
+            probe => ReadTextAsync(obs, source, probe),
+            value => value.Contains("[TEST]", StringComparison.Ordinal) && accept(value),
+            $"OBS source '{source}' to show a test caption",
+            ct,
+            timeoutMs: 120000,
+            intervalMs: 100,
+            failIf: sidecar.ExitedWith,
+            details: sidecar.StderrDetails);
 
-            try
-            {
-                var response = await obs.SendRequestAsync("GetInputSettings", new JsonObject { ["inputName"] = source }, ct);
-                if (response.IsSuccess && response.Data.TryGetProperty("inputSettings", out var settings)
-                    && settings.TryGetProperty("text", out var text) && text.GetString() is { } value
-                    && value.Contains("[TEST]", StringComparison.Ordinal) && accept(value))
-                {
-                    return value;
-                }
-            }
-            catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException)
-            {
-            }
+    /// <summary>The text of an OBS text source, or null while OBS is away (it may be restarting under another test).</summary>
+    private static async Task<string?> ReadTextAsync(ObsClient obs, string source, CancellationToken ct)
+    {
+        if (!obs.IsConnected)
+        {
+            return null;
+        }
+
+        try
+        {
+            var response = await obs.SendRequestAsync("GetInputSettings", new JsonObject { ["inputName"] = source }, ct);
+            return response.IsSuccess && response.Data.TryGetProperty("inputSettings", out var settings) && settings.TryGetProperty("text", out var text)
+                ? text.GetString()
+                : null;
+        }
+        catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException)
+        {
+            return null;
         }
     }
 
@@ -125,29 +130,30 @@ public sealed class ObsEndToEndTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         var (url, password) = Obs();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            await using var check = SidecarProcess.Start(["obs-check", "--obs-url", url.ToString(), "--obs-password", password]);
-            var exit = await check.WaitForExitAsync(TimeSpan.FromSeconds(30), ct);
-            if (exit == 0)
+        // OBS may be restarting under another test: run obs-check again until it succeeds, and skip when it never does.
+        var check = await Poll.ForAsync(
+            async probe =>
             {
-                Assert.Matches(@"OBS:\s+\d+\.\d+", check.Stdout);
-                Assert.Matches(@"obs-websocket:\s+5\.", check.Stdout);
-                Assert.Contains("current scene:", check.Stdout, StringComparison.Ordinal);
-                Assert.Contains("text_ft2_source_v2", check.Stdout, StringComparison.Ordinal);
-                Assert.DoesNotContain(password, check.Stdout + check.Stderr, StringComparison.Ordinal);
-                return;
-            }
+                await using var run = SidecarProcess.Start(["obs-check", "--obs-url", url.ToString(), "--obs-password", password]);
+                var exit = await run.WaitForExitAsync(TimeSpan.FromSeconds(30), probe);
+                return new ObsCheckRun(exit, run.Stdout, run.Stderr);
+            },
+            run => run.ExitCode == 0,
+            $"obs-check against OBS at {url} to exit 0",
+            ct,
+            timeoutMs: 60000,
+            intervalMs: 1000,
+            onTimeout: Peers.Missing);
 
-            if (DateTime.UtcNow > deadline)
-            {
-                Peers.Missing($"OBS at {url} did not answer obs-check: {check.Stderr}");
-            }
-
-            await Task.Delay(1000, ct); // OBS may be restarting under another test
-        }
+        Assert.Matches(@"OBS:\s+\d+\.\d+", check.Stdout);
+        Assert.Matches(@"obs-websocket:\s+5\.", check.Stdout);
+        Assert.Contains("current scene:", check.Stdout, StringComparison.Ordinal);
+        Assert.Contains("text_ft2_source_v2", check.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(password, check.Stdout + check.Stderr, StringComparison.Ordinal);
     }
+
+    /// <summary>One obs-check run (its stderr is the reason shown when OBS never answers).</summary>
+    private sealed record ObsCheckRun(int ExitCode, string Stdout, string Stderr);
 
     [Fact(Timeout = 60000)]
     public async Task ObsCheck_WrongPassword_ExitsNonZeroWithOneLineReason()
@@ -185,31 +191,16 @@ public sealed class ObsEndToEndTests : IDisposable
 
         await using var obs = new ObsClient(Options.Create(new ObsClientOptions { Url = url, Password = password }), NullLogger<ObsClient>.Instance, TimeProvider.System);
         obs.Start();
-        string? seen = null;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-        while (seen is null || !seen.Contains("[TEST]", StringComparison.Ordinal))
-        {
-            Assert.False(sidecar.HasExited, sidecar.Stderr);
-            Assert.True(DateTime.UtcNow < deadline, $"OBS source '{source}' never showed test captions (last text: '{seen}').\n{sidecar.Stderr}");
-            await Task.Delay(250, ct);
-            if (!obs.IsConnected)
-            {
-                continue;
-            }
-
-            try
-            {
-                var response = await obs.SendRequestAsync("GetInputSettings", new JsonObject { ["inputName"] = source }, ct);
-                if (response.IsSuccess && response.Data.TryGetProperty("inputSettings", out var settings) && settings.TryGetProperty("text", out var text))
-                {
-                    seen = text.GetString();
-                }
-            }
-            catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException)
-            {
-                // OBS restarting under another test: the sidecar must come back by itself, so keep polling.
-            }
-        }
+        // OBS may restart under another test: the sidecar must come back by itself, so keep polling.
+        await Poll.ForAsync(
+            probe => ReadTextAsync(obs, source, probe),
+            text => text.Contains("[TEST]", StringComparison.Ordinal),
+            $"OBS source '{source}' to show test captions",
+            ct,
+            timeoutMs: 120000,
+            intervalMs: 250,
+            failIf: sidecar.ExitedWith,
+            details: sidecar.StderrDetails);
 
         sidecar.Interrupt();
         Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), ct));

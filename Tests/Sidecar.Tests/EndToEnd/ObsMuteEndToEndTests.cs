@@ -107,11 +107,15 @@ public sealed class ObsMuteEndToEndTests : IDisposable
 
             // Unmuted: the feature is on (muted is false, not null) and audio flows.
             (await obs.SendRequestAsync("SetInputMute", new JsonObject { ["inputName"] = mic, ["inputMuted"] = false }, ct)).EnsureSuccess();
-            for (var i = 0; (await StatusAsync(control, ct)).Muted is null; i++)
-            {
-                Assert.True(i < 600, $"/api/status never showed the mute state.\n{sidecar.Stderr}");
-                await Task.Delay(100, ct);
-            }
+            await Poll.ForAsync(
+                probe => StatusAsync(control, probe),
+                status => status.Muted is not null,
+                "/api/status to show the mute state (muted, mutedSeconds)",
+                ct,
+                timeoutMs: 60000,
+                intervalMs: 100,
+                failIf: sidecar.ExitedWith,
+                details: sidecar.StderrDetails);
 
             Assert.Equal((false, 0.0), await StatusAsync(control, ct));
             await WriteAsync(Tone(2));
@@ -121,11 +125,15 @@ public sealed class ObsMuteEndToEndTests : IDisposable
             (await obs.SendRequestAsync("SetInputMute", new JsonObject { ["inputName"] = mic, ["inputMuted"] = true }, ct)).EnsureSuccess();
             await FeedUntilAsync(muted: true);
             await WriteAsync(Tone(10));
-            for (var i = 0; ((await StatusAsync(control, ct)).MutedSeconds ?? 0) < 10; i++)
-            {
-                Assert.True(i < 600, $"the pipeline never took in the 10 s written while muted.\n{sidecar.Stderr}");
-                await Task.Delay(100, ct);
-            }
+            await Poll.ForAsync(
+                probe => StatusAsync(control, probe),
+                status => (status.MutedSeconds ?? 0) >= 10,
+                "the pipeline to take in the 10 s written while muted (muted, mutedSeconds)",
+                ct,
+                timeoutMs: 60000,
+                intervalMs: 100,
+                failIf: sidecar.ExitedWith,
+                details: sidecar.StderrDetails);
 
             // Unmuted again: audio flows.
             (await obs.SendRequestAsync("SetInputMute", new JsonObject { ["inputName"] = mic, ["inputMuted"] = false }, ct)).EnsureSuccess();

@@ -70,12 +70,16 @@ public sealed class PulseCaptureEndToEndTests : IAsyncLifetime
         var (playExit, _, playError) = await Peers.RunAsync(paplay, [$"--device={_sink}", wav], TimeSpan.FromSeconds(60), ct);
         Assert.True(playExit == 0, $"paplay failed: {playError}");
         var session = _server.Sessions[0];
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (session.CompletedTranscripts.Count < SpeechFixture.Sentences.Length)
-        {
-            Assert.True(DateTime.UtcNow < deadline && !sidecar.HasExited, $"{session.CompletedTranscripts.Count} transcripts, {session.SpeechSpans.Count} speech spans, {session.AppendedBytes} audio bytes so far\n{sidecar.Stderr}");
-            await Task.Delay(100, ct);
-        }
+        await Poll.UntilAsync(
+            () => session.CompletedTranscripts.Count >= SpeechFixture.Sentences.Length,
+            $"the session completed {SpeechFixture.Sentences.Length} transcripts",
+            ct,
+            timeoutMs: 60000,
+            intervalMs: 100,
+            failIf: () => sidecar.ExitedWith() is { } exited ? $"{Progress()}; {exited}" : null,
+            details: () => $"{Progress()}\n{sidecar.StderrDetails()}");
+
+        string Progress() => $"{session.CompletedTranscripts.Count} transcripts, {session.SpeechSpans.Count} speech spans, {session.AppendedBytes} audio bytes so far";
 
         sidecar.Interrupt();
         var exit = await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), ct);

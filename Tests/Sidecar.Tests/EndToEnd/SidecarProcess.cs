@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using CaptionSidecar.Tests.Support;
 
 namespace CaptionSidecar.Tests.EndToEnd;
 
@@ -166,34 +167,41 @@ internal sealed class SidecarProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>
+    /// For <see cref="Poll"/>'s <c>failIf</c>: null while the sidecar runs, else a message with its exit code and
+    /// logs, so a wait on a dead sidecar fails at once.
+    /// </summary>
+    public string? ExitedWith() =>
+        _process.HasExited ? $"the sidecar exited with code {_process.ExitCode}.\nstdout:\n{Stdout}\nstderr:\n{Stderr}" : null;
+
+    /// <summary>For <see cref="Poll"/>'s <c>details</c>: the sidecar's logs so far.</summary>
+    public string StderrDetails() => $"stderr:\n{Stderr}";
+
     /// <summary>Waits until stderr (logs) has a line containing <paramref name="text"/> <paramref name="count"/> times.</summary>
     public async Task WaitForStderrAsync(string text, int count, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (_stderr.Count(l => l.Contains(text, StringComparison.Ordinal)) < count)
-        {
-            if (DateTime.UtcNow > deadline || _process.HasExited)
-            {
-                Assert.Fail($"Expected {count} log lines containing '{text}'.\nstderr:\n{Stderr}");
-            }
-
-            await Task.Delay(50);
-        }
+        await Poll.ForAsync<int?>(
+            _ => Task.FromResult<int?>(_stderr.Count(l => l.Contains(text, StringComparison.Ordinal))),
+            seen => seen >= count,
+            $"{count} log lines containing '{text}'",
+            TestContext.Current.CancellationToken,
+            (int)timeout.TotalMilliseconds,
+            intervalMs: 50,
+            failIf: ExitedWith,
+            details: StderrDetails);
     }
 
     /// <summary>Waits until stdout has a line containing <paramref name="text"/>.</summary>
     public async Task WaitForStdoutAsync(string text, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!_stdout.Any(l => l.Contains(text, StringComparison.Ordinal)))
-        {
-            if (DateTime.UtcNow > deadline || _process.HasExited)
-            {
-                Assert.Fail($"Expected stdout to contain '{text}'.\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
-            }
-
-            await Task.Delay(50);
-        }
+        await Poll.UntilAsync(
+            () => _stdout.Any(l => l.Contains(text, StringComparison.Ordinal)),
+            $"stdout contains '{text}'",
+            TestContext.Current.CancellationToken,
+            (int)timeout.TotalMilliseconds,
+            intervalMs: 50,
+            failIf: ExitedWith,
+            details: () => $"stdout:\n{Stdout}\nstderr:\n{Stderr}");
     }
 
     /// <summary>Asks the sidecar to stop as Ctrl+C would (SIGINT).</summary>

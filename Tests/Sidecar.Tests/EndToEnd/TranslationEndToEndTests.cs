@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json;
 using CaptionSidecar.FakeRealtime;
+using CaptionSidecar.Tests.Support;
 
 namespace CaptionSidecar.Tests.EndToEnd;
 
@@ -170,12 +171,14 @@ public sealed class TranslationEndToEndTests : IAsyncLifetime
         // A file played in real time behaves like a device: the stalled language's queue drops its oldest audio
         // instead of holding up the others.
         await using var sidecar = SidecarProcess.Start(Args($"file:{wav}", "--languages", "es,fr"));
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (!(HasLines("en", 3) && HasLines("fr", 3)))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"en and fr did not caption the three lines\n{sidecar.Stderr}");
-            await Task.Delay(200, ct);
-        }
+        await Poll.UntilAsync(
+            () => HasLines("en", 3) && HasLines("fr", 3),
+            "en and fr captioned the three lines",
+            ct,
+            timeoutMs: 90000,
+            intervalMs: 200,
+            failIf: sidecar.ExitedWith,
+            details: sidecar.StderrDetails);
 
         AssertTranscript("en", SpeechFixture.Sentences);
         AssertTranscript("fr", French);

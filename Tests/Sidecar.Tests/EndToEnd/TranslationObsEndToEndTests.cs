@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using CaptionSidecar.FakeRealtime;
 using CaptionSidecar.ObsBridge;
+using CaptionSidecar.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -34,18 +35,26 @@ public sealed class TranslationObsEndToEndTests : IDisposable
 
         // What each source shows, sampled while the speech plays (OBS has no event for a text change).
         var shown = new Dictionary<string, List<string>> { ["en"] = [], ["es"] = [], ["fr"] = [] };
-        while (!sidecar.HasExited)
-        {
-            await Task.Delay(50, ct);
-            foreach (var (language, texts) in shown)
+        await Poll.UntilAsync(
+            async probe =>
             {
-                if (await ReadTextAsync(obs, template.Replace("{lang}", language, StringComparison.Ordinal), ct) is { Length: > 0 } text
-                    && (texts.Count == 0 || texts[^1] != text))
+                var exited = sidecar.HasExited; // sample once more after the exit, then stop
+                foreach (var (language, texts) in shown)
                 {
-                    texts.Add(text);
+                    if (await ReadTextAsync(obs, template.Replace("{lang}", language, StringComparison.Ordinal), probe) is { Length: > 0 } text
+                        && (texts.Count == 0 || texts[^1] != text))
+                    {
+                        texts.Add(text);
+                    }
                 }
-            }
-        }
+
+                return exited;
+            },
+            "the sidecar exited at the end of the speech",
+            ct,
+            timeoutMs: 180000,
+            intervalMs: 50,
+            details: () => $"shown so far: {string.Join("; ", shown.Select(s => $"{s.Key}: {string.Join(" | ", s.Value)}"))}\n{sidecar.StderrDetails()}");
 
         Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), ct));
         TranslationEndToEndTests.AssertFeedShowsInOrder([.. shown["en"].Select(Unwrap)], SpeechFixture.Sentences);

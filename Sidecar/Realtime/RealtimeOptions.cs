@@ -121,10 +121,12 @@ public sealed class RealtimeOptions
     /// <summary>
     /// Largest message accepted from the Realtime server, in bytes. The service's largest events are a few kilobytes
     /// (<c>session.created</c>, <c>response.done</c>); a larger message is skipped with a warning and the session
-    /// carries on, so a misbehaving server cannot make the sidecar buffer without limit. Default 1 MiB.
+    /// carries on, so a misbehaving server cannot make the sidecar buffer without limit. Default 8 MiB: a message up
+    /// to that is still read, so a turn whose text is merely far too long keeps its sentence (the caption track cuts
+    /// the excess, <c>Captions:MaxTurnCharacters</c>) rather than losing it whole.
     /// </summary>
-    [Range(64 * 1024, 256 * 1024 * 1024, ErrorMessage = "Realtime:MaxServerMessageBytes must be between 65536 (64 KiB) and 268435456 (256 MiB) bytes (default 1048576, 1 MiB).")]
-    public int MaxServerMessageBytes { get; set; } = 1024 * 1024;
+    [Range(64 * 1024, 256 * 1024 * 1024, ErrorMessage = "Realtime:MaxServerMessageBytes must be between 65536 (64 KiB) and 268435456 (256 MiB) bytes (default 8388608, 8 MiB).")]
+    public int MaxServerMessageBytes { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>
     /// The silence after speech that makes the server's VAD end a turn, with a margin: server VAD

@@ -106,8 +106,8 @@ public sealed class RealtimeConnectorEdgeTests
         string[] lines = ["First line of the stream.", "Second line right here."];
         await using var server = await FakeRealtimeServer.StartAsync(
             new FakeRealtimeOptions { Script = FakeScript.FromLines(lines), WordDelay = TimeSpan.FromMilliseconds(1), OversizedMessageBytes = 3 * 1024 * 1024 }, ct);
-        var options = FakeServerTrackOptions.For(server.Endpoint);
-        var track = new RealtimeTranscriptionTrack(new CaptionLanguage("en", IsSource: true), options, Connector(server), NullLogger.Instance, TimeProvider.System);
+        var options = FakeServerTrackOptions.For(server.Endpoint, o => o.MaxServerMessageBytes = 1024 * 1024);
+        var track = new RealtimeTranscriptionTrack(new CaptionLanguage("en", IsSource: true), options, new OpenAiRealtimeConnector(Options.Create(options)), NullLogger.Instance, TimeProvider.System);
         var audio = new ToneAudio();
         var chunks = Channel.CreateUnbounded<AudioChunk>();
         var captions = new RecordingCaptionInput();
@@ -179,7 +179,7 @@ public sealed class RealtimeConnectorEdgeTests
 
         Assert.Equal(valid, results.Count == 0);
         Assert.All(results, r => Assert.StartsWith("Realtime:MaxServerMessageBytes must be between", r.ErrorMessage, StringComparison.Ordinal));
-        Assert.Equal(1024 * 1024, new RealtimeOptions().MaxServerMessageBytes);
+        Assert.Equal(8 * 1024 * 1024, new RealtimeOptions().MaxServerMessageBytes);
     }
 
     private static OpenAiRealtimeConnector Connector(FakeRealtimeServer server) =>

@@ -2,9 +2,8 @@ namespace CaptionSidecar.Glossaries;
 
 /// <summary>
 /// Re-reads the glossary file every <see cref="Period"/> on the injected clock (polling is portable and testable with
-/// a fake clock, where a FileSystemWatcher is neither). A change is applied once the file reads the same on two
-/// ticks in a row (debounce: an editor saving in several writes is not read half-way). A malformed or too long
-/// file is logged and the last good glossary kept.
+/// a fake clock, where a FileSystemWatcher is neither); <see cref="GlossaryReload"/> decides (debounce, checks, last
+/// good glossary kept).
 /// </summary>
 internal sealed partial class GlossaryWatcher(GlossarySource source, TimeProvider time, ILogger<GlossaryWatcher> logger) : BackgroundService
 {
@@ -20,45 +19,21 @@ internal sealed partial class GlossaryWatcher(GlossarySource source, TimeProvide
         }
 
         using var timer = new PeriodicTimer(Period, time);
-        string? applied = null;
-        string? candidate = null;
-        string? lastError = null;
         try
         {
-            applied = await ReadAsync(path, stoppingToken);
+            var reload = new GlossaryReload(path, source.BasePrompt, await ReadAsync(path, stoppingToken));
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                var text = await ReadAsync(path, stoppingToken);
-                if (text is null || text == applied)
+                switch (reload.Read(await ReadAsync(path, stoppingToken)))
                 {
-                    candidate = null;
-                    continue;
+                    case GlossaryReloadAction.Apply apply:
+                        source.Replace(apply.Glossary);
+                        LogReloaded(logger, path, apply.Glossary.Terms.Length);
+                        break;
+                    case GlossaryReloadAction.Refuse refuse:
+                        LogRefused(logger, refuse.Error);
+                        break;
                 }
-
-                if (text != candidate)
-                {
-                    // Changed since the last tick: wait one more tick for the writer to finish.
-                    candidate = text;
-                    continue;
-                }
-
-                candidate = null;
-                applied = text;
-                var (glossary, error) = GlossarySource.Check(path, text, source.BasePrompt);
-                if (glossary is null)
-                {
-                    if (error != lastError)
-                    {
-                        LogRefused(logger, error!);
-                    }
-
-                    lastError = error;
-                    continue;
-                }
-
-                lastError = null;
-                source.Replace(glossary);
-                LogReloaded(logger, path, glossary.Terms.Length);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -11,9 +11,10 @@ public sealed record GlossaryTerm(string Term, ImmutableSortedDictionary<string,
 
 /// <summary>
 /// The terms the transcription should recognise and the translations should keep (names, game terms, channel
-/// jargon), read from a small text file: one term per line, <c>#</c> comments and blank lines ignored, optional fixed
-/// translations after the term, for example <c>Ranked mode | es: modo clasificatoria | fr: mode classé</c>.
-/// Immutable: a changed file gives a new glossary.
+/// jargon), read from a small UTF-8 text file: one term per line; a line starting with <c>#</c> is a comment and blank
+/// lines are ignored; optional fixed translations follow the term, each <c>| code: translation</c>, for example
+/// <c>Ranked mode | es: modo clasificatoria | fr: mode classé</c> (a term cannot contain <c>|</c>; a language without
+/// a fixed translation keeps the term as it is). Immutable: a changed file gives a new glossary.
 /// </summary>
 public sealed class Glossary
 {

@@ -18,17 +18,19 @@ internal sealed partial class GlossaryWatcher(GlossarySource source, TimeProvide
             return;
         }
 
-        using var timer = new PeriodicTimer(Period, time);
         try
         {
+            // The text the ticks compare with is read before the timer starts, so a change made once the watcher is
+            // waiting on the clock is always seen as one.
             var reload = new GlossaryReload(path, source.BasePrompt, await ReadAsync(path, stoppingToken));
+            using var timer = new PeriodicTimer(Period, time);
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 switch (reload.Read(await ReadAsync(path, stoppingToken)))
                 {
                     case GlossaryReloadAction.Apply apply:
-                        source.Replace(apply.Glossary);
                         LogReloaded(logger, path, apply.Glossary.Terms.Length);
+                        source.Replace(apply.Glossary);
                         break;
                     case GlossaryReloadAction.Refuse refuse:
                         LogRefused(logger, refuse.Error);

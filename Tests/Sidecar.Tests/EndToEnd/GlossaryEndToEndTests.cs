@@ -80,7 +80,12 @@ public sealed class GlossaryEndToEndTests : IAsyncLifetime
         Assert.Equal(2, _server.Sessions.Count);
         Assert.Empty(_server.SchemaViolations);
         Assert.All(_server.Sessions, s => Assert.Empty(s.ErrorsSent));
-        Assert.Contains("reloaded: 2 terms", sidecar.Stderr + sidecar.Stdout, StringComparison.Ordinal);
+        await Poll.UntilAsync(
+            () => (sidecar.Stderr + sidecar.Stdout).Contains("reloaded: 2 terms", StringComparison.Ordinal),
+            "the sidecar logs the reload",
+            ct,
+            failIf: sidecar.ExitedWith,
+            details: sidecar.StderrDetails);
         sidecar.Interrupt();
         Assert.Equal(0, await sidecar.WaitForExitAsync(StartTimeout, ct));
     }

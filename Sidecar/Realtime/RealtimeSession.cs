@@ -295,8 +295,8 @@ internal abstract partial class RealtimeSession
     }
 
     /// <summary>
-    /// Wakes the loop after a glossary change. When the inbox is full the wake-up is dropped: the loop is busy then
-    /// and checks the glossary after every batch anyway (<see cref="ApplyGlossary"/>).
+    /// Tells the loop about a glossary change. When the inbox is full the input is dropped: the loop is busy then and
+    /// checks the glossary after every batch anyway (<see cref="ApplyGlossary"/>).
     /// </summary>
     private void OnGlossaryChanged(object? sender, EventArgs e) => _inbox.Writer.TryWrite(SessionInput.GlossaryChanged.Instance);
 
@@ -344,7 +344,8 @@ internal abstract partial class RealtimeSession
                 _handover.Request(handover.ForceAt);
                 break;
             case SessionInput.GlossaryChanged:
-                // Applied after the batch (ApplyGlossary), like a change noticed while the inbox was full.
+                // In order with the server's events: a turn committed after the change is answered with it.
+                ApplyGlossary();
                 break;
         }
 

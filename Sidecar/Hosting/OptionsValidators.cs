@@ -1,4 +1,5 @@
 using CaptionSidecar.Audio;
+using CaptionSidecar.Glossaries;
 using CaptionSidecar.Realtime;
 using Microsoft.Extensions.Options;
 
@@ -86,6 +87,34 @@ internal sealed class RealtimeOptionsValidator : IValidateOptions<RealtimeOption
                 $"Realtime:Endpoint (--realtime-endpoint) must be an absolute http(s) or ws(s) URL such as https://api.openai.com/v1, not '{endpoint}'.");
         }
 
-        return ValidateOptionsResult.Success;
+        return ValidateGlossary(options);
+    }
+
+    /// <summary>The glossary file exists, parses, and fits the transcription prompt's limit with <c>--prompt</c>.</summary>
+    private static ValidateOptionsResult ValidateGlossary(RealtimeOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.GlossaryFile))
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        var full = Path.GetFullPath(options.GlossaryFile);
+        if (!File.Exists(full))
+        {
+            return ValidateOptionsResult.Fail($"Realtime:GlossaryFile (--glossary): the file '{full}' does not exist.");
+        }
+
+        string text;
+        try
+        {
+            text = File.ReadAllText(full);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return ValidateOptionsResult.Fail($"Realtime:GlossaryFile (--glossary): '{full}' cannot be read: {ex.Message}");
+        }
+
+        var (_, error) = GlossarySource.Check(full, text, options.Prompt);
+        return error is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail($"Realtime:GlossaryFile (--glossary): {error}");
     }
 }

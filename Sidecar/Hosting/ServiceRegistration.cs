@@ -4,6 +4,7 @@ using CaptionSidecar.Costs;
 using CaptionSidecar.Languages;
 using CaptionSidecar.ObsBridge;
 using CaptionSidecar.Outputs;
+using CaptionSidecar.Glossaries;
 using CaptionSidecar.Realtime;
 using CaptionSidecar.Retries;
 using CaptionSidecar.TestPattern;
@@ -113,6 +114,8 @@ public static class ServiceRegistration
         services.AddSingleton<CostMeter>();
         services.AddSingleton<IRealtimeConnector, OpenAiRealtimeConnector>();
         services.AddSingleton<RealtimeTrackFactory>();
+        services.AddSingleton(sp => LoadGlossary(sp.GetRequiredService<IOptions<RealtimeOptions>>().Value));
+        services.AddHostedService<GlossaryWatcher>();
         services.AddSingleton<TestPatternTrackFactory>();
         services.AddSingleton(sp => EngineChoice.Resolve(
             sp.GetRequiredService<IOptions<SidecarOptions>>().Value,
@@ -123,5 +126,20 @@ public static class ServiceRegistration
             _ => sp.GetRequiredService<TestPatternTrackFactory>(),
         });
         return services;
+    }
+
+    /// <summary>The glossary at start (the options validation already refused a bad file); empty without a file.</summary>
+    private static GlossarySource LoadGlossary(RealtimeOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.GlossaryFile))
+        {
+            return GlossarySource.None;
+        }
+
+        var path = Path.GetFullPath(options.GlossaryFile);
+        var (glossary, _) = GlossarySource.Check(path, File.ReadAllText(path), options.Prompt);
+
+        // Changed for the worse since the validation: start without it; the watcher logs why and applies a fixed file.
+        return new GlossarySource(path, options.Prompt, glossary ?? Glossary.Empty);
     }
 }

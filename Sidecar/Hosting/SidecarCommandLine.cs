@@ -136,6 +136,7 @@ public static class SidecarCommandLine
             new(Text("--transcribe-model", "Transcription model. Default gpt-4o-transcribe.", "MODEL"), "Realtime:TranscribeModel"),
             new(Text("--language", "Source language (ISO 639-1), a hint for transcription and the source caption language. Default en.", "CODE"), "Realtime:Language"),
             new(Text("--prompt", "Vocabulary hint for transcription: names, game terms (at most 1024 characters).", "TEXT"), "Realtime:Prompt"),
+            new(Text("--glossary", "Glossary file: a term per line, optionally '| es: translation' per language; re-read when it changes.", "FILE"), "Realtime:GlossaryFile"),
             new(Text("--turn-detection", "semantic-vad (default) | server-vad | manual.", "MODE"), "Realtime:TurnDetection", v => v?.Replace("-", string.Empty, StringComparison.Ordinal)),
             new(Text("--languages", "Translation targets on at start, comma-separated (for example es,fr; empty for none). Without it, the last choice is restored.", "CODES"), "Languages:Enabled"),
             new(Text("--translate-model", "Realtime model for translations. Default gpt-realtime.", "MODEL"), "Realtime:TranslateModel"),

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using CaptionSidecar.Glossaries;
 
 namespace CaptionSidecar.Realtime;
 
@@ -12,22 +13,57 @@ internal sealed class RealtimeClientEvents(string idPrefix)
 {
     private long _next;
 
-    /// <summary>The <c>session.update</c> of a transcription session (<c>session.type</c> is required in GA).</summary>
-    public (BinaryData Message, string EventId) TranscriptionSessionUpdate(RealtimeOptions options)
+    /// <summary>
+    /// The <c>session.update</c> of a transcription session (<c>session.type</c> is required in GA); its prompt is
+    /// <c>--prompt</c> followed by the <paramref name="glossary"/>'s terms.
+    /// </summary>
+    public (BinaryData Message, string EventId) TranscriptionSessionUpdate(RealtimeOptions options, Glossary? glossary = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return SessionUpdate("transcription", options, static _ => { }, (w, o) =>
-        {
-            w.WriteStartObject("transcription");
-            w.WriteString("model", o.TranscribeModel);
-            w.WriteString("language", o.Language.Split('-')[0]);
-            if (!string.IsNullOrWhiteSpace(o.Prompt))
-            {
-                w.WriteString("prompt", o.Prompt);
-            }
+        return SessionUpdate("transcription", options, static _ => { }, (w, o) => WriteTranscription(w, o, glossary));
+    }
 
-            w.WriteEndObject();
+    /// <summary>
+    /// A mid-session <c>session.update</c> of a transcription session that changes only the transcription settings
+    /// (a new glossary): only the fields present change, so the audio format and turn detection are left alone.
+    /// </summary>
+    public (BinaryData Message, string EventId) TranscriptionPromptUpdate(RealtimeOptions options, Glossary glossary)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Write("session.update", w =>
+        {
+            w.WriteStartObject("session");
+            w.WriteString("type", "transcription");
+            w.WriteStartObject("audio");
+            w.WriteStartObject("input");
+            WriteTranscription(w, options, glossary);
+            w.WriteEndObject(); // input
+            w.WriteEndObject(); // audio
+            w.WriteEndObject(); // session
         });
+    }
+
+    /// <summary>A mid-session <c>session.update</c> of a translation session that changes only its instructions (a new glossary).</summary>
+    public (BinaryData Message, string EventId) InstructionsUpdate(string instructions) => Write("session.update", w =>
+    {
+        w.WriteStartObject("session");
+        w.WriteString("type", "realtime");
+        w.WriteString("instructions", instructions);
+        w.WriteEndObject();
+    });
+
+    private static void WriteTranscription(Utf8JsonWriter w, RealtimeOptions o, Glossary? glossary)
+    {
+        w.WriteStartObject("transcription");
+        w.WriteString("model", o.TranscribeModel);
+        w.WriteString("language", o.Language.Split('-')[0]);
+        var prompt = (glossary ?? Glossary.Empty).TranscriptionPrompt(o.Prompt);
+        if (!string.IsNullOrWhiteSpace(prompt))
+        {
+            w.WriteString("prompt", prompt);
+        }
+
+        w.WriteEndObject();
     }
 
     /// <summary>

@@ -57,6 +57,13 @@ public sealed class RealtimeOptions
     [MaxLength(1024)]
     public string? Prompt { get; set; }
 
+    /// <summary>
+    /// A glossary file (see <see cref="Glossaries.Glossary"/>): its terms join <see cref="Prompt"/> in the transcription
+    /// prompt and every translation keeps them (or uses their fixed translations). Re-read when it changes. Relative
+    /// paths are relative to the current folder. Null: no glossary.
+    /// </summary>
+    public string? GlossaryFile { get; set; }
+
     /// <summary>Turn detection. Default semantic VAD.</summary>
     public TurnDetectionMode TurnDetection { get; set; } = TurnDetectionMode.SemanticVad;
 

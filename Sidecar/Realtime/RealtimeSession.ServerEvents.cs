@@ -141,6 +141,7 @@ internal abstract partial class RealtimeSession
         _expiresAt = session.TryGetProperty("expires_at", out var exp) && exp.ValueKind == JsonValueKind.Number && exp.TryGetInt64(out var seconds) && seconds > 0
             ? DateTimeOffset.FromUnixTimeSeconds(seconds)
             : null;
+        _glossary = Context.Glossary?.Current ?? _glossary;
         var update = SessionUpdate();
         _configEventId = update.EventId;
         Send(update, "session.update");

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using CaptionSidecar.Audio;
 using CaptionSidecar.Captions;
+using CaptionSidecar.Glossaries;
 
 namespace CaptionSidecar.Realtime;
 
@@ -61,6 +62,7 @@ internal abstract partial class RealtimeSession
     private string _sessionId = "unknown";
     private DateTimeOffset? _expiresAt;
     private string? _configEventId;
+    private Glossary _glossary = Glossary.Empty;
     private string? _clearEventId;
     private bool _cleared;
     private bool _audioEnded;
@@ -112,8 +114,14 @@ internal abstract partial class RealtimeSession
     /// <summary>The model the session runs, for logs.</summary>
     protected abstract string Model { get; }
 
-    /// <summary>This kind's <c>session.update</c>.</summary>
+    /// <summary>This kind's <c>session.update</c> (configured with <see cref="Glossary"/>).</summary>
     protected abstract (BinaryData Message, string EventId) SessionUpdate();
+
+    /// <summary>This kind's mid-session <c>session.update</c> that puts a new <see cref="Glossary"/> in force.</summary>
+    protected abstract (BinaryData Message, string EventId) GlossaryUpdate();
+
+    /// <summary>The glossary this session's configuration uses (the one in force when it was last sent).</summary>
+    protected Glossary Glossary => _glossary;
 
     /// <summary>Handles a server event the shared part does not; returns false for events this kind ignores too.</summary>
     protected abstract bool DispatchKind(string type, JsonElement e);
@@ -161,6 +169,13 @@ internal abstract partial class RealtimeSession
     {
         using var lost = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abandon.Token);
         _timer = Context.Time.CreateTimer(static s => ((RealtimeSession)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        var glossary = Context.Glossary;
+        _glossary = glossary?.Current ?? Glossary.Empty;
+        if (glossary is not null)
+        {
+            glossary.Changed += OnGlossaryChanged;
+        }
+
         var receive = ReceiveAsync(lost.Token);
         string reason;
         try
@@ -205,6 +220,11 @@ internal abstract partial class RealtimeSession
         }
         finally
         {
+            if (glossary is not null)
+            {
+                glossary.Changed -= OnGlossaryChanged;
+            }
+
             await lost.CancelAsync();
             await EndLoopAsync(receive);
         }
@@ -270,7 +290,30 @@ internal abstract partial class RealtimeSession
                 }
             }
             while (++handled < InputBatch && _inbox.Reader.TryRead(out input));
+            ApplyGlossary();
         }
+    }
+
+    /// <summary>
+    /// Tells the loop about a glossary change. When the inbox is full the input is dropped: the loop is busy then and
+    /// checks the glossary after every batch anyway (<see cref="ApplyGlossary"/>).
+    /// </summary>
+    private void OnGlossaryChanged(object? sender, EventArgs e) => _inbox.Writer.TryWrite(SessionInput.GlossaryChanged.Instance);
+
+    /// <summary>
+    /// Sends a new glossary to the server once the session is configured (before that, the handshake's
+    /// <c>session.update</c> carries it): it applies from the next turn the server transcribes or answers.
+    /// </summary>
+    private void ApplyGlossary()
+    {
+        if (Context.Glossary?.Current is not { } current || ReferenceEquals(current, _glossary) || _phase == SessionPhase.AwaitingCreated)
+        {
+            return;
+        }
+
+        _glossary = current;
+        Send(GlossaryUpdate(), "session.update");
+        LogGlossarySent(Language, current.Terms.Length);
     }
 
     /// <summary>Takes one input into the loop's state; returns why the connection ended when it did.</summary>
@@ -299,6 +342,10 @@ internal abstract partial class RealtimeSession
                 break;
             case SessionInput.HandoverRequested handover:
                 _handover.Request(handover.ForceAt);
+                break;
+            case SessionInput.GlossaryChanged:
+                // In order with the server's events: a turn committed after the change is answered with it.
+                ApplyGlossary();
                 break;
         }
 
@@ -377,6 +424,9 @@ internal abstract partial class RealtimeSession
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Track {Language}: a turn has waited {Seconds} s for its text; sending on, so a replacement session may no longer replay all of it (Realtime:ReplaySeconds is {ReplaySeconds})")]
     private partial void LogReplayWaitGivenUp(string language, int seconds, double replaySeconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Track {Language}: the session now uses the changed glossary ({Terms} terms) from its next sentence")]
+    private partial void LogGlossarySent(string language, int terms);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Track {Language}: Realtime session {SessionId} ready (model {Model}, turn detection {TurnDetection})")]
     private partial void LogConfigured(string language, string sessionId, string model, TurnDetectionMode turnDetection);

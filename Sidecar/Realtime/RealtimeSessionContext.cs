@@ -1,3 +1,4 @@
+using CaptionSidecar.Glossaries;
 using CaptionSidecar.Tracks;
 
 namespace CaptionSidecar.Realtime;
@@ -11,5 +12,6 @@ namespace CaptionSidecar.Realtime;
 /// <param name="Language">The caption language code, for logs.</param>
 /// <param name="Time">The clock every timeout runs on.</param>
 /// <param name="UpdateStatus">Changes the track's status (thread-safe on the track's side).</param>
+/// <param name="Glossary">The glossary in force and its changes (none by default).</param>
 internal sealed record RealtimeSessionContext(
-    RealtimeOptions Options, ILogger Logger, string Language, TimeProvider Time, Action<Func<TrackStatus, TrackStatus>> UpdateStatus);
+    RealtimeOptions Options, ILogger Logger, string Language, TimeProvider Time, Action<Func<TrackStatus, TrackStatus>> UpdateStatus, GlossarySource? Glossary = null);

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using CaptionSidecar.Audio;
 using CaptionSidecar.Captions;
+using CaptionSidecar.Glossaries;
 using CaptionSidecar.Retries;
 using CaptionSidecar.Tracks;
 using Polly;
@@ -35,8 +36,11 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
     private readonly Lock _statusGate = new();
     private TrackStatus _status;
 
-    protected RealtimeTrack(CaptionLanguage language, RealtimeOptions options, IRealtimeConnector connector, ILogger logger, TimeProvider time, string model)
+    private readonly GlossarySource _glossary;
+
+    protected RealtimeTrack(CaptionLanguage language, RealtimeOptions options, IRealtimeConnector connector, ILogger logger, TimeProvider time, string model, GlossarySource? glossary)
     {
+        _glossary = glossary ?? GlossarySource.None;
         Language = language;
         _options = options;
         _connector = connector;
@@ -343,7 +347,7 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>What this track's sessions need from it.</summary>
-    protected RealtimeSessionContext SessionContext => new(_options, _logger, Language.Code, _time, UpdateStatus);
+    protected RealtimeSessionContext SessionContext => new(_options, _logger, Language.Code, _time, UpdateStatus, _glossary);
 
     internal void UpdateStatus(Func<TrackStatus, TrackStatus> change)
     {
@@ -402,8 +406,9 @@ internal abstract partial class RealtimeTrack : ILanguageTrack
 }
 
 /// <summary>The source-language track: a Realtime transcription session reports what the server hears.</summary>
-internal sealed class RealtimeTranscriptionTrack(CaptionLanguage language, RealtimeOptions options, IRealtimeConnector connector, ILogger logger, TimeProvider time)
-    : RealtimeTrack(language, options, connector, logger, time, options.TranscribeModel)
+internal sealed class RealtimeTranscriptionTrack(
+    CaptionLanguage language, RealtimeOptions options, IRealtimeConnector connector, ILogger logger, TimeProvider time, GlossarySource? glossary = null)
+    : RealtimeTrack(language, options, connector, logger, time, options.TranscribeModel, glossary)
 {
     protected override RealtimeSessionKind Kind => RealtimeSessionKind.Transcription;
 
@@ -412,8 +417,9 @@ internal sealed class RealtimeTranscriptionTrack(CaptionLanguage language, Realt
 }
 
 /// <summary>A translation target's track: a Realtime conversation session translates each turn into the track's language.</summary>
-internal sealed class RealtimeTranslationTrack(CaptionLanguage language, RealtimeOptions options, IRealtimeConnector connector, ILogger logger, TimeProvider time)
-    : RealtimeTrack(language, options, connector, logger, time, options.TranslateModel)
+internal sealed class RealtimeTranslationTrack(
+    CaptionLanguage language, RealtimeOptions options, IRealtimeConnector connector, ILogger logger, TimeProvider time, GlossarySource? glossary = null)
+    : RealtimeTrack(language, options, connector, logger, time, options.TranslateModel, glossary)
 {
     protected override RealtimeSessionKind Kind => RealtimeSessionKind.Translation;
 

@@ -1,3 +1,4 @@
+using CaptionSidecar.Glossaries;
 using CaptionSidecar.Tracks;
 using Microsoft.Extensions.Options;
 
@@ -5,7 +6,7 @@ namespace CaptionSidecar.Realtime;
 
 /// <summary>Makes the Realtime tracks: a transcription track for the source language, a translation track for each target.</summary>
 internal sealed class RealtimeTrackFactory(
-    IOptions<RealtimeOptions> options, IRealtimeConnector connector, ILoggerFactory loggers, TimeProvider time) : ILanguageTrackFactory
+    IOptions<RealtimeOptions> options, IRealtimeConnector connector, ILoggerFactory loggers, TimeProvider time, GlossarySource? glossary = null) : ILanguageTrackFactory
 {
     public string EngineName => "openai";
 
@@ -16,7 +17,7 @@ internal sealed class RealtimeTrackFactory(
         ArgumentNullException.ThrowIfNull(language);
         var logger = loggers.CreateLogger("CaptionSidecar.Realtime.Track");
         return language.IsSource
-            ? new RealtimeTranscriptionTrack(language, options.Value, connector, logger, time)
-            : new RealtimeTranslationTrack(language, options.Value, connector, logger, time);
+            ? new RealtimeTranscriptionTrack(language, options.Value, connector, logger, time, glossary)
+            : new RealtimeTranslationTrack(language, options.Value, connector, logger, time, glossary);
     }
 }

@@ -13,7 +13,9 @@ internal sealed partial class RealtimeTranscriptionSession(
 {
     protected override string Model => Options.TranscribeModel;
 
-    protected override (BinaryData Message, string EventId) SessionUpdate() => Events.TranscriptionSessionUpdate(Options);
+    protected override (BinaryData Message, string EventId) SessionUpdate() => Events.TranscriptionSessionUpdate(Options, Glossary);
+
+    protected override (BinaryData Message, string EventId) GlossaryUpdate() => Events.TranscriptionPromptUpdate(Options, Glossary);
 
     protected override bool DispatchKind(string type, JsonElement e)
     {

@@ -20,7 +20,6 @@ namespace CaptionSidecar.Realtime;
 /// </summary>
 internal sealed partial class RealtimeTranslationSession : RealtimeSession
 {
-    private readonly string _instructions;
     private readonly ResponseScheduler _responses = new();
     private readonly TranslationConversation _conversation;
 
@@ -32,7 +31,6 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
     public RealtimeTranslationSession(RealtimeSessionContext context, IRealtimeConnection connection, ICaptionInput captions, AudioReplayBuffer replay, int sessionNumber)
         : base(context, connection, captions, replay, sessionNumber)
     {
-        _instructions = TranslationInstructions.For(Language, Options.Prompt);
         _conversation = new TranslationConversation(Options.MaxConversationItems);
     }
 
@@ -41,7 +39,11 @@ internal sealed partial class RealtimeTranslationSession : RealtimeSession
     /// <summary>The drain also waits for the deletes in flight, so the conversation is trimmed before the session closes.</summary>
     protected override bool KindSettled => !_conversation.DeletesPending;
 
-    protected override (BinaryData Message, string EventId) SessionUpdate() => Events.TranslationSessionUpdate(Options, _instructions);
+    protected override (BinaryData Message, string EventId) SessionUpdate() => Events.TranslationSessionUpdate(Options, Instructions);
+
+    protected override (BinaryData Message, string EventId) GlossaryUpdate() => Events.InstructionsUpdate(Instructions);
+
+    private string Instructions => TranslationInstructions.For(Language, Options.Prompt, Glossary);
 
     /// <summary>The caption track orders input turns, so the previous turn is the previous input item, not the server's previous item (an answer).</summary>
     protected override string? PreviousTurn(string item, string? serverPrevious)

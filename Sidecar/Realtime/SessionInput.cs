@@ -33,6 +33,12 @@ internal abstract record SessionInput
     /// <summary>The track asks for a handover at the next pause, or at <paramref name="ForceAt"/>.</summary>
     public sealed record HandoverRequested(DateTimeOffset ForceAt) : SessionInput;
 
+    /// <summary>The glossary changed: the loop sends the session its new configuration (see <see cref="RealtimeSession"/>).</summary>
+    public sealed record GlossaryChanged : SessionInput
+    {
+        public static GlossaryChanged Instance { get; } = new();
+    }
+
     /// <summary>A deadline may have passed (the loop checks them all).</summary>
     public sealed record Tick : SessionInput
     {

@@ -1,4 +1,5 @@
 using System.Text;
+using CaptionSidecar.Glossaries;
 using CaptionSidecar.Tracks;
 
 namespace CaptionSidecar.Realtime;
@@ -9,8 +10,11 @@ namespace CaptionSidecar.Realtime;
 /// </summary>
 internal static class TranslationInstructions
 {
-    /// <summary>Instructions to translate every turn into <paramref name="targetCode"/>, keeping the <paramref name="vocabulary"/> terms.</summary>
-    public static string For(string targetCode, string? vocabulary)
+    /// <summary>
+    /// Instructions to translate every turn into <paramref name="targetCode"/>, keeping the <paramref name="vocabulary"/>
+    /// terms and the <paramref name="glossary"/>'s (or using its fixed translations into the target).
+    /// </summary>
+    public static string For(string targetCode, string? vocabulary, Glossary? glossary = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(targetCode);
         var name = LanguageNames.PlainName(targetCode);
@@ -26,6 +30,11 @@ internal static class TranslationInstructions
         if (!string.IsNullOrWhiteSpace(vocabulary))
         {
             text.Append("Terms to keep exactly as they are: ").Append(vocabulary.Trim()).Append('\n');
+        }
+
+        if (glossary is not null)
+        {
+            text.Append(glossary.TranslationRules(targetCode));
         }
 
         return text.ToString();

@@ -1,0 +1,68 @@
+namespace CaptionSidecar.Glossaries;
+
+/// <summary>
+/// Re-reads the glossary file every <see cref="Period"/> on the injected clock (polling is portable and testable with
+/// a fake clock, where a FileSystemWatcher is neither); <see cref="GlossaryReload"/> decides (debounce, checks, last
+/// good glossary kept).
+/// </summary>
+internal sealed partial class GlossaryWatcher(GlossarySource source, TimeProvider time, ILogger<GlossaryWatcher> logger) : BackgroundService
+{
+    /// <summary>How often the file is read.</summary>
+    public static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
+
+    /// <summary>Polls the file until <paramref name="stoppingToken"/> fires; does nothing without a file.</summary>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (source.Path is not { } path)
+        {
+            return;
+        }
+
+        try
+        {
+            // The text the ticks compare with is read before the timer starts, so a change made once the watcher is
+            // waiting on the clock is always seen as one.
+            var reload = new GlossaryReload(path, source.BasePrompt, await ReadAsync(path, stoppingToken));
+            using var timer = new PeriodicTimer(Period, time);
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                switch (reload.Read(await ReadAsync(path, stoppingToken)))
+                {
+                    case GlossaryReloadAction.Apply apply:
+                        LogReloaded(logger, path, apply.Glossary.Terms.Length);
+                        source.Replace(apply.Glossary);
+                        break;
+                    case GlossaryReloadAction.Refuse refuse:
+                        LogRefused(logger, refuse.Error);
+                        break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task<string?> ReadAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await File.ReadAllTextAsync(path, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Missing for a moment while an editor replaces it, or locked: read it again on the next tick.
+            LogUnreadable(logger, path, ex.Message);
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Glossary {Path} reloaded: {Terms} terms, used from the next sentence on")]
+    private static partial void LogReloaded(ILogger logger, string path, int terms);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Glossary change ignored, the last good glossary stays in force: {Error}")]
+    private static partial void LogRefused(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Glossary {Path} could not be read this time: {Reason}")]
+    private static partial void LogUnreadable(ILogger logger, string path, string reason);
+}

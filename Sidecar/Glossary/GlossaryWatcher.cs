@@ -10,6 +10,14 @@ internal sealed partial class GlossaryWatcher(GlossarySource source, TimeProvide
     /// <summary>How often the file is read.</summary>
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Reads in a row that may fail quietly (an editor replacing the file) before the streamer is warned, once per
+    /// outage, that the file is gone or locked and the last good glossary stays in force.
+    /// </summary>
+    public const int UnreadableReadsBeforeWarning = 5;
+
+    private int _unreadableReads;
+
     /// <summary>Polls the file until <paramref name="stoppingToken"/> fires; does nothing without a file.</summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -47,12 +55,29 @@ internal sealed partial class GlossaryWatcher(GlossarySource source, TimeProvide
     {
         try
         {
-            return await File.ReadAllTextAsync(path, cancellationToken);
+            var text = await File.ReadAllTextAsync(path, cancellationToken);
+            if (_unreadableReads >= UnreadableReadsBeforeWarning)
+            {
+                LogReadableAgain(logger, path);
+            }
+
+            _unreadableReads = 0;
+            return text;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // Missing for a moment while an editor replaces it, or locked: read it again on the next tick.
-            LogUnreadable(logger, path, ex.Message);
+            // Missing for a moment while an editor replaces it, or locked: read it again on the next tick. Gone for
+            // longer (deleted, moved, permissions changed): one warning, so the streamer knows edits are not seen.
+            _unreadableReads++;
+            if (_unreadableReads == UnreadableReadsBeforeWarning)
+            {
+                LogUnreadableForLong(logger, path, ex.Message);
+            }
+            else
+            {
+                LogUnreadable(logger, path, ex.Message);
+            }
+
             return null;
         }
     }
@@ -62,6 +87,12 @@ internal sealed partial class GlossaryWatcher(GlossarySource source, TimeProvide
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Glossary change ignored, the last good glossary stays in force: {Error}")]
     private static partial void LogRefused(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Glossary {Path} cannot be read ({Reason}): the last good glossary stays in force, and edits are picked up once the file is back")]
+    private static partial void LogUnreadableForLong(ILogger logger, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Glossary {Path} can be read again")]
+    private static partial void LogReadableAgain(ILogger logger, string path);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Glossary {Path} could not be read this time: {Reason}")]
     private static partial void LogUnreadable(ILogger logger, string path, string reason);

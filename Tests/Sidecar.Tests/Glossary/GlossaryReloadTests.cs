@@ -1,5 +1,6 @@
 using CaptionSidecar.Glossaries;
 using CaptionSidecar.Tests.Support;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CaptionSidecar.Tests.Glossaries;
@@ -65,6 +66,58 @@ public sealed class GlossaryReloadTests
                 ct);
             Assert.Equal("modo clasificatoria", source.Current.Terms[1].Translations["es"]);
             await watcher.StopAsync(ct);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Watcher_FileGoneForLong_OneWarningLastGoodKeptAndBackWhenItReturns()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var path = Path.Combine(Path.GetTempPath(), $"glossary-gone-{Guid.NewGuid():N}.txt");
+        await File.WriteAllTextAsync(path, "OBS", ct);
+        try
+        {
+            var time = new TimerSignallingTimeProvider();
+            var source = new GlossarySource(path, null, Glossary.Parse("OBS"));
+            var logger = new ListLogger<GlossaryWatcher>();
+            using var watcher = new GlossaryWatcher(source, time, logger);
+            await watcher.StartAsync(ct);
+            await time.NextTimerAsync(ct);
+            File.Delete(path);
+
+            bool Warned() => logger.Entries.Any(e => e.Level == LogLevel.Warning && e.Message.Contains("cannot be read", StringComparison.Ordinal));
+            await Poll.UntilAsync(
+                () =>
+                {
+                    time.Advance(GlossaryWatcher.Period);
+                    return Warned();
+                },
+                "the watcher warns that the glossary file is gone",
+                ct);
+
+            // Many more reads of a missing file: still that one warning, and the last good glossary in force.
+            for (var i = 0; i < 3 * GlossaryWatcher.UnreadableReadsBeforeWarning; i++)
+            {
+                time.Advance(GlossaryWatcher.Period);
+            }
+
+            await File.WriteAllTextAsync(path, "OBS", ct);
+            await Poll.UntilAsync(
+                () =>
+                {
+                    time.Advance(GlossaryWatcher.Period);
+                    return logger.Entries.Any(e => e.Message.Contains("can be read again", StringComparison.Ordinal));
+                },
+                "the watcher says the glossary file is back",
+                ct);
+            await watcher.StopAsync(ct);
+
+            Assert.Single(logger.Entries, e => e.Level == LogLevel.Warning);
+            Assert.Equal("OBS", Assert.Single(source.Current.Terms).Term);
         }
         finally
         {

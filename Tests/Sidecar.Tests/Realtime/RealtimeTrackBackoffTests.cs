@@ -82,7 +82,10 @@ public sealed class RealtimeTrackBackoffTests
         // One session per wait, plus the first: the server is not hammered while the clock stands still.
         Assert.Equal(3, waits.Count);
         Assert.InRange(server.Sessions.Count, 3, 4);
-        Assert.Equal(server.Sessions.Count, server.UpgradeRequests);
+
+        // One upgrade request per attempt (not the runtime's four); the attempt after the last wait may have sent its
+        // request and been cancelled before the server made its session.
+        Assert.InRange(server.UpgradeRequests, server.Sessions.Count, Math.Min(server.Sessions.Count + 1, 4));
     }
 
     /// <summary>Waits for a run the test cancelled (it ends with cancellation).</summary>

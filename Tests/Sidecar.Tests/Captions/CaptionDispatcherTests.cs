@@ -104,20 +104,12 @@ public sealed class CaptionDispatcherTests
     public async Task Publish_QueueFull_DropsOldestDisplayOnlyUpdatesAndKeepsFinalizingOnes()
     {
         var ct = TestContext.Current.CancellationToken;
-        var release = new TaskCompletionSource();
-        var entered = new TaskCompletionSource();
-        var slow = new RecordingSink("slow")
-        {
-            BeforeWrite = (_, _) =>
-            {
-                entered.TrySetResult();
-                return release.Task;
-            },
-        };
+        var held = new HeldWrites("slow");
+        var slow = held.Sink;
         using var dispatcher = await StartedAsync(new CaptionDispatcher([slow], _logger, _time), ct);
 
         dispatcher.Publish(Update("en", 1));
-        await entered.Task.WaitAsync(ct);
+        await held.Entered.WaitAsync(ct);
         const int Published = 400;
         for (var i = 2; i <= Published; i++)
         {
@@ -125,7 +117,7 @@ public sealed class CaptionDispatcherTests
         }
 
         Assert.Equal(CaptionDispatcher.QueueCapacity, dispatcher.SinkStats[0].Queued);
-        release.SetResult();
+        held.Release();
         await dispatcher.StopAsync(ct);
 
         var received = slow.Updates.Select(u => u.Sequence).ToList();
@@ -144,20 +136,12 @@ public sealed class CaptionDispatcherTests
     public async Task Publish_DropsContinue_LoggedAtMostEveryTenSeconds()
     {
         var ct = TestContext.Current.CancellationToken;
-        var release = new TaskCompletionSource();
-        var entered = new TaskCompletionSource();
-        var slow = new RecordingSink("slow")
-        {
-            BeforeWrite = (_, _) =>
-            {
-                entered.TrySetResult();
-                return release.Task;
-            },
-        };
+        var held = new HeldWrites("slow");
+        var slow = held.Sink;
         using var dispatcher = await StartedAsync(new CaptionDispatcher([slow], _logger, _time), ct);
         var sequence = 1;
         dispatcher.Publish(Update("en", sequence));
-        await entered.Task.WaitAsync(ct);
+        await held.Entered.WaitAsync(ct);
 
         // One in the sink, a full queue, then one more: the first drop is logged at once.
         for (var i = 0; i < CaptionDispatcher.QueueCapacity + 1; i++)
@@ -181,7 +165,7 @@ public sealed class CaptionDispatcherTests
         Assert.Equal(2, dropsLogged().Count);
         Assert.EndsWith("dropped 7 display updates (8 in all); finalized lines are kept", dropsLogged()[1], StringComparison.Ordinal);
 
-        release.SetResult();
+        held.Release();
         await dispatcher.StopAsync(ct);
     }
 
@@ -189,8 +173,8 @@ public sealed class CaptionDispatcherTests
     public async Task Publish_QueueFullOfFinalizingUpdates_GrowsPastDisplayCapacityAndDropsNothing()
     {
         var ct = TestContext.Current.CancellationToken;
-        var release = new TaskCompletionSource();
-        var slow = new RecordingSink("slow") { BeforeWrite = (_, _) => release.Task };
+        var held = new HeldWrites("slow");
+        var slow = held.Sink;
         using var dispatcher = await StartedAsync(new CaptionDispatcher([slow], _logger, _time), ct);
 
         for (var i = 1; i <= 300; i++)
@@ -198,7 +182,7 @@ public sealed class CaptionDispatcherTests
             dispatcher.Publish(Update("en", i, finalizes: true));
         }
 
-        release.SetResult();
+        held.Release();
         await dispatcher.StopAsync(ct);
 
         Assert.Equal(Enumerable.Range(1, 300).Select(n => (long)n), slow.Updates.Select(u => u.Sequence));
@@ -209,19 +193,11 @@ public sealed class CaptionDispatcherTests
     public async Task Publish_SinkStuckBeyondFinalCapacity_DropsOldestFinalsCountsTheirLinesAndKeepsTheNewest()
     {
         var ct = TestContext.Current.CancellationToken;
-        var release = new TaskCompletionSource();
-        var entered = new TaskCompletionSource();
-        var slow = new RecordingSink("slow")
-        {
-            BeforeWrite = (_, _) =>
-            {
-                entered.TrySetResult();
-                return release.Task;
-            },
-        };
+        var held = new HeldWrites("slow");
+        var slow = held.Sink;
         using var dispatcher = await StartedAsync(new CaptionDispatcher([slow], _logger, _time), ct);
         dispatcher.Publish(Update("en", 1, finalizes: true));
-        await entered.Task.WaitAsync(ct);
+        await held.Entered.WaitAsync(ct);
 
         const int Extra = 10;
         var published = 1 + CaptionDispatcher.FinalQueueCapacity + Extra;
@@ -234,7 +210,7 @@ public sealed class CaptionDispatcherTests
         Assert.Equal(Extra, dispatcher.SinkStats[0].FinalLinesLost);
         Assert.Contains(_logger.Entries, e => e.Message.Contains($"dropped {Extra} final lines", StringComparison.Ordinal) || e.Message.Contains("dropped 1 final lines", StringComparison.Ordinal));
 
-        release.SetResult();
+        held.Release();
         await dispatcher.StopAsync(ct);
 
         // The oldest queued finals went (2 .. 11); the one in the sink and the newest all arrived, in order.
@@ -299,8 +275,8 @@ public sealed class CaptionDispatcherTests
     public async Task CloseLanguageAsync_UpdatesQueuedBefore_DeliveredFirstThenEachSinkClosesOnce()
     {
         var ct = TestContext.Current.CancellationToken;
-        var release = new TaskCompletionSource();
-        var slow = new RecordingSink("slow") { BeforeWrite = (_, _) => release.Task };
+        var held = new HeldWrites("slow");
+        var slow = held.Sink;
         var fast = new RecordingSink("fast");
         using var dispatcher = await StartedAsync(new CaptionDispatcher([slow, fast], _logger, _time), ct);
 
@@ -312,7 +288,7 @@ public sealed class CaptionDispatcherTests
 
         var closing = dispatcher.CloseLanguageAsync("en", ct);
         Assert.False(closing.IsCompleted);
-        release.SetResult();
+        held.Release();
         await closing;
 
         foreach (var sink in new[] { slow, fast })
@@ -349,8 +325,8 @@ public sealed class CaptionDispatcherTests
     public async Task StopAsync_UpdatesQueued_DrainsEveryQueueThenClosesEveryLanguageSeen()
     {
         var ct = TestContext.Current.CancellationToken;
-        var release = new TaskCompletionSource();
-        var slow = new RecordingSink("slow") { BeforeWrite = (_, _) => release.Task };
+        var held = new HeldWrites("slow");
+        var slow = held.Sink;
         var fast = new RecordingSink("fast");
         using var dispatcher = await StartedAsync(new CaptionDispatcher([slow, fast], _logger, _time), ct);
         for (var i = 1; i <= 20; i++)
@@ -362,7 +338,7 @@ public sealed class CaptionDispatcherTests
         var stopping = dispatcher.StopAsync(ct);
         Assert.False(stopping.IsCompleted);
         dispatcher.Publish(Update("fr", 1));
-        release.SetResult();
+        held.Release();
         await stopping;
 
         foreach (var sink in new[] { slow, fast })
@@ -370,5 +346,32 @@ public sealed class CaptionDispatcherTests
             Assert.Equal(40, sink.Updates.Count);
             Assert.Equal(["close en", "close es"], sink.Events.Skip(40).Order());
         }
+    }
+
+    /// <summary>
+    /// A recording sink whose writes wait until the test releases them, with a signal once the first write has begun
+    /// (so the test knows the dispatcher's queue for it is now filling).
+    /// </summary>
+    private sealed class HeldWrites
+    {
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public HeldWrites(string name) => Sink = new RecordingSink(name)
+        {
+            BeforeWrite = (_, _) =>
+            {
+                _entered.TrySetResult();
+                return _release.Task;
+            },
+        };
+
+        public RecordingSink Sink { get; }
+
+        /// <summary>Completes once the first write has begun.</summary>
+        public Task Entered => _entered.Task;
+
+        /// <summary>Lets every held write, and every later one, go through.</summary>
+        public void Release() => _release.SetResult();
     }
 }

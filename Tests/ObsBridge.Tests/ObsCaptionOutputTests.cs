@@ -210,24 +210,11 @@ public sealed class ObsCaptionOutputTests
         server.Streaming = true;
         server.RefuseStreamCaptions = 2;
         await using var client = ObsClientTests.NewClient(server.Url, null);
-        var retries = 0;
-        var retry = new ResiliencePipelineBuilder()
-            .AddRetry(new Polly.Retry.RetryStrategyOptions
-            {
-                MaxRetryAttempts = int.MaxValue,
-                Delay = TimeSpan.FromMilliseconds(1),
-                BackoffType = DelayBackoffType.Constant,
-                OnRetry = _ =>
-                {
-                    Interlocked.Increment(ref retries);
-                    return default;
-                },
-            })
-            .Build();
+        var retry = new CountingRetry();
         await using var output = NewOutput(client, configure: o =>
         {
             o.NativeCaptionLanguage = "en";
-            o.Retry = retry;
+            o.Retry = retry.Pipeline;
         });
         output.Start();
         await Poll.UntilAsync(() => output.IsStreaming, "the stream state was read at connect", ct);
@@ -235,7 +222,7 @@ public sealed class ObsCaptionOutputTests
         output.AddStreamCaption("en", "hello");
 
         await Poll.UntilAsync(() => output.Statistics.StreamCaptionsSent == 1, "the frame was accepted", ct);
-        Assert.Equal(2, Volatile.Read(ref retries));
+        Assert.Equal(2, retry.Count);
         Assert.Equal(["hello", "hello", "hello"],
             server.Requests.Where(r => r.Type == "SendStreamCaption").Select(r => r.Data!["captionText"]!.GetValue<string>()));
         Assert.Equal(0, output.Statistics.StreamCaptionsDropped);
@@ -261,27 +248,14 @@ public sealed class ObsCaptionOutputTests
         server.InputKinds.Add("image_source");
         await using var client = ObsClientTests.NewClient(server.Url, null);
         var logger = new RecordingLogger<ObsCaptionOutput>();
-        var retries = 0;
-        var retry = new ResiliencePipelineBuilder()
-            .AddRetry(new Polly.Retry.RetryStrategyOptions
-            {
-                MaxRetryAttempts = int.MaxValue,
-                Delay = TimeSpan.FromMilliseconds(1),
-                BackoffType = DelayBackoffType.Constant,
-                OnRetry = _ =>
-                {
-                    Interlocked.Increment(ref retries);
-                    return default;
-                },
-            })
-            .Build();
-        await using var output = new ObsCaptionOutput(client, Options.Create(new ObsCaptionOutputOptions { Retry = retry }), logger,
+        var retry = new CountingRetry();
+        await using var output = new ObsCaptionOutput(client, Options.Create(new ObsCaptionOutputOptions { Retry = retry.Pipeline }), logger,
             TimeProvider.System);
         output.Start();
 
         output.SetCaption("en", "nowhere to show this", isFinal: true);
 
-        await Poll.UntilAsync(() => Volatile.Read(ref retries) >= 2, "the output retried through the policy", ct);
+        await Poll.UntilAsync(() => retry.Count >= 2, "the output retried through the policy", ct);
         Assert.True(server.Requests.Count(r => r.Type == "GetInputKindList") >= 2);
         var warnings = logger.Entries.Where(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning).ToList();
         var warning = Assert.Single(warnings);
@@ -304,5 +278,30 @@ public sealed class ObsCaptionOutputTests
         Assert.Equal("Captions (fr)", output.SourceName("fr"));
         Assert.Equal(ObsConnectionState.Stopped, client.Status.State);
         await provider.DisposeAsync().AsTask().WaitAsync(ct);
+    }
+
+    /// <summary>A retry pipeline that retries at once (1 ms apart, without limit) and counts its retries.</summary>
+    private sealed class CountingRetry
+    {
+        private int _count;
+
+        public CountingRetry() => Pipeline = new ResiliencePipelineBuilder()
+            .AddRetry(new Polly.Retry.RetryStrategyOptions
+            {
+                MaxRetryAttempts = int.MaxValue,
+                Delay = TimeSpan.FromMilliseconds(1),
+                BackoffType = DelayBackoffType.Constant,
+                OnRetry = _ =>
+                {
+                    Interlocked.Increment(ref _count);
+                    return default;
+                },
+            })
+            .Build();
+
+        public ResiliencePipeline Pipeline { get; }
+
+        /// <summary>Retries so far.</summary>
+        public int Count => Volatile.Read(ref _count);
     }
 }

@@ -103,7 +103,7 @@ public sealed class ObsEndToEndTests : IDisposable
             details: sidecar.StderrDetails);
 
     /// <summary>The text of an OBS text source, or null while OBS is away (it may be restarting under another test).</summary>
-    private static async Task<string?> ReadTextAsync(ObsClient obs, string source, CancellationToken ct)
+    internal static async Task<string?> ReadTextAsync(ObsClient obs, string source, CancellationToken ct)
     {
         if (!obs.IsConnected)
         {

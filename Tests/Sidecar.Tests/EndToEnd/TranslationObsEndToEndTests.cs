@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using CaptionSidecar.FakeRealtime;
 using CaptionSidecar.ObsBridge;
 using CaptionSidecar.Tests.Support;
@@ -41,7 +40,7 @@ public sealed class TranslationObsEndToEndTests : IDisposable
                 var exited = sidecar.HasExited; // sample once more after the exit, then stop
                 foreach (var (language, texts) in shown)
                 {
-                    if (await ReadTextAsync(obs, template.Replace("{lang}", language, StringComparison.Ordinal), probe) is { Length: > 0 } text
+                    if (await ObsEndToEndTests.ReadTextAsync(obs, template.Replace("{lang}", language, StringComparison.Ordinal), probe) is { Length: > 0 } text
                         && (texts.Count == 0 || texts[^1] != text))
                     {
                         texts.Add(text);
@@ -64,24 +63,4 @@ public sealed class TranslationObsEndToEndTests : IDisposable
 
     /// <summary>A text source's text with its line breaks as spaces (the layout wraps at word boundaries).</summary>
     private static string Unwrap(string text) => text.Replace('\n', ' ');
-
-    private static async Task<string?> ReadTextAsync(ObsClient obs, string source, CancellationToken ct)
-    {
-        if (!obs.IsConnected)
-        {
-            return null;
-        }
-
-        try
-        {
-            var response = await obs.SendRequestAsync("GetInputSettings", new JsonObject { ["inputName"] = source }, ct);
-            return response.IsSuccess && response.Data.TryGetProperty("inputSettings", out var settings) && settings.TryGetProperty("text", out var text)
-                ? text.GetString()
-                : null;
-        }
-        catch (Exception ex) when (ex is ObsConnectionLostException or TimeoutException)
-        {
-            return null;
-        }
-    }
 }

@@ -118,6 +118,10 @@ public sealed class AudioSourceFactoryTests : IDisposable
         await stop.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading);
+
+        // The writer goes first: the abandoned read(2) ends only when the FIFO's writer closes, and disposing the
+        // source's buffered stream waits for that read (the `await using`s would otherwise dispose the source first).
+        await writer.DisposeAsync();
     }
 
     [Fact(Timeout = 30000)]

@@ -10,8 +10,13 @@ public enum CaptionUpdateKind
     Cleared,
 }
 
-/// <summary>One display line: its final part, then its tentative tail (either may be empty).</summary>
-public readonly record struct CaptionLine(string FinalText, string TentativeText)
+/// <summary>
+/// One display line: its final part, then its tentative tail (either may be empty), and who said it. With one unnamed
+/// speaker (the default) <paramref name="Speaker"/> is null and outputs show the text alone, exactly as before
+/// speakers existed. With named speakers every line carries its speaker; consecutive lines of one speaker form a
+/// block, and an output that prints labels (<c>Name: text</c>) prints the label once, on the block's first line.
+/// </summary>
+public readonly record struct CaptionLine(string FinalText, string TentativeText, SpeakerLabel? Speaker = null)
 {
     /// <summary>The whole line as displayed.</summary>
     public string Text => TentativeText.Length == 0 ? FinalText : FinalText.Length == 0 ? TentativeText : FinalText + TentativeText;
@@ -24,7 +29,8 @@ public readonly record struct CaptionLine(string FinalText, string TentativeText
 /// <param name="Text">Final text.</param>
 /// <param name="Start">Start on the pipeline timeline.</param>
 /// <param name="End">End on the pipeline timeline (never before <paramref name="Start"/>).</param>
-public sealed record CaptionItem(string Language, int Index, string ItemId, string Text, TimeSpan Start, TimeSpan End);
+/// <param name="Speaker">Who said it (a translation carries the label of the line it translates); null for the one unnamed speaker.</param>
+public sealed record CaptionItem(string Language, int Index, string ItemId, string Text, TimeSpan Start, TimeSpan End, SpeakerLabel? Speaker = null);
 
 /// <summary>
 /// The state of one caption language after a change, as every output sees it. Updates for one language have

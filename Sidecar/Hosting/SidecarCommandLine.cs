@@ -35,6 +35,7 @@ public static class SidecarCommandLine
         }
 
         root.Add(configFile);
+        root.Add(SpeakerOption());
 
         var run = new Command("run", "Run the sidecar (the default command).");
         root.Add(run);
@@ -107,7 +108,39 @@ public static class SidecarCommandLine
             values[s.ConfigurationKey] = s.Transform is null ? raw : s.Transform(raw);
         }
 
+        AddSpeakers(parse, values);
         return values;
+    }
+
+    /// <summary><c>--speaker NAME=INPUT</c>, repeatable: one speaker each, in order (<c>Speakers:i:Name</c>, <c>Speakers:i:Input</c>).</summary>
+    internal static Option<string[]> SpeakerOption() => new(SpeakerOptionName)
+    {
+        Description = "A named speaker and their audio input (repeatable): NAME=INPUT, INPUT as --input takes it, e.g. --speaker Alice=default --speaker Bob=device:usb-mic. Language, colour and an OBS mute source per speaker go in the Speakers settings list.",
+        HelpName = "NAME=INPUT",
+        Recursive = true,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private const string SpeakerOptionName = "--speaker";
+
+    private static void AddSpeakers(ParseResult parse, Dictionary<string, string?> values)
+    {
+        var option = parse.RootCommandResult.Command.Options.OfType<Option<string[]>>().FirstOrDefault(o => o.Name == SpeakerOptionName);
+        if (option is null || parse.GetResult(option) is not { Implicit: false })
+        {
+            return;
+        }
+
+        var speakers = parse.GetValue(option) ?? [];
+        for (var i = 0; i < speakers.Length; i++)
+        {
+            var value = speakers[i];
+            var split = value.IndexOf('=', StringComparison.Ordinal);
+
+            // A value without '=' keeps its whole text as the name; the speaker validation says what is missing.
+            values[$"Speakers:{i}:Name"] = split < 0 ? value : value[..split];
+            values[$"Speakers:{i}:Input"] = split < 0 ? null : value[(split + 1)..];
+        }
     }
 
     /// <summary>One command-line option and the configuration key it sets.</summary>
@@ -139,7 +172,10 @@ public static class SidecarCommandLine
             new(Text("--glossary", "Glossary file: a term per line, optionally '| es: translation' per language; re-read when it changes.", "FILE"), "Realtime:GlossaryFile"),
             new(Text("--turn-detection", "semantic-vad (default) | server-vad | manual.", "MODE"), "Realtime:TurnDetection", v => v?.Replace("-", string.Empty, StringComparison.Ordinal)),
             new(Text("--languages", "Translation targets on at start, comma-separated (for example es,fr; empty for none). Without it, the last choice is restored.", "CODES"), "Languages:Enabled"),
-            new(Text("--translate-model", "Realtime model for translations. Default gpt-realtime.", "MODEL"), "Realtime:TranslateModel"),
+            new(Text("--translate-model", "Realtime model of the translations that hear audio (--translate-from audio). Default gpt-realtime.", "MODEL"), "Realtime:TranslateModel"),
+            new(Text("--translate-from", "text (default: translate each source line's final text; audio is heard once) | audio (every language hears the audio).", "FROM"), "Realtime:TranslateFrom"),
+            new(Text("--text-translate-model", "Realtime model of the text translations. Default gpt-realtime-mini.", "MODEL"), "Realtime:TextTranslateModel"),
+            new(Text("--translation-lag", "Seconds a text translation may lag its source line before it is skipped (counted) rather than shown late. Default 10.", "SECONDS"), "Realtime:TranslationLagSeconds"),
             new(Text("--transcript-dir", "Folder for .srt, .vtt and .jsonl transcripts per language.", "DIR"), "Captions:TranscriptDirectory"),
             new(Text("--max-lines", "Caption lines at most. Default 2.", "N"), "Captions:MaxLines"),
             new(Text("--max-chars", "Characters per caption line at most. Default 42.", "N"), "Captions:MaxCharactersPerLine"),

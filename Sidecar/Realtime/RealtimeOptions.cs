@@ -15,6 +15,19 @@ public enum TurnDetectionMode
     Manual,
 }
 
+/// <summary>What translation sessions work from.</summary>
+public enum TranslationSource
+{
+    /// <summary>
+    /// The default: each target language translates the final text of the source lines in a text-only conversation
+    /// session; audio is heard once per speaker, by the transcription session.
+    /// </summary>
+    Text,
+
+    /// <summary>Each target language hears the audio itself in its own conversation session (the behaviour before text translation).</summary>
+    Audio,
+}
+
 /// <summary>How to reach the Realtime service and configure its sessions. Bound from the <c>Realtime</c> section.</summary>
 public sealed class RealtimeOptions
 {
@@ -37,6 +50,23 @@ public sealed class RealtimeOptions
     /// </summary>
     [Required]
     public string TranslateModel { get; set; } = "gpt-realtime";
+
+    /// <summary>What translations work from: the source lines' text (default) or the audio.</summary>
+    public TranslationSource TranslateFrom { get; set; } = TranslationSource.Text;
+
+    /// <summary>
+    /// Realtime model of the text-only translation sessions (<see cref="TranslationSource.Text"/>). Default
+    /// <c>gpt-realtime-mini</c> (see the README's cost table for why).
+    /// </summary>
+    [Required]
+    public string TextTranslateModel { get; set; } = "gpt-realtime-mini";
+
+    /// <summary>
+    /// Seconds a text translation may fall behind its source line becoming final before it is skipped (counted in
+    /// status) rather than shown late. Default 10.
+    /// </summary>
+    [Range(1, 600, ErrorMessage = "Realtime:TranslationLagSeconds must be between 1 and 600 seconds (default 10).")]
+    public double TranslationLagSeconds { get; set; } = 10;
 
     /// <summary>Most output tokens one translation (one turn) may use; bounds the cost of a runaway answer. Default 256.</summary>
     [Range(1, 4096)]

@@ -36,4 +36,12 @@ public sealed class AudioOptions
 
     /// <summary>The local voice gate that holds silence back from the paid sessions (<c>Audio:VoiceGate</c>).</summary>
     public VoiceGateOptions VoiceGate { get; set; } = new();
+
+    /// <summary>These options with another input (a speaker's).</summary>
+    internal AudioOptions WithInput(string input)
+    {
+        var copy = (AudioOptions)MemberwiseClone();
+        copy.Input = input;
+        return copy;
+    }
 }

@@ -33,6 +33,7 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
     private static readonly TimeSpan MinimumTimerDelay = TimeSpan.FromMilliseconds(1);
 
     private readonly string _language;
+    private readonly SpeakerLabel? _speaker;
     private readonly ICaptionPublisher _publisher;
     private readonly TimeProvider _time;
     private readonly TimeSpan _clearAfter;
@@ -61,13 +62,19 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
     private int _index;
     private bool _disposed;
 
-    public CaptionTrack(CaptionLanguage language, CaptionOptions options, ICaptionPublisher publisher, TimeProvider time)
+    /// <param name="language">The caption language.</param>
+    /// <param name="options">Layout, silence clear and bounds.</param>
+    /// <param name="publisher">Where updates go.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="speaker">Who speaks on this track: every line and final item carries it; null for the unnamed speaker.</param>
+    public CaptionTrack(CaptionLanguage language, CaptionOptions options, ICaptionPublisher publisher, TimeProvider time, SpeakerLabel? speaker = null)
     {
         ArgumentNullException.ThrowIfNull(language);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(publisher);
         ArgumentNullException.ThrowIfNull(time);
         _language = language.Code;
+        _speaker = speaker;
         _publisher = publisher;
         _time = time;
         _clearAfter = TimeSpan.FromSeconds(options.ClearAfterSeconds);
@@ -577,15 +584,22 @@ public sealed class CaptionTrack : ICaptionInput, IDisposable
             }
 
             var text = turn.FinalText!;
-            finalized.Add(new CaptionItem(_language, ++_index, turn.Id, text, turn.Start, turn.End));
+            finalized.Add(new CaptionItem(_language, ++_index, turn.Id, text, turn.Start, turn.End, _speaker));
             _layout.AppendFinal(text);
         }
 
         return finalized;
     }
 
-    private void Publish(CaptionUpdateKind kind, IReadOnlyList<CaptionLine> lines, IReadOnlyList<CaptionItem> finalized) =>
+    private void Publish(CaptionUpdateKind kind, IReadOnlyList<CaptionLine> lines, IReadOnlyList<CaptionItem> finalized)
+    {
+        if (_speaker is { } speaker)
+        {
+            lines = [.. lines.Select(l => l with { Speaker = speaker })];
+        }
+
         _publisher.Publish(new CaptionUpdate(_language, ++_sequence, kind, lines, finalized, _time.GetUtcNow()));
+    }
 
     /// <summary>When the screen clears if nothing changes, or <see cref="TimeSpan.MaxValue"/> for never.</summary>
     private TimeSpan ClearDueAt()

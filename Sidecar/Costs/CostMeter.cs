@@ -71,15 +71,17 @@ internal sealed class CostMeter(IOptions<PricingOptions> options)
 
             foreach (var code in _order)
             {
+                // Several tracks may run in one language at once (each speaker's transcription, a translation per
+                // speaker): they are summed, and the language's running time is the longest of theirs.
                 var past = _finished.GetValueOrDefault(code);
-                var now = running.FirstOrDefault(r => r.Status.Language == code);
-                var model = now?.Status.Model ?? past?.Model;
-                var usage = (past?.Usage ?? TokenUsage.None).Add(now?.Status.Usage ?? TokenUsage.None);
-                var nowCost = now is null ? 0m : CostOf(now.Status.Model, now.Status.Usage);
-                decimal? cost = past is { Priced: false } || nowCost is null ? null : (past?.Cost ?? 0m) + nowCost;
-                var ran = (past?.Ran ?? TimeSpan.Zero) + (now?.RunningFor ?? TimeSpan.Zero);
+                var now = running.Where(r => r.Status.Language == code).ToList();
+                var model = now.FirstOrDefault()?.Status.Model ?? past?.Model;
+                var usage = now.Aggregate(past?.Usage ?? TokenUsage.None, (sum, r) => sum.Add(r.Status.Usage));
+                var costs = now.Select(r => CostOf(r.Status.Model, r.Status.Usage)).ToList();
+                decimal? cost = past is { Priced: false } || costs.Any(c => c is null) ? null : (past?.Cost ?? 0m) + costs.Sum(c => c!.Value);
+                var ran = (past?.Ran ?? TimeSpan.Zero) + (now.Count == 0 ? TimeSpan.Zero : now.Max(r => r.RunningFor));
                 decimal? perHour = cost is { } c && ran >= MinimumForRate ? c / (decimal)ran.TotalHours : null;
-                languages.Add(new LanguageCost(code, model, usage, cost, perHour, now is not null));
+                languages.Add(new LanguageCost(code, model, usage, cost, perHour, now.Count > 0));
             }
         }
 

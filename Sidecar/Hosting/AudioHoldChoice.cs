@@ -22,26 +22,33 @@ public sealed record AudioHoldChoice(AudioHoldSettings? Settings, string? Reason
     public static AudioHoldChoice Resolve(ObsOptions obs, EngineChoice engine, RealtimeOptions realtime, Func<string, IAudioHold> createHold)
     {
         ArgumentNullException.ThrowIfNull(obs);
+        return Resolve(obs.MuteSource, obs, engine, realtime, createHold);
+    }
+
+    /// <summary>Decides for one speaker whose OBS mute source is <paramref name="muteSource"/> (null: no hold).</summary>
+    public static AudioHoldChoice Resolve(string? muteSource, ObsOptions obs, EngineChoice engine, RealtimeOptions realtime, Func<string, IAudioHold> createHold)
+    {
+        ArgumentNullException.ThrowIfNull(obs);
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(realtime);
         ArgumentNullException.ThrowIfNull(createHold);
-        if (string.IsNullOrWhiteSpace(obs.MuteSource))
+        if (string.IsNullOrWhiteSpace(muteSource))
         {
             return new(null, null);
         }
 
         if (!obs.Enabled)
         {
-            return new(null, $"--obs-mute-source '{obs.MuteSource}' is ignored: OBS is off (--no-obs), so its mute state cannot be read.");
+            return new(null, $"OBS mute source '{muteSource}' is ignored: OBS is off (--no-obs), so its mute state cannot be read.");
         }
 
         if (engine.Engine != EngineChoice.OpenAi)
         {
-            return new(null, $"--obs-mute-source '{obs.MuteSource}' is ignored: the test pattern sends no audio anywhere.");
+            return new(null, $"OBS mute source '{muteSource}' is ignored: the test pattern sends no audio anywhere.");
         }
 
         var silence = realtime.TurnEndingSilence;
-        return new(new AudioHoldSettings(createHold(obs.MuteSource), silence), FormattableString.Invariant(
-            $"Captioning pauses while OBS input '{obs.MuteSource}' is muted: {silence.TotalSeconds} s of silence ends the turn in progress, then no audio goes to the sessions until it is unmuted."));
+        return new(new AudioHoldSettings(createHold(muteSource), silence), FormattableString.Invariant(
+            $"Captioning pauses while OBS input '{muteSource}' is muted: {silence.TotalSeconds} s of silence ends the turn in progress, then no audio goes to the sessions until it is unmuted."));
     }
 }

@@ -7,6 +7,7 @@ using CaptionSidecar.Outputs;
 using CaptionSidecar.Glossaries;
 using CaptionSidecar.Realtime;
 using CaptionSidecar.Retries;
+using CaptionSidecar.Speakers;
 using CaptionSidecar.TestPattern;
 using CaptionSidecar.Tracks;
 using Microsoft.Extensions.Options;
@@ -29,6 +30,15 @@ public static class ServiceRegistration
         services.AddSingleton<IValidateOptions<LanguageOptions>, LanguageOptionsValidator>();
         services.AddSingleton<IValidateOptions<AudioOptions>, AudioOptionsValidator>();
         services.AddSingleton<IValidateOptions<RealtimeOptions>, RealtimeOptionsValidator>();
+
+        // The Speakers list (settings or --speaker): bound from the root, so the section is "Speakers".
+        services.AddOptions<SpeakerListOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SpeakerListOptions>, SpeakerListValidator>();
+        services.AddSingleton(sp => SpeakerRoster.Resolve(
+            sp.GetRequiredService<IOptions<SpeakerListOptions>>().Value,
+            sp.GetRequiredService<IOptions<AudioOptions>>().Value,
+            sp.GetRequiredService<IOptions<RealtimeOptions>>().Value,
+            configuration[$"{ObsOptions.Section}:{nameof(ObsOptions.MuteSource)}"]));
         return services;
     }
 
@@ -76,21 +86,15 @@ public static class ServiceRegistration
             output.NativeCaptionLanguage = string.IsNullOrWhiteSpace(obs.Value.NativeCaptions) ? null : obs.Value.NativeCaptions;
             output.Retry = Backoff.Forever(BackoffSettings.LocalPeer, time);
         });
-        services.AddSingleton(sp => new ObsInputMuteWatch(
-            sp.GetRequiredService<ObsClient>(),
-            sp.GetRequiredService<IOptions<ObsOptions>>().Value.MuteSource is { Length: > 0 } name && !string.IsNullOrWhiteSpace(name)
-                ? name
-                : throw new InvalidOperationException("The OBS mute watch needs Obs:MuteSource."),
-            sp.GetRequiredService<ILogger<ObsInputMuteWatch>>()));
         services.AddSingleton<ICaptionSink, ObsCaptionSink>();
         services.AddHostedService<ObsConnection>();
         return services;
     }
 
     /// <summary>
-    /// Audio input: the source named by <see cref="AudioOptions.Input"/>, the voice gate, whose hangover follows
-    /// the Realtime turn detection (see <see cref="VoiceGateChoice.Resolve"/>), and the hold while the streamer's mic is
-    /// muted in OBS (see <see cref="AudioHoldChoice.Resolve"/>).
+    /// Audio input: the sources the speakers name, the voice gate, whose hangover follows the Realtime turn detection
+    /// (see <see cref="VoiceGateChoice.Resolve"/>), and each speaker's hold while their mic is muted in OBS (see
+    /// <see cref="SpeakerHolds"/>).
     /// </summary>
     public static IServiceCollection AddAudioInput(this IServiceCollection services)
     {
@@ -98,12 +102,9 @@ public static class ServiceRegistration
         services.AddSingleton(sp => VoiceGateChoice.Resolve(
             sp.GetRequiredService<IOptions<AudioOptions>>().Value,
             sp.GetRequiredService<IOptions<RealtimeOptions>>().Value));
-        // The OBS mute watch exists only when the hold is on (OBS on, an engine that hears audio, a source named).
-        services.AddSingleton(sp => AudioHoldChoice.Resolve(
-            sp.GetRequiredService<IOptions<ObsOptions>>().Value,
-            sp.GetRequiredService<EngineChoice>(),
-            sp.GetRequiredService<IOptions<RealtimeOptions>>().Value,
-            name => new ObsMuteHold(sp.GetRequiredService<ObsInputMuteWatch>())));
+        // An OBS mute watch exists only for a speaker whose hold is on (OBS on, an engine that hears audio, a source named).
+        services.AddSingleton<SpeakerHolds>();
+        services.AddSingleton<Func<Speaker, AudioHoldChoice>>(sp => sp.GetRequiredService<SpeakerHolds>().For);
         return services;
     }
 

@@ -89,6 +89,7 @@ public static class SidecarHost
         builder.Services.AddCaptionEngines();
         builder.Services.AddSingleton<CaptionPipelineService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CaptionPipelineService>());
+        builder.Services.AddSingleton<Speakers.ISpeakerControl>(sp => sp.GetRequiredService<CaptionPipelineService>());
         builder.Services.AddControlServer(builder.WebHost, builder.Configuration, folders);
 
         var app = builder.Build();

@@ -26,6 +26,18 @@ internal sealed class AudioFanOut
         _capacity = capacity;
     }
 
+    /// <summary>True once the source completed: every queue, including a new one, is complete.</summary>
+    public bool IsCompleted
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _completed;
+            }
+        }
+    }
+
     /// <summary>Chunks dropped so far for <paramref name="name"/>'s queue (live sources only).</summary>
     public long DroppedFor(string name) => Array.Find(Volatile.Read(ref _subscribers), s => s.Name == name)?.Dropped ?? 0;
 

@@ -5,17 +5,25 @@ using CaptionSidecar.Costs;
 using CaptionSidecar.Hosting;
 using CaptionSidecar.Languages;
 using CaptionSidecar.Realtime;
+using CaptionSidecar.Speakers;
 using CaptionSidecar.Tracks;
+using CaptionSidecar.Translation;
 using Microsoft.Extensions.Options;
 
 namespace CaptionSidecar.Pipeline;
 
 /// <summary>
-/// Runs the caption pipeline: audio source -> resampler and chunker -> one track per caption language -> caption
-/// tracks -> the dispatcher's outputs. It owns the running tracks; which languages run is the
-/// <see cref="LanguageSwitchboard"/>'s decision, which it carries out as the switchboard's <see cref="ILanguageRunner"/>.
+/// Runs the caption pipeline: for each speaker, audio source -> resampler and chunker -> voice gate -> the tracks
+/// that hear them; translations from text fed by the speakers' final lines; one caption track per speaker and
+/// language, mixed per language (<see cref="CaptionMix"/>) into the dispatcher's outputs.
+/// <para>
+/// Which tracks run is decided in one place, <see cref="TrackPlan"/>, from the languages moderators turned on (the
+/// <see cref="LanguageSwitchboard"/>, whose <see cref="ILanguageRunner"/> this is), the speakers they caption
+/// (<see cref="ISpeakerControl"/>) and <c>Realtime:TranslateFrom</c>; every change recomputes the plan and starts
+/// and stops the difference (<see cref="Reconcile"/>). Control never reaches into a track.
+/// </para>
 /// </summary>
-internal sealed partial class CaptionPipelineService : BackgroundService, ILanguageRunner
+internal sealed partial class CaptionPipelineService : BackgroundService, ILanguageRunner, ISpeakerControl
 {
     /// <summary>How long a stopped language's outputs may take to close (clear OBS and overlay, close files).</summary>
     private static readonly TimeSpan CloseOutputsTimeout = TimeSpan.FromSeconds(10);
@@ -24,13 +32,15 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
     internal static readonly TimeSpan InputWaitNotice = TimeSpan.FromSeconds(1);
 
     private readonly ILanguageTrackFactory _engine;
+    private readonly ITextTranslationTrackFactory? _textEngine;
     private readonly EngineChoice _engineChoice;
     private readonly IAudioSourceFactory _audioSources;
     private readonly AudioOptions _audioOptions;
     private readonly VoiceGateChoice _voiceGate;
-    private readonly AudioHoldChoice _hold;
     private readonly CaptionOptions _captionOptions;
     private readonly SidecarOptions _sidecarOptions;
+    private readonly TranslationSource _translateFrom;
+    private readonly TranslationSource _requestedFrom;
     private readonly ICaptionPublisher _publisher;
     private readonly CaptionDispatcher _dispatcher;
     private readonly IHostApplicationLifetime _lifetime;
@@ -38,15 +48,19 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
     private readonly ILoggerFactory _loggers;
     private readonly ILogger<CaptionPipelineService> _logger;
     private readonly TimeProvider _time;
-    private readonly Lock _gate = new();
-    private readonly List<RunningTrack> _tracks = [];
     private readonly LanguageSwitchboard _switchboard;
     private readonly CostMeter _costs;
-    private AudioPipeline? _audio;
-    private AudioFanOut? _fanOut;
+    private readonly SourceLineHub _lines = new();
+    private readonly IReadOnlyList<SpeakerRun> _speakers;
+
+    // Guarded by _gate: what runs and what is wanted.
+    private readonly Lock _gate = new();
+    private readonly Dictionary<TrackKey, RunningTrack> _tracks = [];
+    private readonly List<string> _languagesOn = [];
+    private readonly Dictionary<string, CaptionMix> _mixes = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<TrackKey> _failed = [];
     private CancellationToken? _stopping;
     private bool _inputEnded;
-    private volatile AudioInputState? _input;
 
     public CaptionPipelineService(
         ILanguageTrackFactory engine,
@@ -54,9 +68,11 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         IAudioSourceFactory audioSources,
         IOptions<AudioOptions> audioOptions,
         VoiceGateChoice voiceGate,
-        AudioHoldChoice hold,
+        SpeakerRoster roster,
+        Func<Speaker, AudioHoldChoice> holds,
         IOptions<CaptionOptions> captionOptions,
         IOptions<SidecarOptions> sidecarOptions,
+        IOptions<RealtimeOptions> realtimeOptions,
         LanguageSwitchboard switchboard,
         CostMeter costs,
         ICaptionPublisher publisher,
@@ -64,18 +80,25 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         IHostApplicationLifetime lifetime,
         ProcessOutcome outcome,
         ILoggerFactory loggers,
-        TimeProvider time)
+        TimeProvider time,
+        ITextTranslationTrackFactory? textEngine = null)
     {
+        ArgumentNullException.ThrowIfNull(roster);
+        ArgumentNullException.ThrowIfNull(holds);
         _engine = engine;
+        _textEngine = textEngine;
         _engineChoice = engineChoice;
         _audioSources = audioSources;
         _audioOptions = audioOptions.Value;
         _voiceGate = voiceGate;
-        _hold = hold;
         _captionOptions = captionOptions.Value;
         _switchboard = switchboard;
         _costs = costs;
         _sidecarOptions = sidecarOptions.Value;
+        _requestedFrom = realtimeOptions.Value.TranslateFrom;
+        _translateFrom = realtimeOptions.Value.TranslateFrom == TranslationSource.Text && textEngine is null && engine.UsesAudio
+            ? TranslationSource.Audio
+            : realtimeOptions.Value.TranslateFrom;
         _publisher = publisher;
         _dispatcher = dispatcher;
         _lifetime = lifetime;
@@ -83,7 +106,11 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         _loggers = loggers;
         _logger = loggers.CreateLogger<CaptionPipelineService>();
         _time = time;
+        _speakers = [.. roster.Speakers.Select(s => new SpeakerRun(s, holds(s)))];
     }
+
+    /// <summary>What translations work from (audio when the engine has no text translation).</summary>
+    public TranslationSource TranslateFrom => _translateFrom;
 
     /// <summary>The running tracks' status snapshots with how long each has run, for the cost meter.</summary>
     public IReadOnlyList<TrackUptime> TrackUptimes
@@ -91,46 +118,77 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         get
         {
             var now = _time.GetUtcNow();
-            lock (_gate)
-            {
-                return [.. _tracks.Select(t => new TrackUptime(t.Track.Status, now - t.StartedAt))];
-            }
+            return [.. Running().Select(t => new TrackUptime(t.Status(), now - t.StartedAt))];
         }
     }
 
-    /// <summary>Audio statistics, or null when the engine takes no audio.</summary>
-    public AudioPipelineStats? AudioStats => _audio?.Stats;
+    /// <summary>The first speaker's audio statistics, or null when the engine takes no audio.</summary>
+    public AudioPipelineStats? AudioStats => _speakers[0].Audio?.Stats;
 
-    /// <summary>What the audio input is doing (opening, waiting for audio, receiving, ended, failed); null when the engine takes no audio.</summary>
-    public AudioInputState? Input
+    /// <summary>What the first speaker's audio input is doing; null when the engine takes no audio.</summary>
+    public AudioInputState? Input => _speakers[0].CurrentInput;
+
+    /// <summary>Audio chunks dropped for slow tracks, over every speaker.</summary>
+    public long DroppedAudioChunks => _speakers.Sum(s => s.Audio?.Stats.ChunksDropped ?? 0);
+
+    /// <inheritdoc/>
+    public IReadOnlyList<SpeakerStatus> Speakers => [.. _speakers.Select(s => s.Status())];
+
+    /// <inheritdoc/>
+    public async Task<SpeakerChange> SetCaptionedAsync(string name, bool captioned, CancellationToken cancellationToken)
     {
-        get
+        ArgumentNullException.ThrowIfNull(name);
+        var run = _speakers.FirstOrDefault(s => string.Equals(s.Speaker.Key, name, StringComparison.OrdinalIgnoreCase));
+        if (run is null)
         {
-            var input = _input;
-            if (input is { Phase: AudioInputPhase.WaitingForAudio } && _audio?.Stats.ChunksProduced > 0)
+            return SpeakerChange.Unknown;
+        }
+
+        List<Task> stopping;
+        lock (_gate)
+        {
+            if (run.Captioned == captioned)
             {
-                return input with { Phase = AudioInputPhase.Receiving, Detail = null };
+                return SpeakerChange.Applied;
             }
 
-            return input;
+            run.Captioned = captioned;
+            if (captioned)
+            {
+                _failed.RemoveWhere(k => k.Speaker == run.Speaker.Key);
+            }
+
+            stopping = Reconcile();
         }
+
+        LogSpeakerCaptioned(run.Speaker.Key, captioned ? "captioned" : "muted");
+        await Task.WhenAll(stopping).WaitAsync(cancellationToken);
+        return SpeakerChange.Applied;
     }
 
     /// <summary>Clears the captions of every running language on every output (transcripts are not touched).</summary>
     public void ClearCaptions()
     {
-        foreach (var track in Running())
+        foreach (var outlet in Running().SelectMany(t => t.Outlets()))
         {
-            track.Captions.Clear();
+            outlet.Captions.Clear();
         }
     }
 
-    /// <summary>Shows a labelled test line in every running language.</summary>
+    /// <summary>Shows a labelled test line in every running language (on one caption track of each).</summary>
     public void ShowTestLine()
     {
-        foreach (var track in Running())
+        List<string> on;
+        lock (_gate)
         {
-            track.Captions.ShowTestLine($"[TEST] Caption test in '{track.Track.Language.Code}': this is how captions look on this output.");
+            on = [.. _languagesOn];
+        }
+
+        var outlets = Running().SelectMany(t => t.Outlets()).ToList();
+        foreach (var language in on)
+        {
+            outlets.FirstOrDefault(o => TrackPlan.Same(o.Language, language))?.Captions
+                .ShowTestLine($"[TEST] Caption test in '{language}': this is how captions look on this output.");
         }
     }
 
@@ -140,17 +198,19 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         ArgumentNullException.ThrowIfNull(language);
         lock (_gate)
         {
-            if (_inputEnded || _stopping is not { IsCancellationRequested: false } stopping)
+            if (_inputEnded || _stopping is not { IsCancellationRequested: false })
             {
                 return false;
             }
 
-            if (_tracks.Exists(t => t.Track.Language.Code == language.Code))
+            if (!_languagesOn.Exists(l => TrackPlan.Same(l, language.Code)))
             {
-                return true;
+                _languagesOn.Add(language.Code);
             }
 
-            StartTrack(language, _fanOut, stopping);
+            Mix(language.Code).Enabled = true;
+            _failed.RemoveWhere(k => TrackPlan.Same(k.Language, language.Code));
+            _ = Reconcile();
             return true;
         }
     }
@@ -158,20 +218,24 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
     /// <inheritdoc/>
     public async Task StopAsync(string code, CancellationToken cancellationToken)
     {
-        RunningTrack? running;
+        List<Task> stopping;
         lock (_gate)
         {
-            running = _tracks.Find(t => t.Track.Language.Code == code);
+            if (_languagesOn.RemoveAll(l => TrackPlan.Same(l, code)) == 0)
+            {
+                return;
+            }
+
+            if (_mixes.TryGetValue(code, out var mix))
+            {
+                mix.Enabled = false;
+            }
+
+            stopping = Reconcile();
         }
 
-        if (running is null)
-        {
-            return;
-        }
-
-        // The stop source is never disposed (see RunningTrack), so this cannot race the track's own end.
-        await running.Stop.CancelAsync();
-        await running.Completion.WaitAsync(cancellationToken);
+        await Task.WhenAll(stopping).WaitAsync(cancellationToken);
+        await CloseOutputsAsync(code);
     }
 
     /// <inheritdoc/>
@@ -179,7 +243,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
     {
         lock (_gate)
         {
-            return _tracks.Exists(t => t.Track.Language.Code == code);
+            return _languagesOn.Exists(l => TrackPlan.Same(l, code)) && _tracks.Values.Any(t => t.Produces(code));
         }
     }
 
@@ -190,46 +254,74 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
             LogEngineFallback(reason);
         }
 
-        if (_hold.Reason is { } holdReason)
+        if (_engine.UsesAudio && _textEngine is null && _translateFrom == TranslationSource.Audio && _requestedFrom == TranslationSource.Text)
         {
-            LogAudioHold(holdReason);
+            LogNoTextTranslation();
         }
 
-        LogStarting(_engine.EngineName, _engine.UsesAudio ? _audioOptions.Input : "none (the test pattern needs no audio)");
-        _stopping = stoppingToken;
+        foreach (var run in _speakers)
+        {
+            if (run.Hold.Reason is { } holdReason)
+            {
+                LogAudioHold(run.Speaker.Key, holdReason);
+            }
+        }
 
-        IAudioSource? source = null;
+        LogStarting(_engine.EngineName, _engine.UsesAudio ? string.Join("; ", _speakers.Select(s => s.Speaker.ToString())) : "none (the test pattern needs no audio)",
+            _engine.UsesAudio ? _translateFrom.ToString().ToLowerInvariant() : "none");
+        lock (_gate)
+        {
+            _stopping = stoppingToken;
+        }
+
         if (_engine.UsesAudio)
         {
-            source = await OpenInputAsync(stoppingToken);
-            if (source is null)
+            // Every input opens before any audio flows, so the speakers' timelines start together.
+            var opened = await Task.WhenAll(_speakers.Select(s => OpenInputAsync(s, stoppingToken)));
+            if (opened.Any(o => !o))
             {
-                return; // Stopped while waiting for the input, or it could not be opened (logged, exit code set).
+                foreach (var run in _speakers)
+                {
+                    if (run.Source is { } source)
+                    {
+                        await source.DisposeAsync();
+                    }
+                }
+
+                return; // Stopped while waiting for an input, or one could not be opened (logged, exit code set).
             }
 
             LogVoiceGate(_voiceGate.Reason);
-            _audio = new AudioPipeline(source, _audioOptions, _loggers.CreateLogger<AudioPipeline>(), _time, _voiceGate.Settings, _hold.Settings);
-            _fanOut = new AudioFanOut(_audio.Output, _audio.RealTime, _audioOptions.QueueCapacity);
+            foreach (var run in _speakers)
+            {
+                run.Audio = new AudioPipeline(run.Source!, _audioOptions.WithInput(run.Speaker.Input), _loggers.CreateLogger<AudioPipeline>(), _time, _voiceGate.Settings, run.Hold.Settings);
+                run.FanOut = new AudioFanOut(run.Audio.Output, run.Audio.RealTime, _audioOptions.QueueCapacity);
+            }
         }
 
         // The tracks subscribe before audio flows: a file is never read ahead of the track that must hear it.
         _switchboard.Attach(this);
-        if (_audio is not null && _fanOut is not null && source is not null)
+        if (_engine.UsesAudio)
         {
-            // Runs until the input ends (file, stdin) or the sidecar stops; tracks come and go meanwhile.
-            await RunAudioAsync(_audio, _fanOut, source, stoppingToken);
+            // Runs until every input ended (file, stdin) or the sidecar stops; tracks come and go meanwhile.
+            await Task.WhenAll(_speakers.Select(s => RunSpeakerAsync(s, stoppingToken)));
         }
         else
         {
             await WaitUntilStoppedAsync(stoppingToken);
         }
 
-        // The input ended: every track finishes its pending turns (their queues are complete), then we are done.
+        // Every input ended: the tracks that hear audio finish their pending turns (their queues are complete), then
+        // the text translations finish the lines those gave them.
+        List<RunningTrack> hearing;
         lock (_gate)
         {
             _inputEnded = true;
+            hearing = [.. _tracks.Values.Where(t => t.Key.Role != TrackRole.TextTranslate)];
         }
 
+        await Task.WhenAll(hearing.Select(t => t.Completion));
+        _lines.Complete();
         await Task.WhenAll(Running().Select(t => t.Completion));
         if (stoppingToken.IsCancellationRequested)
         {
@@ -244,48 +336,240 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
     }
 
     /// <summary>
-    /// Opens the audio input, saying in status and the log while it is waited for. Null when the sidecar stops first
-    /// or the input cannot be opened: that is a configuration error (exit code 2), reported in one line.
+    /// Compares the plan with what runs: stops what is no longer wanted (returns their completions) and starts what is
+    /// missing and may start (not after the input ended, not a track that failed for good until its language or
+    /// speaker is turned on again). The caller holds <c>_gate</c>.
     /// </summary>
-    private async Task<IAudioSource?> OpenInputAsync(CancellationToken stoppingToken)
+    private List<Task> Reconcile()
     {
-        var input = _audioOptions.Input ?? string.Empty;
-        _input = new AudioInputState(input, AudioInputPhase.Opening, _time.GetUtcNow(), "waiting for the input to open");
-        var opening = _audioSources.OpenAsync(_audioOptions, stoppingToken);
-        try
+        var desired = TrackPlan.Desired(
+            [.. _speakers.Select(s => s.Speaker)],
+            key => _speakers.First(s => s.Speaker.Key == key).Captioned,
+            _languagesOn,
+            _translateFrom,
+            _engine.UsesAudio);
+        var stopping = new List<Task>();
+        foreach (var (key, running) in _tracks)
         {
-            IAudioSource source;
-            try
+            if (!desired.Contains(key))
             {
-                source = await opening.WaitAsync(InputWaitNotice, _time, stoppingToken);
+                // The stop source is never disposed (see RunningTrack), so this cannot race the track's own end.
+                running.Stop.Cancel();
+                stopping.Add(running.Completion);
             }
-            catch (TimeoutException)
+        }
+
+        if (_inputEnded || _stopping is not { IsCancellationRequested: false } stoppingToken)
+        {
+            return stopping;
+        }
+
+        foreach (var key in desired)
+        {
+            if (_tracks.ContainsKey(key) || _failed.Contains(key))
             {
-                var fifo = input.StartsWith("file:", StringComparison.OrdinalIgnoreCase);
-                var why = fifo
-                    ? "nothing has arrived from it yet: a FIFO opens only once something writes to it"
-                    : "it has not opened yet";
-                _input = _input with { Detail = why };
-                LogWaitingForInput(input, why);
-                source = await opening;
+                continue;
             }
 
-            _input = new AudioInputState(input, AudioInputPhase.WaitingForAudio, _time.GetUtcNow(), "open; no audio has arrived yet");
-            return source;
+            var run = key.Speaker is null ? null : _speakers.First(s => s.Speaker.Key == key.Speaker);
+            if (run is not null && key.Role != TrackRole.Pattern && (run.InputEnded || run.FanOut is not { IsCompleted: false }))
+            {
+                continue;
+            }
+
+            StartTrack(key, run, stoppingToken);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+
+        return stopping;
+    }
+
+    /// <summary>Starts a track; the caller holds <c>_gate</c>, so two starts of one key cannot race.</summary>
+    private void StartTrack(TrackKey key, SpeakerRun? run, CancellationToken stoppingToken)
+    {
+        var running = new RunningTrack(key, stoppingToken, _time.GetUtcNow());
+        _tracks[key] = running;
+        switch (key.Role)
         {
-            LogStoppedWaitingForInput(input);
-            return null;
+            case TrackRole.TextTranslate:
+            {
+                var track = _textEngine!.Create(new CaptionLanguage(key.Language, IsSource: false));
+                running.Status = () => track.Status;
+                var lines = _lines.Subscribe(key.Language);
+                running.Completion = RunTextTrackAsync(running, track, lines);
+                break;
+            }
+
+            default:
+            {
+                var speaker = run!.Speaker;
+                var source = key.Role == TrackRole.Transcribe;
+                var language = new CaptionLanguage(key.Language, source);
+                var track = _engine.Create(language, speaker);
+                running.Status = () => track.Status with { Speaker = speaker.Key };
+                var mix = Mix(key.Language);
+                var publisher = source ? _lines.Tee(mix.PublisherFor(speaker.Key), speaker, _time) : mix.PublisherFor(speaker.Key);
+                var captions = running.AddOutlet(speaker.Key, key.Language, new CaptionTrack(language, _captionOptions, publisher, _time, speaker.Label));
+                var input = mix.Watch(speaker.Key, captions);
+                var audio = key.Role == TrackRole.Pattern || run.FanOut is null
+                    ? Channel.CreateUnbounded<AudioChunk>().Reader
+                    : run.FanOut.Subscribe(key.ToString());
+                running.Completion = RunTrackAsync(running, track, audio, input, run.FanOut);
+                break;
+            }
         }
-        catch (Exception ex) when (ex is NotSupportedException or FormatException or IOException or AudioFormatException or UnauthorizedAccessException)
+    }
+
+    private CaptionMix Mix(string language)
+    {
+        if (!_mixes.TryGetValue(language, out var mix))
         {
-            // An expected condition (a bad file, a folder, a missing device): the message says what to do; no stack trace.
-            _input = new AudioInputState(input, AudioInputPhase.Failed, _time.GetUtcNow(), ex.Message);
-            LogInputCannotOpen(ex.Message);
-            _outcome.Fail(SidecarCommandLine.ExitInvalidConfiguration);
+            mix = new CaptionMix(language, _captionOptions, _publisher, _time);
+            _mixes[language] = mix;
+        }
+
+        return mix;
+    }
+
+    private async Task RunTrackAsync(RunningTrack running, ILanguageTrack track, ChannelReader<AudioChunk> audio, ICaptionInput captions, AudioFanOut? fanOut)
+    {
+        await Task.Yield();
+        try
+        {
+            await track.RunAsync(audio, captions, running.Stop.Token);
+            LogTrackEnded(running.Key.ToString());
+        }
+        catch (OperationCanceledException) when (running.Stop.IsCancellationRequested)
+        {
+        }
+        catch (RealtimeAuthenticationException ex)
+        {
+            LogKeyRejected(ex, running.Key.ToString(), ex.Message);
+            Failed(running.Key);
+        }
+        catch (Exception ex)
+        {
+            LogTrackFailed(ex, running.Key.ToString());
+            Failed(running.Key);
+        }
+        finally
+        {
+            // Its audio queue closes, so a file input never waits on a track that is gone.
+            fanOut?.Unsubscribe(running.Key.ToString());
+            Ended(running);
+        }
+    }
+
+    private async Task RunTextTrackAsync(RunningTrack running, ITextTranslationTrack track, ChannelReader<SourceLine> lines)
+    {
+        await Task.Yield();
+        try
+        {
+            await track.RunAsync(lines, speakerKey => OutletOf(running, speakerKey), running.Stop.Token);
+            LogTrackEnded(running.Key.ToString());
+        }
+        catch (OperationCanceledException) when (running.Stop.IsCancellationRequested)
+        {
+        }
+        catch (RealtimeAuthenticationException ex)
+        {
+            LogKeyRejected(ex, running.Key.ToString(), ex.Message);
+            Failed(running.Key);
+        }
+        catch (Exception ex)
+        {
+            LogTrackFailed(ex, running.Key.ToString());
+            Failed(running.Key);
+        }
+        finally
+        {
+            _lines.Unsubscribe(running.Key.Language);
+            Ended(running);
+        }
+    }
+
+    /// <summary>The caption track of one speaker in a text translation's language, made on the first line of that speaker.</summary>
+    private ICaptionInput OutletOf(RunningTrack running, string speakerKey)
+    {
+        if (running.Find(speakerKey) is { } known)
+        {
+            return known.Input;
+        }
+
+        var speaker = _speakers.FirstOrDefault(s => s.Speaker.Key == speakerKey)?.Speaker
+            ?? throw new InvalidOperationException($"A line came from an unknown speaker '{speakerKey}'.");
+        CaptionMix mix;
+        lock (_gate)
+        {
+            mix = Mix(running.Key.Language);
+        }
+
+        var language = new CaptionLanguage(running.Key.Language, IsSource: false);
+        var captions = new CaptionTrack(language, _captionOptions, mix.PublisherFor(speakerKey), _time, speaker.Label);
+        var input = mix.Watch(speakerKey, captions);
+        running.AddOutlet(speakerKey, running.Key.Language, captions, input);
+        return input;
+    }
+
+    /// <summary>A track ended (stopped, input ended, or failed): its captions leave the screen, and the plan is looked at again.</summary>
+    private void Ended(RunningTrack running)
+    {
+        _costs.TrackEnded(running.Status(), _time.GetUtcNow() - running.StartedAt);
+        foreach (var outlet in running.Outlets())
+        {
+            outlet.Captions.Dispose();
+            CaptionMix? mix;
+            lock (_gate)
+            {
+                _mixes.TryGetValue(outlet.Language, out mix);
+            }
+
+            mix?.Remove(outlet.Speaker);
+        }
+
+        running.Unlink();
+        lock (_gate)
+        {
+            _tracks.Remove(running.Key);
+
+            // Wanted again while it was stopping (a quick off and on): it starts anew.
+            _ = Reconcile();
+        }
+    }
+
+    private async Task CloseOutputsAsync(string code)
+    {
+        try
+        {
+            // An output that hangs (OBS not answering) must not hold up turning the language on again.
+            await _dispatcher.CloseLanguageAsync(code, CancellationToken.None).WaitAsync(CloseOutputsTimeout, _time);
+        }
+        catch (Exception ex)
+        {
+            LogCloseFailed(ex, code);
+        }
+    }
+
+    /// <summary>A track failed for good (a rejected key, a refused configuration): the run counts as failed.</summary>
+    private void Failed(TrackKey key)
+    {
+        lock (_gate)
+        {
+            _failed.Add(key);
+        }
+
+        _outcome.Fail(1);
+        if (_sidecarOptions.ExitAtEnd)
+        {
+            // A scripted run (file or stdin to transcripts) cannot succeed any more: end it now, non-zero.
             _lifetime.StopApplication();
-            return null;
+        }
+    }
+
+    private List<RunningTrack> Running()
+    {
+        lock (_gate)
+        {
+            return [.. _tracks.Values];
         }
     }
 
@@ -300,113 +584,6 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         }
     }
 
-    private List<RunningTrack> Running()
-    {
-        lock (_gate)
-        {
-            return [.. _tracks];
-        }
-    }
-
-    /// <summary>Starts a track; the caller holds <c>_gate</c>, so two starts of one language cannot race.</summary>
-    private void StartTrack(CaptionLanguage language, AudioFanOut? fanOut, CancellationToken stoppingToken)
-    {
-        var captions = new CaptionTrack(language, _captionOptions, _publisher, _time);
-        var track = _engine.Create(language);
-        var audio = fanOut?.Subscribe(language.Code) ?? Channel.CreateUnbounded<AudioChunk>().Reader;
-        var running = new RunningTrack(track, captions, stoppingToken, _time.GetUtcNow());
-        _tracks.Add(running);
-        running.Completion = RunTrackAsync(running, audio, fanOut);
-    }
-
-    private async Task RunTrackAsync(RunningTrack running, ChannelReader<AudioChunk> audio, AudioFanOut? fanOut)
-    {
-        var language = running.Track.Language;
-        await Task.Yield();
-        try
-        {
-            await running.Track.RunAsync(audio, running.Captions, running.Stop.Token);
-            LogTrackEnded(language.Code);
-        }
-        catch (OperationCanceledException) when (running.Stop.IsCancellationRequested)
-        {
-        }
-        catch (RealtimeAuthenticationException ex)
-        {
-            LogKeyRejected(ex, language.Code, ex.Message);
-            Failed();
-        }
-        catch (Exception ex)
-        {
-            LogTrackFailed(ex, language.Code);
-            Failed();
-        }
-        finally
-        {
-            // Its audio queue closes, so a file input never waits on a track that is gone.
-            fanOut?.Unsubscribe(language.Code);
-            lock (_gate)
-            {
-                _tracks.Remove(running);
-            }
-
-            _costs.TrackEnded(running.Track.Status, _time.GetUtcNow() - running.StartedAt);
-            running.Captions.Dispose();
-            running.Unlink();
-            try
-            {
-                // An output that hangs (OBS not answering) must not hold up turning the language on again.
-                await _dispatcher.CloseLanguageAsync(language.Code, CancellationToken.None).WaitAsync(CloseOutputsTimeout, _time);
-            }
-            catch (Exception ex)
-            {
-                LogCloseFailed(ex, language.Code);
-            }
-        }
-    }
-
-    /// <summary>A track failed for good (a rejected key, a refused configuration): the run counts as failed.</summary>
-    private void Failed()
-    {
-        _outcome.Fail(1);
-        if (_sidecarOptions.ExitAtEnd)
-        {
-            // A scripted run (file or stdin to transcripts) cannot succeed any more: end it now, non-zero.
-            _lifetime.StopApplication();
-        }
-    }
-
-    private async Task RunAudioAsync(AudioPipeline pipeline, AudioFanOut fanOut, IAudioSource source, CancellationToken cancellationToken)
-    {
-        var fan = fanOut.RunAsync(cancellationToken);
-        try
-        {
-            await pipeline.RunAsync(cancellationToken);
-            _input = _input! with { Phase = AudioInputPhase.Ended, Since = _time.GetUtcNow(), Detail = null };
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex) when (ex is IOException or AudioFormatException)
-        {
-            // Expected (a command that exited non-zero, a damaged file): the message says it all.
-            _input = _input! with { Phase = AudioInputPhase.Failed, Since = _time.GetUtcNow(), Detail = ex.Message };
-            LogInputFailed(ex.Message);
-            _outcome.Fail(1);
-            _lifetime.StopApplication();
-        }
-        catch (Exception ex)
-        {
-            _input = _input! with { Phase = AudioInputPhase.Failed, Since = _time.GetUtcNow(), Detail = ex.Message };
-            Fatal(ex, "The audio input failed");
-        }
-        finally
-        {
-            await fan;
-            await source.DisposeAsync();
-        }
-    }
-
     private void Fatal(Exception ex, string what)
     {
         LogAudioFatal(ex, what, ex.Message);
@@ -414,77 +591,39 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         _lifetime.StopApplication();
     }
 
-    /// <summary>
-    /// A running language. Its stop source has no timer and no wait handle, so it holds nothing that needs disposing:
-    /// it is never disposed, and a moderator's stop (<see cref="StopAsync"/>) may cancel it at any time, even while the
-    /// track ends by itself. The host's stop reaches it through a registration that the track's end removes.
-    /// </summary>
-    private sealed class RunningTrack
-    {
-        private readonly CancellationTokenRegistration _hostStop;
-
-        public RunningTrack(ILanguageTrack track, CaptionTrack captions, CancellationToken hostStopping, DateTimeOffset startedAt)
-        {
-            Track = track;
-            Captions = captions;
-            StartedAt = startedAt;
-            _hostStop = hostStopping.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), Stop);
-        }
-
-        public DateTimeOffset StartedAt { get; }
-
-        public ILanguageTrack Track { get; }
-
-        public CaptionTrack Captions { get; }
-
-        /// <summary>Stops this track alone (a moderator turned its language off), or with the host.</summary>
-        public CancellationTokenSource Stop { get; } = new();
-
-        public Task Completion { get; set; } = Task.CompletedTask;
-
-        /// <summary>Removes the link to the host's stop (the track has ended).</summary>
-        public void Unlink() => _hostStop.Dispose();
-    }
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Reason}")]
     private partial void LogEngineFallback(string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Starting the {Engine} engine; audio input: {Input}")]
-    private partial void LogStarting(string engine, string input);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Text translation is not available with this engine; translations hear the audio (--translate-from audio)")]
+    private partial void LogNoTextTranslation();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Starting the {Engine} engine; audio input: {Input}; translations from {From}")]
+    private partial void LogStarting(string engine, string input, string from);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Reason}")]
     private partial void LogVoiceGate(string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Reason}")]
-    private partial void LogAudioHold(string reason);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Speaker {Speaker}: {Reason}")]
+    private partial void LogAudioHold(string speaker, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Speaker {Speaker} is now {State} by a moderator")]
+    private partial void LogSpeakerCaptioned(string speaker, string state);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The input ended and every caption language is finished")]
     private partial void LogInputEnded();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Caption track {Language} finished")]
-    private partial void LogTrackEnded(string language);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Caption track {Track} finished")]
+    private partial void LogTrackEnded(string track);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Caption track {Language} stopped: {Reason}")]
-    private partial void LogKeyRejected(Exception ex, string language, string reason);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Caption track {Track} stopped: {Reason}")]
+    private partial void LogKeyRejected(Exception ex, string track, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Caption track {Language} failed and stopped")]
-    private partial void LogTrackFailed(Exception ex, string language);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Caption track {Track} failed and stopped")]
+    private partial void LogTrackFailed(Exception ex, string track);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Closing the outputs of {Language} failed")]
     private partial void LogCloseFailed(Exception ex, string language);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "{What}: {Reason}")]
     private partial void LogAudioFatal(Exception ex, string what, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Still waiting for the audio input {Input}: {Why}. Captioning starts once it delivers; Ctrl+C stops")]
-    private partial void LogWaitingForInput(string input, string why);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stopped while waiting for the audio input {Input}; it never opened")]
-    private partial void LogStoppedWaitingForInput(string input);
-
-    [LoggerMessage(Level = LogLevel.Critical, Message = "The audio input cannot be opened: {Reason}")]
-    private partial void LogInputCannotOpen(string reason);
-
-    [LoggerMessage(Level = LogLevel.Critical, Message = "The audio input failed: {Reason}")]
-    private partial void LogInputFailed(string reason);
 }

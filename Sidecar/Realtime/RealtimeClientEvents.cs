@@ -58,6 +58,12 @@ internal sealed class RealtimeClientEvents(string idPrefix)
         w.WriteString("model", o.TranscribeModel);
         w.WriteString("language", o.Language.Split('-')[0]);
         var prompt = (glossary ?? Glossary.Empty).TranscriptionPrompt(o.Prompt);
+        if (o.SpeakerName is { } speaker)
+        {
+            // Who speaks, last: the model then spells the name right when it is said.
+            prompt = string.IsNullOrWhiteSpace(prompt) ? $"Speaker: {speaker}." : $"{prompt}\nSpeaker: {speaker}.";
+        }
+
         if (!string.IsNullOrWhiteSpace(prompt))
         {
             w.WriteString("prompt", prompt);

@@ -166,6 +166,21 @@ public sealed class RealtimeOptions
     public int MaxServerMessageBytes { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>
+    /// The speaker a transcription session hears, named at the end of its prompt (<c>Speaker: NAME.</c>) so the model
+    /// spells the name right when it is said; null for the unnamed speaker. Set per speaker, never from configuration.
+    /// </summary>
+    internal string? SpeakerName { get; private set; }
+
+    /// <summary>These options for a transcription session of <paramref name="speakerName"/> (null: unnamed), who speaks <paramref name="language"/>.</summary>
+    internal RealtimeOptions ForSpeaker(string language, string? speakerName)
+    {
+        var copy = (RealtimeOptions)MemberwiseClone();
+        copy.Language = language;
+        copy.SpeakerName = speakerName;
+        return copy;
+    }
+
+    /// <summary>
     /// The silence after speech that makes the server's VAD end a turn, with a margin: server VAD
     /// <see cref="SilenceDurationMs"/> + 500 ms; semantic VAD 2.5 / 4.5 / 8.5 s for high / medium or auto / low
     /// eagerness (its longest waits are 2, 4 and 8 s). A session appends it at the end of input; the voice gate keeps

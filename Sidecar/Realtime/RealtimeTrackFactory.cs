@@ -1,4 +1,5 @@
 using CaptionSidecar.Glossaries;
+using CaptionSidecar.Speakers;
 using CaptionSidecar.Tracks;
 using Microsoft.Extensions.Options;
 
@@ -12,12 +13,12 @@ internal sealed class RealtimeTrackFactory(
 
     public bool UsesAudio => true;
 
-    public ILanguageTrack Create(CaptionLanguage language)
+    public ILanguageTrack Create(CaptionLanguage language, Speaker? speaker = null)
     {
         ArgumentNullException.ThrowIfNull(language);
         var logger = loggers.CreateLogger("CaptionSidecar.Realtime.Track");
         return language.IsSource
-            ? new RealtimeTranscriptionTrack(language, options.Value, connector, logger, time, glossary)
+            ? new RealtimeTranscriptionTrack(language, options.Value.ForSpeaker(speaker?.Language ?? language.Code, speaker?.Name), connector, logger, time, glossary)
             : new RealtimeTranslationTrack(language, options.Value, connector, logger, time, glossary);
     }
 }

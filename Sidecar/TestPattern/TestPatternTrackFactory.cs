@@ -29,7 +29,7 @@ internal sealed class TestPatternTrackFactory : ILanguageTrackFactory
 
     public bool UsesAudio => false;
 
-    public ILanguageTrack Create(CaptionLanguage language)
+    public ILanguageTrack Create(CaptionLanguage language, Speakers.Speaker? speaker = null)
     {
         ArgumentNullException.ThrowIfNull(language);
         return new TestPatternTrack(language, TestPatternScript.For(language.Code), _longPause, _time, _loggers.CreateLogger<TestPatternTrack>());

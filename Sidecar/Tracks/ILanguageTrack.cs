@@ -34,7 +34,12 @@ public interface ILanguageTrackFactory
     /// <summary>Whether the engine consumes audio (the test pattern does not).</summary>
     bool UsesAudio { get; }
 
-    ILanguageTrack Create(CaptionLanguage language);
+    /// <summary>
+    /// A track of <paramref name="language"/>: for a source language, the transcription of <paramref name="speaker"/>
+    /// (who speaks it); for a target, the translation of what <paramref name="speaker"/> says. Null: the unnamed
+    /// speaker of the configured input and source language.
+    /// </summary>
+    ILanguageTrack Create(CaptionLanguage language, Speakers.Speaker? speaker = null);
 }
 
 /// <summary>

@@ -46,6 +46,9 @@ public sealed record TrackStatus(
     int WatchdogRestarts = 0,
     long ReplayWaits = 0)
 {
+    /// <summary>The speaker this track hears (their key: the name, or <c>main</c>); null for a text translation, which serves every speaker.</summary>
+    public string? Speaker { get; init; }
+
     /// <summary>What the track has been billed for so far (never null).</summary>
     public TokenUsage Usage { get; init; } = Usage ?? TokenUsage.None;
 }

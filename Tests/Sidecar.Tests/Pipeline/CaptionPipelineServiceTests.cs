@@ -7,6 +7,7 @@ using CaptionSidecar.Hosting;
 using CaptionSidecar.Languages;
 using CaptionSidecar.Pipeline;
 using CaptionSidecar.Realtime;
+using CaptionSidecar.Speakers;
 using CaptionSidecar.Tests.Audio;
 using CaptionSidecar.Tests.Support;
 using CaptionSidecar.Tracks;
@@ -159,9 +160,11 @@ public sealed class CaptionPipelineServiceTests
             new FakeSourceFactory(open),
             Options.Create(new AudioOptions { Input = input, NoPacing = true }),
             new VoiceGateChoice(null, "The voice gate is off."),
-            new AudioHoldChoice(null, null),
+            new SpeakerRoster([new Speaker(Speaker.UnnamedKey, null, input, "en", null)]),
+            _ => new AudioHoldChoice(null, null),
             Options.Create(new CaptionOptions()),
             Options.Create(new SidecarOptions { ExitAtEnd = true }),
+            Options.Create(new RealtimeOptions { Language = "en", TranslateFrom = TranslationSource.Audio }),
             switchboard ?? Switchboard(enabled),
             new CostMeter(Options.Create(new PricingOptions())),
             dispatcher,
@@ -215,7 +218,7 @@ public sealed class CaptionPipelineServiceTests
 
         public bool UsesAudio => true;
 
-        public ILanguageTrack Create(CaptionLanguage language)
+        public ILanguageTrack Create(CaptionLanguage language, Speaker? speaker = null)
         {
             var track = new FakeTrack(language, EndAtOnce, Started(language.Code));
             Created[language.Code] = track;

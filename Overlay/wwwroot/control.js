@@ -164,7 +164,11 @@
     return li;
   }
 
-  function renderSpeaker(li, speaker) {
+  // Status polls are numbered as they start; a toggle's answer is newer than any poll started before it arrived, so
+  // such a poll must not put the old state back (it would flicker back for half a second).
+  var statusPolls = 0;
+
+  function renderSpeaker(li, speaker, poll) {
     var title = speakerTitle(speaker);
     var name = li.querySelector('.speaker-name');
     setText(name, title);
@@ -173,7 +177,7 @@
     name.style.color = speaker.label !== false && typeof speaker.colour === 'string' && colourPattern.test(speaker.colour) ? speaker.colour : '';
     setText(li.querySelector('.speaker-language'), speaker.language ? String(speaker.language) : '');
     var toggle = li.querySelector('.speaker-toggle');
-    if (!toggle.disabled) {
+    if (!toggle.disabled && (poll === undefined || poll >= Number(li.getAttribute('data-fresh-from') || 0))) {
       var captioned = speaker.captioned !== false;
       li.setAttribute('data-captioned', captioned ? 'true' : 'false');
       setText(toggle, captioned ? 'Captioned' : 'Muted');
@@ -193,7 +197,7 @@
     detail.hidden = !speaker.inputDetail;
   }
 
-  function renderSpeakers(speakers) {
+  function renderSpeakers(speakers, poll) {
     var list = Array.isArray(speakers) ? speakers.filter(function (s) { return s && typeof s.name === 'string'; }) : [];
     document.getElementById('speakers-section').hidden = list.length === 0;
     var ul = document.getElementById('speakers');
@@ -204,7 +208,7 @@
     });
     list.forEach(function (speaker, index) {
       var li = rows[speaker.name] || newSpeakerRow(speaker.name);
-      renderSpeaker(li, speaker);
+      renderSpeaker(li, speaker, poll);
       // In the host's order; a row already in place is not moved (that would drop a click in progress).
       if (ul.children[index] !== li) { ul.insertBefore(li, ul.children[index] || null); }
     });
@@ -218,6 +222,7 @@
       .then(function (response) { return response.json(); })
       .then(function (speaker) {
         toggle.disabled = false;
+        li.setAttribute('data-fresh-from', String(statusPolls + 1));
         if (speaker && speaker.name === name) { renderSpeaker(li, speaker); }
       }, function () { toggle.disabled = false; });
   }
@@ -263,7 +268,7 @@
     text('errors-title', errors.length === 1 ? '1 error' : errors.length + ' errors');
   }
 
-  function renderStatus(status) {
+  function renderStatus(status, poll) {
     text('status-engine', status.engine || '–');
     text('status-uptime', hoursMinutesSeconds(number(status.uptimeSeconds)));
     text('status-obs', status.obsState || '–');
@@ -302,14 +307,15 @@
     }));
     renderErrors(status.recentErrors || []);
     renderOutputs(status.outputs || []);
-    renderSpeakers(status.speakers);
+    renderSpeakers(status.speakers, poll);
     document.body.setAttribute('data-status-loaded', 'true');
   }
 
   function pollStatus() {
+    var poll = ++statusPolls;
     fetch('/api/status', { credentials: 'same-origin' })
       .then(function (r) { return r.json(); })
-      .then(renderStatus)
+      .then(function (status) { renderStatus(status, poll); })
       .catch(function () { show('The sidecar does not answer.'); })
       .then(function () { setTimeout(pollStatus, 500); }); // often enough for the level meter to look live
   }

@@ -200,6 +200,7 @@ internal sealed class TrayMenu
         {
             text.Append("; muted: ").AppendJoin(", ", muted);
         }
+
         if (status.RecentErrors.Count > 0)
         {
             text.Append(CultureInfo.InvariantCulture, $"; {status.RecentErrors.Count} error{(status.RecentErrors.Count == 1 ? "" : "s")}");

@@ -28,4 +28,22 @@ public interface IControlSurface
 
     /// <summary>Shows a short test line on every output so the streamer can check the layout.</summary>
     Task ShowTestCaptionAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The speakers for <c>GET /api/speakers</c>, as a JSON array of objects whose schema the host owns (as with
+    /// <see cref="GetStatus"/>); each has at least a string <c>name</c>, the key <c>PUT /api/speakers/{name}</c> takes.
+    /// A host without speakers need not implement it: the default is an empty array.
+    /// </summary>
+    JsonElement GetSpeakers() => NoSpeakers;
+
+    /// <summary>
+    /// Captions (<paramref name="captioned"/> true) or mutes the speaker named <paramref name="name"/> for
+    /// <c>PUT /api/speakers/{name}</c>. The default (a host without speakers) knows no speaker.
+    /// </summary>
+    /// <returns>The speaker's new state, a JSON object shaped like an element of <see cref="GetSpeakers"/>; null when the host has no speaker named <paramref name="name"/>.</returns>
+    Task<JsonElement?> SetSpeakerCaptionedAsync(string name, bool captioned, CancellationToken cancellationToken) =>
+        Task.FromResult<JsonElement?>(null);
+
+    /// <summary>An empty JSON array: the speakers of a host without any.</summary>
+    private static readonly JsonElement NoSpeakers = JsonElement.Parse("[]");
 }

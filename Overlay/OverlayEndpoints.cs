@@ -191,6 +191,43 @@ public static class OverlayEndpoints
             await WriteJsonAsync(context, StatusCodes.Status200OK, state, OverlayJsonContext.Default.LanguageState);
         });
 
+        // The host's speakers, passed through (IControlSurface.GetSpeakers).
+        endpoints.MapGet("/api/speakers", context =>
+            WriteJsonAsync(context, StatusCodes.Status200OK, Surface(context).GetSpeakers(), OverlayJsonContext.Default.JsonElement));
+
+        endpoints.MapPut("/api/speakers/{name}", async context =>
+        {
+            if (!await AuthorizeAsync(context))
+            {
+                return;
+            }
+
+            var name = (string)context.Request.RouteValues["name"]!;
+            SpeakerToggleRequest? body;
+            try
+            {
+                body = await JsonSerializer.DeserializeAsync(context.Request.Body, OverlayJsonContext.Default.SpeakerToggleRequest, context.RequestAborted);
+            }
+            catch (JsonException)
+            {
+                body = null;
+            }
+
+            if (body?.Captioned is not { } captioned)
+            {
+                await WriteErrorAsync(context, StatusCodes.Status400BadRequest, "Send a JSON body {\"captioned\": true} or {\"captioned\": false}.");
+                return;
+            }
+
+            if (await Surface(context).SetSpeakerCaptionedAsync(name, captioned, context.RequestAborted) is not { } state)
+            {
+                await WriteErrorAsync(context, StatusCodes.Status404NotFound, $"Unknown speaker '{name}'; GET /api/speakers lists the names.");
+                return;
+            }
+
+            await WriteJsonAsync(context, StatusCodes.Status200OK, state, OverlayJsonContext.Default.JsonElement);
+        });
+
         endpoints.MapPost("/api/captions/clear", async context =>
         {
             if (await AuthorizeAsync(context))

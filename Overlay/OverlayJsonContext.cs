@@ -10,6 +10,7 @@ namespace CaptionSidecar.Overlay;
 [JsonSerializable(typeof(IReadOnlyList<LanguageState>))]
 [JsonSerializable(typeof(LanguageState))]
 [JsonSerializable(typeof(LanguageToggleRequest))]
+[JsonSerializable(typeof(SpeakerToggleRequest))]
 [JsonSerializable(typeof(ApiError))]
 public sealed partial class OverlayJsonContext : JsonSerializerContext;
 

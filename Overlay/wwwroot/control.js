@@ -6,7 +6,9 @@
 //   droppedAudioChunks, voiceGateOpen, heldBackSeconds, rateLimits[] {name, remaining, limit},
 //   costs {total, perHour, currency, pricesAsOf, languages[] {language, cost, costPerHour}},
 //   tracks[] {language, sessionState, lastError, rollovers, reconnects, watchdogRestarts},
-//   recentErrors[] (strings), outputs[] {sink, state, lastError, failed, dropped, queued}.
+//   recentErrors[] (strings), outputs[] {sink, state, lastError, failed, dropped, queued},
+//   speakers[] {name, label, colour, language, input, captioned, inputState, inputDetail, levelDbfs, rmsDbfs, speech,
+//   mutedInObs} (as GET /api/speakers lists them; PUT /api/speakers/{name} {captioned} mutes or captions one).
 (function () {
   'use strict';
 
@@ -104,14 +106,125 @@
     return Math.min(100, Math.max(0, (dbfs + 60) / 60 * 100));
   }
 
-  function renderMeter(peak, rms, speech) {
-    var rmsPercent = meterPercent(rms);
-    document.getElementById('status-audio-rms').style.width = rmsPercent + '%';
-    document.getElementById('status-audio-peak').style.left = 'calc(' + meterPercent(peak) + '% - 2px)';
-    document.getElementById('status-audio-meter').setAttribute('aria-valuenow', String(rms === null || rms === undefined ? -60 : Math.max(-60, rms)));
-    var dot = document.getElementById('status-speech');
+  // A level meter (.level with its .level-rms bar and .level-peak tick) and a speech dot (.speech).
+  function fillMeter(meter, dot, peak, rms, speech) {
+    meter.querySelector('.level-rms').style.width = meterPercent(rms) + '%';
+    meter.querySelector('.level-peak').style.left = 'calc(' + meterPercent(peak) + '% - 2px)';
+    meter.setAttribute('aria-valuenow', String(rms === null || rms === undefined ? -60 : Math.max(-60, rms)));
     dot.setAttribute('data-speech', speech === true ? 'true' : 'false');
     dot.title = speech === true ? 'speech' : (speech === false ? 'no speech' : 'no audio');
+  }
+
+  function renderMeter(peak, rms, speech) {
+    fillMeter(document.getElementById('status-audio-meter'), document.getElementById('status-speech'), peak, rms, speech);
+  }
+
+  function element(tag, className) {
+    var e = document.createElement(tag);
+    if (className) { e.className = className; }
+    return e;
+  }
+
+  function setText(e, value) {
+    if (e.textContent !== value) { e.textContent = value; }
+  }
+
+  var colourPattern = /^#[0-9a-fA-F]{6}$/;
+
+  // The name as moderators know the speaker: the unnamed speaker (no --speaker) is its input.
+  function speakerTitle(speaker) {
+    return speaker.label === false ? String(speaker.input || speaker.name) : String(speaker.name);
+  }
+
+  function newSpeakerRow(name) {
+    var li = element('li');
+    li.setAttribute('data-speaker', name);
+    var head = element('div', 'speaker-head');
+    head.appendChild(element('span', 'speaker-name'));
+    head.appendChild(element('span', 'speaker-language'));
+    var toggle = element('button', 'speaker-toggle');
+    toggle.type = 'button';
+    toggle.addEventListener('click', function () { toggleSpeaker(li, toggle); });
+    head.appendChild(toggle);
+    var levels = element('div', 'speaker-levels');
+    var meter = element('span', 'level');
+    meter.setAttribute('role', 'meter');
+    meter.setAttribute('aria-valuemin', '-60');
+    meter.setAttribute('aria-valuemax', '0');
+    meter.appendChild(element('span', 'level-rms'));
+    meter.appendChild(element('span', 'level-peak'));
+    levels.appendChild(meter);
+    levels.appendChild(element('span', 'speech'));
+    levels.appendChild(element('span', 'speaker-state'));
+    var detail = element('div', 'speaker-detail');
+    detail.hidden = true;
+    li.appendChild(head);
+    li.appendChild(levels);
+    li.appendChild(detail);
+    return li;
+  }
+
+  // Status polls are numbered as they start; a toggle's answer is newer than any poll started before it arrived, so
+  // such a poll must not put the old state back (it would flicker back for half a second).
+  var statusPolls = 0;
+
+  function renderSpeaker(li, speaker, poll) {
+    var title = speakerTitle(speaker);
+    var name = li.querySelector('.speaker-name');
+    setText(name, title);
+    name.title = title;
+    // Only a plain #rrggbb reaches the style: the host's text never becomes CSS.
+    name.style.color = speaker.label !== false && typeof speaker.colour === 'string' && colourPattern.test(speaker.colour) ? speaker.colour : '';
+    setText(li.querySelector('.speaker-language'), speaker.language ? String(speaker.language) : '');
+    var toggle = li.querySelector('.speaker-toggle');
+    if (!toggle.disabled && (poll === undefined || poll >= Number(li.getAttribute('data-fresh-from') || 0))) {
+      var captioned = speaker.captioned !== false;
+      li.setAttribute('data-captioned', captioned ? 'true' : 'false');
+      setText(toggle, captioned ? 'Captioned' : 'Muted');
+      toggle.title = (captioned ? 'Captioned: click to mute ' : 'Muted (nothing sent): click to caption ') + title;
+    }
+    var meter = li.querySelector('.level');
+    meter.setAttribute('aria-label', title + ' level, -60 to 0 dBFS');
+    fillMeter(meter, li.querySelector('.speech'), speaker.levelDbfs, speaker.rmsDbfs, speaker.speech);
+    var state = typeof speaker.inputState === 'string' && speaker.inputState ? speaker.inputState : '–';
+    li.setAttribute('data-input', state);
+    var stateText = state + (speaker.mutedInObs === true ? ' · muted in OBS' : '');
+    var stateElement = li.querySelector('.speaker-state');
+    setText(stateElement, stateText);
+    stateElement.title = speaker.input ? String(speaker.input) : '';
+    var detail = li.querySelector('.speaker-detail');
+    setText(detail, speaker.inputDetail ? String(speaker.inputDetail) : '');
+    detail.hidden = !speaker.inputDetail;
+  }
+
+  function renderSpeakers(speakers, poll) {
+    var list = Array.isArray(speakers) ? speakers.filter(function (s) { return s && typeof s.name === 'string'; }) : [];
+    document.getElementById('speakers-section').hidden = list.length === 0;
+    var ul = document.getElementById('speakers');
+    var rows = Object.create(null); // no prototype: a name is only ever a key
+    Array.prototype.forEach.call(ul.children, function (li) { rows[li.getAttribute('data-speaker')] = li; });
+    Object.keys(rows).forEach(function (name) {
+      if (!list.some(function (s) { return s.name === name; })) { ul.removeChild(rows[name]); }
+    });
+    list.forEach(function (speaker, index) {
+      var li = rows[speaker.name] || newSpeakerRow(speaker.name);
+      renderSpeaker(li, speaker, poll);
+      // In the host's order; a row already in place is not moved (that would drop a click in progress).
+      if (ul.children[index] !== li) { ul.insertBefore(li, ul.children[index] || null); }
+    });
+  }
+
+  function toggleSpeaker(li, toggle) {
+    var name = li.getAttribute('data-speaker');
+    var wanted = li.getAttribute('data-captioned') === 'false';
+    toggle.disabled = true;
+    send('PUT', '/api/speakers/' + encodeURIComponent(name), { captioned: wanted })
+      .then(function (response) { return response.json(); })
+      .then(function (speaker) {
+        toggle.disabled = false;
+        li.setAttribute('data-fresh-from', String(statusPolls + 1));
+        if (speaker && speaker.name === name) { renderSpeaker(li, speaker); }
+      }, function () { toggle.disabled = false; });
   }
 
   function money(amount, currency) {
@@ -155,7 +268,7 @@
     text('errors-title', errors.length === 1 ? '1 error' : errors.length + ' errors');
   }
 
-  function renderStatus(status) {
+  function renderStatus(status, poll) {
     text('status-engine', status.engine || '–');
     text('status-uptime', hoursMinutesSeconds(number(status.uptimeSeconds)));
     text('status-obs', status.obsState || '–');
@@ -194,13 +307,15 @@
     }));
     renderErrors(status.recentErrors || []);
     renderOutputs(status.outputs || []);
+    renderSpeakers(status.speakers, poll);
     document.body.setAttribute('data-status-loaded', 'true');
   }
 
   function pollStatus() {
+    var poll = ++statusPolls;
     fetch('/api/status', { credentials: 'same-origin' })
       .then(function (r) { return r.json(); })
-      .then(renderStatus)
+      .then(function (status) { renderStatus(status, poll); })
       .catch(function () { show('The sidecar does not answer.'); })
       .then(function () { setTimeout(pollStatus, 500); }); // often enough for the level meter to look live
   }

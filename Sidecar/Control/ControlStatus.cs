@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CaptionSidecar.Captions;
 using CaptionSidecar.Overlay;
+using CaptionSidecar.Speakers;
 using CaptionSidecar.Tracks;
 
 namespace CaptionSidecar.Control;
@@ -30,6 +31,7 @@ namespace CaptionSidecar.Control;
 /// <param name="Muted">True while captioning is paused because the streamer's mic is muted in OBS (no audio goes to any session); null when that feature is off.</param>
 /// <param name="MutedSeconds">Seconds of audio captured while muted since start, none of which reached a session; null when that feature is off.</param>
 /// <param name="Input">What the audio input is doing (waiting for it to open, waiting for audio, receiving, ended, failed); null when no audio is used.</param>
+/// <param name="Speakers">Every configured speaker in configuration order, as <c>GET /api/speakers</c> lists them (one, named <c>main</c>, without <c>--speaker</c>); null when the status has none to give.</param>
 internal sealed record ControlStatus(
     string Engine,
     double UptimeSeconds,
@@ -48,7 +50,8 @@ internal sealed record ControlStatus(
     double? HeldBackSeconds = null,
     bool? Muted = null,
     double? MutedSeconds = null,
-    InputStatus? Input = null);
+    InputStatus? Input = null,
+    IReadOnlyList<SpeakerStatus>? Speakers = null);
 
 /// <summary>The audio input's state, so a moderator sees why no captions come (a FIFO nobody writes to, a silent stdin).</summary>
 /// <param name="Source">The input as given, for example <c>file:/tmp/audio.fifo</c>.</param>
@@ -93,6 +96,8 @@ internal sealed record LanguageCostStatus(
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
     Converters = [typeof(CamelCaseEnumConverter<TrackSessionState>)])]
 [JsonSerializable(typeof(ControlStatus))]
+[JsonSerializable(typeof(IReadOnlyList<SpeakerStatus>))]
+[JsonSerializable(typeof(SpeakerStatus))]
 internal sealed partial class ControlJsonContext : JsonSerializerContext;
 
 /// <summary>An enum as its member's name in camelCase (<c>Connected</c> becomes <c>connected</c>).</summary>
@@ -100,14 +105,38 @@ internal sealed class CamelCaseEnumConverter<TEnum>() : JsonStringEnumConverter<
     where TEnum : struct, Enum;
 
 /// <summary>
-/// The control surface as the sidecar's own parts (the tray) use it: the status as a typed record. The control API
-/// gets the same record as a JSON document (<see cref="IControlSurface.GetStatus"/>).
+/// The control surface as the sidecar's own parts (the tray) use it: the status and the speakers as typed records.
+/// The control API gets the same records as JSON documents (<see cref="IControlSurface.GetStatus"/>,
+/// <see cref="IControlSurface.GetSpeakers"/>, <see cref="IControlSurface.SetSpeakerCaptionedAsync"/>).
 /// </summary>
 internal interface ISidecarControl : IControlSurface
 {
     /// <summary>A snapshot of the sidecar's state; called on every status poll, so it is cheap.</summary>
     ControlStatus ReadStatus();
 
+    /// <summary>Every configured speaker in configuration order, levels ready for JSON (no infinities); cheap.</summary>
+    IReadOnlyList<SpeakerStatus> ReadSpeakers();
+
+    /// <summary>Captions or mutes the speaker named <paramref name="name"/> (case-insensitive; <c>main</c> for the unnamed one).</summary>
+    Task<SpeakerChange> ChangeSpeakerAsync(string name, bool captioned, CancellationToken cancellationToken);
+
     /// <inheritdoc/>
     JsonElement IControlSurface.GetStatus() => JsonSerializer.SerializeToElement(ReadStatus(), ControlJsonContext.Default.ControlStatus);
+
+    /// <inheritdoc/>
+    JsonElement IControlSurface.GetSpeakers() => JsonSerializer.SerializeToElement(ReadSpeakers(), ControlJsonContext.Default.IReadOnlyListSpeakerStatus);
+
+    /// <inheritdoc/>
+    async Task<JsonElement?> IControlSurface.SetSpeakerCaptionedAsync(string name, bool captioned, CancellationToken cancellationToken)
+    {
+        if (await ChangeSpeakerAsync(name, captioned, cancellationToken) == SpeakerChange.Unknown)
+        {
+            return null;
+        }
+
+        // The change is applied when it returns, so the snapshot shows the new state.
+        return ReadSpeakers().FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase)) is { } speaker
+            ? JsonSerializer.SerializeToElement(speaker, ControlJsonContext.Default.SpeakerStatus)
+            : null;
+    }
 }

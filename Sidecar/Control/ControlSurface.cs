@@ -6,13 +6,15 @@ using CaptionSidecar.ObsBridge;
 using CaptionSidecar.Outputs;
 using CaptionSidecar.Overlay;
 using CaptionSidecar.Pipeline;
+using CaptionSidecar.Speakers;
 
 namespace CaptionSidecar.Control;
 
 /// <summary>
 /// What the control API, the control page and the tray see and change: a read-only view of the pipeline's state and
-/// the few changes moderators may make. It goes through the pipeline service, never into a track. Every dependency
-/// comes in through the constructor; <paramref name="obs"/> is null when OBS is off (then nothing registers it).
+/// the few changes moderators may make. It goes through the pipeline service (and its <see cref="ISpeakerControl"/>),
+/// never into a track. Every dependency comes in through the constructor; <paramref name="obs"/> is null when OBS is off
+/// (then nothing registers it).
 /// </summary>
 internal sealed class ControlSurface(
     CaptionPipelineService pipeline,
@@ -21,6 +23,7 @@ internal sealed class ControlSurface(
     EngineChoice engine,
     OverlayCaptionSink overlay,
     CaptionDispatcher outputs,
+    ISpeakerControl speakers,
     TimeProvider time,
     ObsClient? obs = null) : ISidecarControl
 {
@@ -52,8 +55,18 @@ internal sealed class ControlSurface(
             audio?.VoiceGateOpen is null ? null : Math.Round(audio.HeldBack.TotalSeconds, 1),
             audio?.Muted,
             audio?.Muted is null ? null : Math.Round(audio.MutedDuration.TotalSeconds, 1),
-            pipeline.Input is { } input ? Input(input) : null);
+            pipeline.Input is { } input ? Input(input) : null,
+            ReadSpeakers());
     }
+
+    public IReadOnlyList<SpeakerStatus> ReadSpeakers() => [.. speakers.Speakers.Select(ForJson)];
+
+    public Task<SpeakerChange> ChangeSpeakerAsync(string name, bool captioned, CancellationToken cancellationToken) =>
+        speakers.SetCaptionedAsync(name, captioned, cancellationToken);
+
+    /// <summary>A speaker's levels as the status shows them: rounded to a tenth, silence and NaN as null (JSON has no infinity).</summary>
+    internal static SpeakerStatus ForJson(SpeakerStatus speaker) =>
+        speaker with { LevelDbfs = Dbfs(speaker.LevelDbfs), RmsDbfs = Dbfs(speaker.RmsDbfs) };
 
     private static InputStatus Input(Audio.AudioInputState input) => new(
         input.Input,

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using CaptionSidecar.Overlay;
+using CaptionSidecar.Speakers;
 
 namespace CaptionSidecar.Control;
 
@@ -9,6 +10,9 @@ internal enum TrayMenuItemKind
 {
     /// <summary>A caption language; checked when it is on, a click toggles it.</summary>
     Language,
+
+    /// <summary>A named speaker; checked while captioned, a click mutes or captions them.</summary>
+    Speaker,
 
     /// <summary>A line between groups; not clickable.</summary>
     Separator,
@@ -72,6 +76,9 @@ internal sealed class TrayMenu
     /// <summary>Prefix of a language item's id; the language code follows.</summary>
     public const string LanguageIdPrefix = "language:";
 
+    /// <summary>Prefix of a speaker item's id; the speaker's name follows.</summary>
+    public const string SpeakerIdPrefix = "speaker:";
+
     /// <summary>Id of "Open control page".</summary>
     public const string OpenControlPageId = "open-control-page";
 
@@ -121,6 +128,18 @@ internal sealed class TrayMenu
             items.Add(new TrayMenuItem("no-languages", "No caption languages", Checked: false, Enabled: false, TrayMenuItemKind.Language));
         }
 
+        // Only named speakers: the one unnamed speaker of a sidecar without --speaker is the whole audio, which the
+        // languages already turn on and off.
+        var speakers = _surface.ReadSpeakers().Where(s => s.Label).ToList();
+        if (speakers.Count > 0)
+        {
+            items.Add(Separator(0));
+            foreach (var speaker in speakers)
+            {
+                items.Add(new TrayMenuItem(SpeakerIdPrefix + speaker.Name, speaker.Name, speaker.Captioned, Enabled: true, TrayMenuItemKind.Speaker));
+            }
+        }
+
         items.Add(Separator(1));
         items.Add(Action(OpenControlPageId, "Open control page", TrayMenuItemKind.OpenControlPage));
         items.Add(Action(CopyOverlayUrlId, "Copy overlay URL", TrayMenuItemKind.CopyOverlayUrl));
@@ -131,8 +150,8 @@ internal sealed class TrayMenu
     }
 
     /// <summary>Carries out a click on the item with <paramref name="itemId"/> (from a model this menu built).</summary>
-    /// <exception cref="ArgumentException">The id names no item, or a language the sidecar does not know.</exception>
-    /// <exception cref="InvalidOperationException">The sidecar refused to change the language.</exception>
+    /// <exception cref="ArgumentException">The id names no item, or a language or speaker the sidecar does not know.</exception>
+    /// <exception cref="InvalidOperationException">The sidecar refused to change the language or the speaker.</exception>
     public async Task ClickAsync(string itemId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(itemId);
@@ -153,13 +172,16 @@ internal sealed class TrayMenu
             case var language when language.StartsWith(LanguageIdPrefix, StringComparison.Ordinal):
                 await ToggleLanguageAsync(language[LanguageIdPrefix.Length..], cancellationToken);
                 return;
+            case var speaker when speaker.StartsWith(SpeakerIdPrefix, StringComparison.Ordinal):
+                await ToggleSpeakerAsync(speaker[SpeakerIdPrefix.Length..], cancellationToken);
+                return;
             default:
                 throw new ArgumentException($"The tray menu has no item '{itemId}'; ids come from TrayMenu.Build().", nameof(itemId));
         }
     }
 
     /// <summary>
-    /// The tooltip, for example <c>CaptionSidecar: en on, es off; OBS connected</c>, cut to
+    /// The tooltip, for example <c>CaptionSidecar: en on, es off; OBS connected; muted: Bob</c>, cut to
     /// <see cref="MaxToolTipLength"/> characters.
     /// </summary>
     internal static string ToolTip(IReadOnlyList<LanguageState> languages, ControlStatus status)
@@ -172,6 +194,13 @@ internal sealed class TrayMenu
         }
 
         text.Append("; OBS ").Append(status.ObsState);
+        // A muted speaker says nothing on any output; the tooltip says why.
+        var muted = (status.Speakers ?? []).Where(s => !s.Captioned).Select(s => s.Label ? s.Name : s.Input).ToList();
+        if (muted.Count > 0)
+        {
+            text.Append("; muted: ").AppendJoin(", ", muted);
+        }
+
         if (status.RecentErrors.Count > 0)
         {
             text.Append(CultureInfo.InvariantCulture, $"; {status.RecentErrors.Count} error{(status.RecentErrors.Count == 1 ? "" : "s")}");
@@ -188,6 +217,17 @@ internal sealed class TrayMenu
         if (!await _surface.SetLanguageEnabledAsync(code, !language.Enabled, cancellationToken))
         {
             throw new InvalidOperationException($"The sidecar refused to turn language '{code}' {(language.Enabled ? "off" : "on")}.");
+        }
+    }
+
+    private async Task ToggleSpeakerAsync(string name, CancellationToken cancellationToken)
+    {
+        // Read again at click time, as for a language: a moderator on the control page may have changed it.
+        var speaker = _surface.ReadSpeakers().FirstOrDefault(s => s.Name == name)
+            ?? throw new ArgumentException($"The tray menu names speaker '{name}', whom the sidecar does not know; open the menu again.", nameof(name));
+        if (await _surface.ChangeSpeakerAsync(name, !speaker.Captioned, cancellationToken) != SpeakerChange.Applied)
+        {
+            throw new InvalidOperationException($"The sidecar refused to {(speaker.Captioned ? "mute" : "caption")} speaker '{name}'.");
         }
     }
 

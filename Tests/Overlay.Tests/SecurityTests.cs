@@ -181,7 +181,7 @@ public sealed class SecurityTests
         await using var server = await OverlayTestServer.StartAsync(ct);
         using var client = server.CreateClient();
 
-        foreach (var path in new[] { "/overlay", "/overlay.js", "/overlay.css", "/control", "/control.js", "/control.css", "/api/status", "/api/languages", "/healthz" })
+        foreach (var path in new[] { "/overlay", "/overlay.js", "/overlay.css", "/control", "/control.js", "/control.css", "/api/status", "/api/languages", "/api/speakers", "/healthz" })
         {
             using var response = await client.GetAsync(path, ct);
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path} answered {response.StatusCode}");

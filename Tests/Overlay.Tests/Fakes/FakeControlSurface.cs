@@ -43,7 +43,13 @@ public sealed class FakeControlSurface : IControlSurface
           "voiceGateOpen": null,
           "heldBackSeconds": null,
           "muted": null,
-          "mutedSeconds": null
+          "mutedSeconds": null,
+          "speakers": [
+            { "name": "Alice", "label": true, "colour": "#4FC3F7", "language": "en", "input": "default", "captioned": true,
+              "inputState": "receiving", "inputDetail": null, "levelDbfs": -12.5, "rmsDbfs": -20.5, "speech": true, "mutedInObs": null },
+            { "name": "Bob", "label": true, "colour": "#FFB74D", "language": "es", "input": "device:usb-mic", "captioned": true,
+              "inputState": "waiting-for-audio", "inputDetail": "Waiting for audio from device:usb-mic", "levelDbfs": null, "rmsDbfs": null, "speech": null, "mutedInObs": false }
+          ]
         }
         """)!.AsObject();
 
@@ -90,6 +96,35 @@ public sealed class FakeControlSurface : IControlSurface
 
             _languages[index] = _languages[index] with { Enabled = enabled };
             return Task.FromResult(true);
+        }
+    }
+
+    /// <summary>The <c>speakers</c> of the status document (as the Sidecar's status carries them), or an empty array without that field.</summary>
+    public JsonElement GetSpeakers()
+    {
+        string json;
+        lock (_gate)
+        {
+            json = _status["speakers"]?.ToJsonString() ?? "[]";
+        }
+
+        return JsonElement.Parse(json);
+    }
+
+    public Task<JsonElement?> SetSpeakerCaptionedAsync(string name, bool captioned, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Calls.Add($"speaker {name} {captioned}");
+            var speaker = (_status["speakers"] as JsonArray)?.OfType<JsonObject>()
+                .FirstOrDefault(s => string.Equals((string?)s["name"], name, StringComparison.OrdinalIgnoreCase));
+            if (speaker is null)
+            {
+                return Task.FromResult<JsonElement?>(null);
+            }
+
+            speaker["captioned"] = captioned;
+            return Task.FromResult<JsonElement?>(JsonElement.Parse(speaker.ToJsonString()));
         }
     }
 

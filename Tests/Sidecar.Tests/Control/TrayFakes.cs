@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using CaptionSidecar.Control;
 using CaptionSidecar.Overlay;
+using CaptionSidecar.Speakers;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -9,11 +10,28 @@ using Microsoft.Extensions.Hosting;
 
 namespace CaptionSidecar.Tests.Control;
 
-/// <summary>A control surface over a list of languages that records every call.</summary>
+/// <summary>A control surface over a list of languages (and <see cref="Speakers"/>) that records every call.</summary>
 internal sealed class FakeControlSurface(params LanguageState[] languages) : ISidecarControl
 {
     private readonly Lock _gate = new();
     private readonly List<LanguageState> _languages = [.. languages];
+    private readonly List<SpeakerStatus> _speakers = [];
+
+    public ConcurrentQueue<(string Name, bool Captioned)> SpeakerChanges { get; } = new();
+
+    /// <summary>The speakers <see cref="ReadSpeakers"/> returns (none unless a test adds some); also in the status made of the other properties.</summary>
+    public IReadOnlyList<SpeakerStatus> Speakers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _speakers];
+            }
+        }
+
+        init => _speakers.AddRange(value);
+    }
 
     public ConcurrentQueue<(string Code, bool Enabled)> Toggles { get; } = new();
 
@@ -27,7 +45,25 @@ internal sealed class FakeControlSurface(params LanguageState[] languages) : ISi
     public ControlStatus? Status { get; set; }
 
     public ControlStatus ReadStatus() =>
-        Status ?? new("test-pattern", 12, [], ObsState, null, 0, 0, [], Errors);
+        Status ?? new("test-pattern", 12, [], ObsState, null, 0, 0, [], Errors, Speakers: ReadSpeakers());
+
+    public IReadOnlyList<SpeakerStatus> ReadSpeakers() => Speakers;
+
+    public Task<SpeakerChange> ChangeSpeakerAsync(string name, bool captioned, CancellationToken cancellationToken)
+    {
+        SpeakerChanges.Enqueue((name, captioned));
+        lock (_gate)
+        {
+            var index = _speakers.FindIndex(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
+            if (index < 0)
+            {
+                return Task.FromResult(SpeakerChange.Unknown);
+            }
+
+            _speakers[index] = _speakers[index] with { Captioned = captioned };
+            return Task.FromResult(SpeakerChange.Applied);
+        }
+    }
 
     public IReadOnlyList<LanguageState> GetLanguages()
     {

@@ -5,7 +5,7 @@ using CaptionSidecar.Speakers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace CaptionSidecar.Tests.Speakers;
+namespace CaptionSidecar.Tests.Roster;
 
 /// <summary>Speakers from the command line and settings: resolution, defaults, and what is refused at start.</summary>
 public sealed class SpeakerRosterTests

@@ -11,7 +11,6 @@ using CaptionSidecar.Speakers;
 using CaptionSidecar.Tests.Audio;
 using CaptionSidecar.Tests.Support;
 using CaptionSidecar.Tracks;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -268,29 +267,5 @@ public sealed class CaptionPipelineServiceTests
                 Ended.TrySetResult();
             }
         }
-    }
-
-    private sealed class MemoryChoiceStore : ILanguageChoiceStore
-    {
-        public string Path => "memory";
-
-        public LanguageChoice? Load() => null;
-
-        public void Save(LanguageChoice choice)
-        {
-        }
-    }
-
-    private sealed class FakeLifetime : IHostApplicationLifetime
-    {
-        public TaskCompletionSource Stopped { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public CancellationToken ApplicationStarted => CancellationToken.None;
-
-        public CancellationToken ApplicationStopping => CancellationToken.None;
-
-        public CancellationToken ApplicationStopped => CancellationToken.None;
-
-        public void StopApplication() => Stopped.TrySetResult();
     }
 }

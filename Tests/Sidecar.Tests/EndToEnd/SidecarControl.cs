@@ -49,6 +49,17 @@ internal sealed partial class SidecarControl : IDisposable
         return await Http.SendAsync(put, ct);
     }
 
+    /// <summary><c>PUT /api/speakers/{name}</c> with the token: captions or mutes a speaker.</summary>
+    public async Task<HttpResponseMessage> SetSpeakerCaptionedAsync(string name, bool captioned, CancellationToken ct)
+    {
+        using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/speakers/{Uri.EscapeDataString(name)}")
+        {
+            Content = new StringContent(captioned ? "{\"captioned\":true}" : "{\"captioned\":false}", Encoding.UTF8, "application/json"),
+        };
+        put.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        return await Http.SendAsync(put, ct);
+    }
+
     /// <summary>Opens the overlay feed of <paramref name="language"/>.</summary>
     public async Task<ClientWebSocket> OpenFeedAsync(string language, CancellationToken ct)
     {

@@ -80,6 +80,45 @@ internal static class SpeechFixture
         return (output, TimeSpan.FromSeconds(long.Parse(samples.Trim(), inv) / 24_000.0));
     }
 
+    /// <summary>
+    /// One speaker's track for a conversation: each sentence spoken by <paramref name="voice"/> starting at its time
+    /// (or right after the previous one, if that is later), silence between and until <paramref name="totalSeconds"/>.
+    /// Several such tracks played at once make speakers who talk in turn and, where their times overlap, at once.
+    /// </summary>
+    /// <returns>The WAV path (24 kHz mono PCM16) and where each sentence starts and ends on it.</returns>
+    public static async Task<(string Wav, IReadOnlyList<(TimeSpan Start, TimeSpan End)> Spans)> SpeakAtAsync(
+        string dir, string name, string voice, IReadOnlyList<(double At, string Sentence)> sentences, double totalSeconds, CancellationToken cancellationToken)
+    {
+        var espeak = Peers.RequireExecutable("espeak-ng");
+        var sox = Peers.RequireExecutable("sox");
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var parts = new List<string>();
+        var spans = new List<(TimeSpan Start, TimeSpan End)>();
+        var cursor = 0.0;
+        for (var i = 0; i < sentences.Count; i++)
+        {
+            var (at, sentence) = sentences[i];
+            var spoken = Path.Combine(dir, $"{name}{i}-espeak.wav");
+            var part = Path.Combine(dir, $"{name}{i}.wav");
+            await RunAsync(espeak, ["-v", voice, "-s", "160", "-w", spoken, sentence], cancellationToken);
+            var lead = Math.Max(0, at - cursor);
+            await RunAsync(sox, [spoken, "-r", "24000", "-c", "1", "-b", "16", part, "pad", lead.ToString("0.###", inv), "0"], cancellationToken);
+            var (code, length, stderr) = await Peers.RunAsync(sox, ["--i", "-D", part], TimeSpan.FromSeconds(60), cancellationToken);
+            Assert.True(code == 0, $"sox --i failed ({code}): {stderr}");
+            var seconds = double.Parse(length.Trim(), inv);
+            spans.Add((TimeSpan.FromSeconds(cursor + lead), TimeSpan.FromSeconds(cursor + seconds)));
+            cursor += seconds;
+            parts.Add(part);
+        }
+
+        var tail = Path.Combine(dir, $"{name}-tail.wav");
+        await RunAsync(sox, ["-n", "-r", "24000", "-c", "1", "-b", "16", tail, "trim", "0", Math.Max(0.5, totalSeconds - cursor).ToString("0.###", inv)], cancellationToken);
+        parts.Add(tail);
+        var output = Path.Combine(dir, $"{name}.wav");
+        await RunAsync(sox, [.. parts, output], cancellationToken);
+        return (output, spans);
+    }
+
     /// <summary>Converts <paramref name="wav"/> with sox to another rate/channel count (WAV) or to raw s16le (".raw").</summary>
     public static async Task<string> ConvertAsync(string wav, string output, int rate, int channels, CancellationToken cancellationToken)
     {

@@ -6,12 +6,8 @@ namespace CaptionSidecar.FakeRealtime;
 /// <summary>What the fake keeps of a conversation item: its role, its text (null when it holds none, e.g. audio) and its audio length.</summary>
 /// <param name="Role">user, system or assistant.</param>
 /// <param name="Text">The item's text parts joined by a space; null when it has none.</param>
-/// <param name="AudioMs">Length of the audio a client sent in the item (input_audio).</param>
-/// <param name="FlatAudio">
-/// A turn committed from the input audio buffer, or the answer to one: billed as a flat 20 audio tokens, the fake's
-/// accounting of audio-driven translation from before text translation (tests of the sidecar's cost meter rely on it).
-/// </param>
-internal sealed record ItemContent(string Role, string? Text, long AudioMs, bool FlatAudio = false);
+/// <param name="AudioMs">Length of the item's audio: a turn committed from the input audio buffer, or input_audio a client sent.</param>
+internal sealed record ItemContent(string Role, string? Text, long AudioMs);
 
 /// <summary>Message items as a client sends them (<c>conversation.item.create</c>, inline <c>response.input</c> items), read and checked like the service.</summary>
 internal static class ConversationItems

@@ -20,7 +20,9 @@ public sealed partial class FakeRealtimeOptions
     /// lines and positions. A transcription session picks its script at every committed turn from its current
     /// <c>audio.input.transcription</c> settings, first match wins:
     /// <list type="number">
-    /// <item>a marker <c>[speaker:NAME]</c> anywhere in <c>prompt</c> (NAME compared case-insensitively with the keys);</item>
+    /// <item>a marker <c>[speaker:NAME]</c> anywhere in <c>prompt</c>, else a last line <c>Speaker: NAME.</c> (what the
+    /// sidecar writes for a named speaker; NAME of letters, digits, spaces and <c>. _ -</c>), NAME compared
+    /// case-insensitively with the keys;</item>
     /// <item>the <c>language</c> (e.g. <c>es</c>) equal to a key (case-insensitive), for speakers of different languages;</item>
     /// <item>otherwise <see cref="Script"/>.</item>
     /// </list>

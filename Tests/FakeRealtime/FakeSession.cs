@@ -22,6 +22,7 @@ public sealed class FakeSession
     private readonly Action _changed;
     private readonly List<string> _clientEventTypes = [];
     private readonly List<(TimeSpan Start, TimeSpan End)> _speechSpans = [];
+    private readonly List<TimeSpan> _committedAudio = [];
     private readonly List<string> _completedTranscripts = [];
     private readonly List<string> _errorsSent = [];
     private readonly List<string> _schemaViolations = [];
@@ -129,6 +130,22 @@ public sealed class FakeSession
         }
     }
 
+    /// <summary>
+    /// The audio of every committed turn, in order: for a VAD turn its prefix padding, speech and the silence that
+    /// ended it; for a client commit the whole buffer. What the fake bills (10 audio tokens a second) in the turn's
+    /// transcription and in every response whose context holds the turn.
+    /// </summary>
+    public IReadOnlyList<TimeSpan> CommittedAudio
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _committedAudio];
+            }
+        }
+    }
+
     /// <summary>Items currently in the session's default conversation (user turns and assistant answers, minus deletions).</summary>
     public int ConversationItemCount
     {
@@ -182,6 +199,8 @@ public sealed class FakeSession
     internal void RecordAppended(int bytes) => Update(() => _appendedBytes += bytes);
 
     internal void RecordSpeechSpan(TimeSpan start, TimeSpan end) => Update(() => _speechSpans.Add((start, end)));
+
+    internal void RecordCommittedAudio(TimeSpan audio) => Update(() => _committedAudio.Add(audio));
 
     internal void RecordCompleted(string transcript) => Update(() => _completedTranscripts.Add(transcript));
 

@@ -6,8 +6,11 @@ internal abstract record VadEvent
     /// <summary>Speech began: <paramref name="ReportedStartSample"/> includes the prefix padding (not before the buffer start).</summary>
     public sealed record SpeechStarted(long ReportedStartSample) : VadEvent;
 
-    /// <summary>Speech ended at <paramref name="EndSample"/> (end of the last voiced frame); the buffer up to now is committed.</summary>
-    public sealed record SpeechStopped(long EndSample) : VadEvent;
+    /// <summary>
+    /// Speech ended at <paramref name="EndSample"/> (end of the last voiced frame); the buffer up to
+    /// <paramref name="CommitSample"/> (the end of the silence that ended the turn) is committed.
+    /// </summary>
+    public sealed record SpeechStopped(long EndSample, long CommitSample) : VadEvent;
 }
 
 /// <summary>
@@ -133,7 +136,7 @@ internal sealed class InputAudioBuffer(double thresholdDbfs)
             case VadState.Speech:
                 if (++_unvoicedFrames * 10 >= turnDetection.SilenceDurationMs)
                 {
-                    events.Add(new VadEvent.SpeechStopped(_lastVoicedEnd));
+                    events.Add(new VadEvent.SpeechStopped(_lastVoicedEnd, frameEnd));
                     BufferStartSample = frameEnd;
                     _state = VadState.Silence;
                 }

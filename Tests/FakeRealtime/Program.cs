@@ -12,7 +12,7 @@ using CaptionSidecar.FakeRealtime;
 // lines; conversation sessions answer from the column named by "[lang:xx]" or "into xx" in their instructions; a user
 // text item is answered with the cell of that column in the row whose source cell is the text ("[xx] text" if none).
 // --speaker-script NAME=FILE (repeatable) gives a speaker its own script: a transcription session whose prompt holds
-// "[speaker:NAME]", or whose transcription language is NAME, takes its lines from FILE (see FakeRealtimeOptions.SpeakerScripts).
+// "[speaker:NAME]" or ends with the line "Speaker: NAME.", or whose transcription language is NAME, takes its lines from FILE (see FakeRealtimeOptions.SpeakerScripts).
 const string Usage = "usage: FakeRealtime [--port N] [--script FILE] [--speaker-script NAME=FILE]... [--api-key KEY] [--lifetime-seconds N] " +
     "[--refuse-upgrades 429[:SECONDS]|500|STATUS|hangup] [--close-after-session-created] [--oversized-message-bytes N] " +
     "[--hostile-text delta-flood|huge-text|unknown-items]";

@@ -279,12 +279,12 @@ internal sealed partial class RealtimeConnection
         _ = Send(ServerEvents.OutputItem("response.output_item.added", response.Id, ServerEvents.AssistantItem(response.ItemId, "in_progress", null)));
         if (isDefault)
         {
-            previous = AppendConversationItem(response.ItemId, new ItemContent("assistant", null, 0, FlatAudio: source is null));
+            previous = AppendConversationItem(response.ItemId, new ItemContent("assistant", null, 0));
             _ = Send(ServerEvents.ConversationItem("conversation.item.added", previous, ServerEvents.AssistantItem(response.ItemId, "in_progress", null)));
         }
 
         _ = Send(ServerEvents.ContentPart("response.content_part.added", response.Id, response.ItemId, ""));
-        _ = StreamResponseAsync(response, text, previous, prompt, answersAudio: source is null, _lifetime.Token);
+        _ = StreamResponseAsync(response, text, previous, prompt, _lifetime.Token);
     }
 
     private void CancelResponse(JsonNode? responseIdNode, string? eventId)
@@ -306,7 +306,7 @@ internal sealed partial class RealtimeConnection
     }
 
     /// <summary>Streams the line word by word, then closes the response; a cancel ends it after the words sent so far.</summary>
-    private async Task StreamResponseAsync(ActiveResponse response, string text, string? previousItemId, PromptUsage prompt, bool answersAudio, CancellationToken sessionEnded)
+    private async Task StreamResponseAsync(ActiveResponse response, string text, string? previousItemId, PromptUsage prompt, CancellationToken sessionEnded)
     {
         var produced = new StringBuilder();
         try
@@ -352,7 +352,7 @@ internal sealed partial class RealtimeConnection
             {
                 if (_contents.ContainsKey(response.ItemId))
                 {
-                    _contents[response.ItemId] = new ItemContent("assistant", final, 0, FlatAudio: answersAudio);
+                    _contents[response.ItemId] = new ItemContent("assistant", final, 0);
                 }
             }
         }
@@ -491,18 +491,16 @@ internal sealed partial class RealtimeConnection
     /// <summary>One part of a response's prompt: its identity for the prompt cache, its tokens (audio or text), the item.</summary>
     private sealed record PromptPart(string Key, int Tokens, bool Audio, ItemContent Content)
     {
-        /// <summary>Audio tokens of a committed turn or of the answer to one (see <see cref="ItemContent.FlatAudio"/>).</summary>
-        public const int FlatAudioTokens = 20;
-
         /// <summary>
-        /// An item's part: <see cref="FlatAudioTokens"/> for audio-driven turns and their answers, 10 tokens a second for
-        /// audio a client sent in an item, else its text's tokens (about 4 characters each).
+        /// An item's part as the service bills it: an item holding audio (a committed turn, or input_audio a client
+        /// sent) its audio's <see cref="ServerEvents.AudioTokensPerSecond"/>, so an audio translation pays for every
+        /// second of every turn in its context again; any other item its text's tokens (about 4 characters each), an
+        /// answer included.
         /// </summary>
         public static PromptPart Of(string key, ItemContent content) => content switch
         {
-            { FlatAudio: true } => new PromptPart(key, FlatAudioTokens, Audio: true, content),
-            { AudioMs: > 0, Text: null } => new PromptPart(key, (int)Math.Max(1, content.AudioMs / 100), Audio: true, content),
-            _ => new PromptPart(key, Math.Max(1, ((content.Text?.Length ?? 0) + 3) / 4), Audio: false, content),
+            { AudioMs: > 0, Text: null } => new PromptPart(key, ServerEvents.AudioTokens(content.AudioMs), Audio: true, content),
+            _ => new PromptPart(key, ServerEvents.TextTokens(content.Text), Audio: false, content),
         };
     }
 

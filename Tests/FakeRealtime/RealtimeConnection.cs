@@ -436,7 +436,9 @@ internal sealed partial class RealtimeConnection
                     _pendingItemId = null;
                     _ = Send(ServerEvents.SpeechStopped(Ms(stopped.EndSample), itemId));
                     Session.RecordSpeechSpan(TimeSpan.FromMilliseconds(Ms(_speechStartSample)), TimeSpan.FromMilliseconds(Ms(stopped.EndSample)));
-                    CommitTurn(itemId, Ms(stopped.EndSample) - Ms(_speechStartSample), detectedByVad: true);
+                    // The committed item holds the padded speech and the silence that ended it (the service's
+                    // audio_end_ms would include that silence; the fake reports the end of the voice, which captions use).
+                    CommitTurn(itemId, Ms(stopped.CommitSample) - Ms(_speechStartSample), detectedByVad: true);
                     break;
                 default:
                     break;
@@ -462,7 +464,8 @@ internal sealed partial class RealtimeConnection
 
     private void CommitTurn(string itemId, long audioMs, bool detectedByVad)
     {
-        var previous = AppendConversationItem(itemId, new ItemContent("user", null, audioMs, FlatAudio: true));
+        Session.RecordCommittedAudio(TimeSpan.FromMilliseconds(audioMs));
+        var previous = AppendConversationItem(itemId, new ItemContent("user", null, audioMs));
         _ = Send(ServerEvents.Committed(previous, itemId));
         _ = Send(ServerEvents.ItemAdded(previous, itemId));
         _ = Send(ServerEvents.ItemDone(previous, itemId));
@@ -485,12 +488,13 @@ internal sealed partial class RealtimeConnection
             Session.RecordSpeaker(speaker);
             var (turn, text) = script.TakeNext();
             var fail = _options.TurnFailureEvery is { } every && turn % every == 0;
-            _ = TranscribeAsync(itemId, text, audioMs, fail, _lifetime.Token);
+            var billing = new TranscriptionBilling(audioMs, _config.TranscriptionPrompt, _config.TranscriptionModel);
+            _ = TranscribeAsync(itemId, text, billing, fail, _lifetime.Token);
         }
     }
 
     /// <summary>Streams the turn's script line word by word; runs beside the receive loop so later turns may interleave.</summary>
-    private async Task TranscribeAsync(string itemId, string text, long audioMs, bool fail, CancellationToken ct)
+    private async Task TranscribeAsync(string itemId, string text, TranscriptionBilling billing, bool fail, CancellationToken ct)
     {
         try
         {
@@ -514,8 +518,8 @@ internal sealed partial class RealtimeConnection
             if (!ct.IsCancellationRequested && !_ended)
             {
                 Session.RecordCompleted(text);
-                await Send(ServerEvents.TranscriptionCompleted(itemId, completed, audioMs));
-                await _hostile.TurnCompletedAsync(audioMs, ct);
+                await Send(ServerEvents.TranscriptionCompleted(itemId, completed, ServerEvents.TranscriptionUsage(billing, completed)));
+                await _hostile.TurnCompletedAsync(billing.AudioMs, ct);
             }
         }
         catch (OperationCanceledException)

@@ -5,9 +5,18 @@ namespace CaptionSidecar.FakeRealtime;
 /// <summary>The input tokens of a response's prompt (instructions and context), and how many of them came from the prompt cache.</summary>
 internal sealed record PromptUsage(int TextTokens, int AudioTokens, int CachedTextTokens, int CachedAudioTokens);
 
+/// <summary>What a transcription is billed on: the committed turn's audio, and the session's transcription prompt and model then.</summary>
+/// <param name="AudioMs">The committed audio of the turn, in milliseconds.</param>
+/// <param name="Prompt">The transcription prompt, or null.</param>
+/// <param name="Model">The transcription model, or null (billed like the gpt-4o transcribe models).</param>
+internal sealed record TranscriptionBilling(long AudioMs, string? Prompt, string? Model);
+
 /// <summary>Server events in the GA shapes of the reference (each with a fresh <c>event_…</c> id).</summary>
 internal static class ServerEvents
 {
+    /// <summary>Audio input tokens per second of audio, as the service counts user audio (one per 100 ms).</summary>
+    public const int AudioTokensPerSecond = 10;
+
     public static JsonObject SessionCreated(JsonObject session) => Event("session.created", new() { ["session"] = session });
 
     public static JsonObject SessionUpdated(JsonObject session) => Event("session.updated", new() { ["session"] = session });
@@ -45,26 +54,49 @@ internal static class ServerEvents
     public static JsonObject TranscriptionDelta(string itemId, string delta) =>
         Event("conversation.item.input_audio_transcription.delta", new() { ["item_id"] = itemId, ["content_index"] = 0, ["delta"] = delta });
 
-    public static JsonObject TranscriptionCompleted(string itemId, string transcript, long audioMs)
-    {
-        // Token counts of the order the real service reports (about 10 audio tokens per second, 4 characters per token).
-        var audioTokens = Math.Max(1, audioMs / 100);
-        var outputTokens = Math.Max(1, (transcript.Length + 3) / 4);
-        return Event("conversation.item.input_audio_transcription.completed", new()
+    public static JsonObject TranscriptionCompleted(string itemId, string transcript, long audioMs) =>
+        TranscriptionCompleted(itemId, transcript, TranscriptionUsage(new TranscriptionBilling(audioMs, null, null), transcript));
+
+    public static JsonObject TranscriptionCompleted(string itemId, string transcript, JsonObject usage) =>
+        Event("conversation.item.input_audio_transcription.completed", new()
         {
             ["item_id"] = itemId,
             ["content_index"] = 0,
             ["transcript"] = transcript,
-            ["usage"] = new JsonObject
-            {
-                ["type"] = "tokens",
-                ["total_tokens"] = audioTokens + outputTokens,
-                ["input_tokens"] = audioTokens,
-                ["input_token_details"] = new JsonObject { ["text_tokens"] = 0, ["audio_tokens"] = audioTokens },
-                ["output_tokens"] = outputTokens,
-            },
+            ["usage"] = usage,
         });
+
+    /// <summary>
+    /// A transcription's <c>usage</c> as the service reports it (reference §5): <c>whisper-1</c> bills the turn's
+    /// duration (<c>{"type":"duration","seconds":…}</c>); the gpt-4o transcribe models bill tokens: the turn's audio
+    /// at <see cref="AudioTokensPerSecond"/>, the prompt as text tokens (about 4 characters each) and the transcript
+    /// as output tokens.
+    /// </summary>
+    public static JsonObject TranscriptionUsage(TranscriptionBilling billing, string transcript)
+    {
+        if (billing.Model is { } model && model.StartsWith("whisper", StringComparison.OrdinalIgnoreCase))
+        {
+            return new JsonObject { ["type"] = "duration", ["seconds"] = Math.Round(billing.AudioMs / 1000.0, 3) };
+        }
+
+        var audioTokens = AudioTokens(billing.AudioMs);
+        var promptTokens = string.IsNullOrEmpty(billing.Prompt) ? 0 : TextTokens(billing.Prompt);
+        var outputTokens = TextTokens(transcript);
+        return new JsonObject
+        {
+            ["type"] = "tokens",
+            ["total_tokens"] = audioTokens + promptTokens + outputTokens,
+            ["input_tokens"] = audioTokens + promptTokens,
+            ["input_token_details"] = new JsonObject { ["text_tokens"] = promptTokens, ["audio_tokens"] = audioTokens },
+            ["output_tokens"] = outputTokens,
+        };
     }
+
+    /// <summary>Audio input tokens of <paramref name="audioMs"/> of audio: the service's rate of one token per 100 ms (at least 1).</summary>
+    public static int AudioTokens(long audioMs) => (int)Math.Max(1, audioMs * AudioTokensPerSecond / 1000);
+
+    /// <summary>Text tokens of <paramref name="text"/>: about 4 characters each (at least 1).</summary>
+    public static int TextTokens(string? text) => Math.Max(1, ((text?.Length ?? 0) + 3) / 4);
 
     public static JsonObject TranscriptionFailed(string itemId) => Event("conversation.item.input_audio_transcription.failed", new()
     {
@@ -149,7 +181,7 @@ internal static class ServerEvents
     /// </summary>
     public static JsonObject ResponseUsage(PromptUsage prompt, string text)
     {
-        var outputTokens = Math.Max(1, (text.Length + 3) / 4);
+        var outputTokens = TextTokens(text);
         var inputTokens = prompt.TextTokens + prompt.AudioTokens;
         return new JsonObject
         {

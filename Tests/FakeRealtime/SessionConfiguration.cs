@@ -61,6 +61,9 @@ internal sealed class SessionConfiguration
     /// <summary>The input transcription's <c>prompt</c>, null when transcription is off or has no prompt.</summary>
     public string? TranscriptionPrompt => Input["transcription"] is JsonObject t ? StringOf(t["prompt"]) : null;
 
+    /// <summary>The input transcription's <c>model</c>, null when transcription is off or names no model.</summary>
+    public string? TranscriptionModel => Input["transcription"] is JsonObject t ? StringOf(t["model"]) : null;
+
     /// <summary>The input transcription's <c>language</c>, null when transcription is off or has no language.</summary>
     public string? TranscriptionLanguage => Input["transcription"] is JsonObject t ? StringOf(t["language"]) : null;
 

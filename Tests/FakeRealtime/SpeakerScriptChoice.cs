@@ -6,7 +6,8 @@ namespace CaptionSidecar.FakeRealtime;
 internal static partial class SpeakerScriptChoice
 {
     /// <summary>
-    /// The speaker script named by a <c>[speaker:NAME]</c> marker in <paramref name="prompt"/>, else the one keyed by
+    /// The speaker script named in <paramref name="prompt"/> (a <c>[speaker:NAME]</c> marker anywhere, else a last line
+    /// <c>Speaker: NAME.</c>, the form the sidecar writes, NAME of letters, digits, spaces and <c>. _ -</c>), else the one keyed by
     /// <paramref name="language"/>, else the shared script (key null). <paramref name="unknownMarker"/> is a marker's
     /// name that matched no key (the caller logs it), else null.
     /// </summary>
@@ -18,9 +19,8 @@ internal static partial class SpeakerScriptChoice
             return (null, options.Script);
         }
 
-        if (prompt is not null && SpeakerMarker().Match(prompt) is { Success: true } marker)
+        if (NamedSpeaker(prompt) is { } name)
         {
-            var name = marker.Groups[1].Value.Trim();
             if (Find(options, name) is { } byName)
             {
                 return byName;
@@ -30,6 +30,22 @@ internal static partial class SpeakerScriptChoice
         }
 
         return language is not null && Find(options, language.Trim()) is { } byLanguage ? byLanguage : (null, options.Script);
+    }
+
+    /// <summary>The speaker a transcription prompt names: a <c>[speaker:NAME]</c> marker, else a last line <c>Speaker: NAME.</c>; null when it names none.</summary>
+    internal static string? NamedSpeaker(string? prompt)
+    {
+        if (prompt is null)
+        {
+            return null;
+        }
+
+        if (SpeakerMarker().Match(prompt) is { Success: true } marker)
+        {
+            return marker.Groups[1].Value.Trim();
+        }
+
+        return SpeakerLine().Match(prompt) is { Success: true } line ? line.Groups["name"].Value.Trim() : null;
     }
 
     /// <summary>Every script a source sentence may come from: the shared one first, then the speakers' in key order.</summary>
@@ -51,4 +67,8 @@ internal static partial class SpeakerScriptChoice
 
     [GeneratedRegex(@"\[speaker:([^\]]+)\]", RegexOptions.IgnoreCase)]
     private static partial Regex SpeakerMarker();
+
+    /// <summary>The prompt's last line <c>Speaker: NAME.</c> (the name may hold dots; the line's last dot ends it).</summary>
+    [GeneratedRegex(@"(?:\A|\n)[ \t]*Speaker:[ \t]*(?<name>[\p{L}\p{Nd} ._-]+?)[ \t]*\.\s*\z", RegexOptions.IgnoreCase)]
+    private static partial Regex SpeakerLine();
 }

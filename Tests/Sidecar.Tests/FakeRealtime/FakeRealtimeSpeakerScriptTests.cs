@@ -11,6 +11,7 @@ public sealed class FakeRealtimeSpeakerScriptTests : IAsyncLifetime
     private static readonly string[] GuestSpanish = ["Hola a todos.", "Gracias por invitarme."];
     private static readonly string[] GuestEnglish = ["Hello everyone.", "Thanks for having me."];
     private static readonly string[] Commentator = ["And the round begins."];
+    private static readonly string[] Doctor = ["Thanks, I am glad to be here.", "Let me explain the study.", "That is all for today."];
 
     private readonly FakeScript _shared = FakeScript.FromLines(Shared);
     private FakeRealtimeServer _server = null!;
@@ -27,6 +28,7 @@ public sealed class FakeRealtimeSpeakerScriptTests : IAsyncLifetime
                     ["host"] = FakeScript.FromLines(Host),
                     ["guest"] = guest,
                     ["de"] = FakeScript.FromLines(Commentator),
+                    ["Dr. Ana-Maria_2"] = FakeScript.FromLines(Doctor),
                 },
                 WordDelay = TimeSpan.FromMilliseconds(2),
                 SessionLifetime = null,
@@ -62,6 +64,79 @@ public sealed class FakeRealtimeSpeakerScriptTests : IAsyncLifetime
         var sessions = _server.Sessions;
         Assert.Equal(["host", "guest"], sessions.Select(s => s.Speaker));
         Assert.All(sessions, s => Assert.Empty(s.ErrorsSent));
+    }
+
+    [Theory(Timeout = 30000)]
+    [InlineData("Gaming stream, names: Ana.\nSpeaker: Dr. Ana-Maria_2.", "Dr. Ana-Maria_2")]
+    [InlineData("Speaker: host.", "host")]
+    [InlineData("Names: Ana.\r\nspeaker:  Dr. Ana-Maria_2 .\n", "Dr. Ana-Maria_2")]
+    public async Task SpeakerLineEndingThePrompt_PicksThatSpeakersScript(string prompt, string key)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var client = await ConnectTranscriptionAsync(_server, "en", prompt, ct);
+
+        var line = await SpeakOneTurnAsync(client, ct);
+
+        Assert.Equal(key == "host" ? Host[0] : Doctor[0], line);
+        Assert.Equal(key, Assert.Single(_server.Sessions).Speaker);
+        Assert.Equal(0, _shared.TurnsTaken);
+    }
+
+    [Theory(Timeout = 30000)]
+    [InlineData("Speaker: host.\nMore prompt after the line.")]
+    [InlineData("Speaker: host")]
+    [InlineData("Speaker: host!.")]
+    [InlineData("The speaker: host is not a line of its own.")]
+    public async Task SpeakerLineNotEndingThePromptOrMalformed_SharedScript(string prompt)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var client = await ConnectTranscriptionAsync(_server, "en", prompt, ct);
+
+        Assert.Equal(Shared[0], await SpeakOneTurnAsync(client, ct));
+        Assert.Null(Assert.Single(_server.Sessions).Speaker);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task ThreeTranscriptionSessionsAtOnce_SpeakerLines_EachFollowsItsOwnSpeakersScript()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var speakers = new[] { ("host", "en", Host), ("guest", "es", GuestSpanish), ("Dr. Ana-Maria_2", "en", Doctor) };
+        var clients = new List<RealtimeTestClient>();
+        try
+        {
+            foreach (var (name, language, _) in speakers)
+            {
+                clients.Add(await ConnectTranscriptionAsync(_server, language, $"Podcast about science. Names: Ana.\nSpeaker: {name}.", ct));
+            }
+
+            // All three speak at the same time, turn after turn; each script keeps its own position.
+            var heard = await Task.WhenAll(clients.Select(async client =>
+            {
+                var lines = new List<string>();
+                for (var turn = 0; turn < 2; turn++)
+                {
+                    lines.Add(await SpeakOneTurnAsync(client, ct));
+                }
+
+                return lines;
+            }));
+
+            for (var i = 0; i < speakers.Length; i++)
+            {
+                Assert.Equal(speakers[i].Item3.Take(2), heard[i]);
+            }
+
+            Assert.Equal(speakers.Select(s => s.Item1), _server.Sessions.Select(s => s.Speaker));
+            Assert.Equal(0, _shared.TurnsTaken);
+            Assert.All(_server.Sessions, s => Assert.Empty(s.ErrorsSent));
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
     }
 
     [Fact(Timeout = 30000)]

@@ -83,9 +83,10 @@ public sealed class RealtimeTranscriptionTrackTests : IAsyncLifetime
 
         await track.RunAsync(_chunks.Reader, _captions, TestContext.Current.CancellationToken);
 
-        // The fake bills a token per 100 ms of the turn's audio and a token per 4 characters of transcript.
-        var spans = Assert.Single(_server.Sessions).SpeechSpans;
-        Assert.Equal(spans.Sum(s => Math.Max(1, (long)(s.End - s.Start).TotalMilliseconds / 100)), track.Status.Usage.AudioInputTokens);
+        // The fake bills a token per 100 ms of the turn's committed audio and a token per 4 characters of transcript.
+        var committed = Assert.Single(_server.Sessions).CommittedAudio;
+        Assert.Equal(2, committed.Count);
+        Assert.Equal(committed.Sum(a => Math.Max(1, (long)a.TotalMilliseconds / 100)), track.Status.Usage.AudioInputTokens);
         Assert.Equal(((Lines[0].Length + 3) / 4) + ((Lines[1].Length + 3) / 4), track.Status.Usage.TextOutputTokens);
         Assert.Equal(0, track.Status.Usage.TextInputTokens);
         Assert.Equal("gpt-4o-transcribe", track.Status.Model);

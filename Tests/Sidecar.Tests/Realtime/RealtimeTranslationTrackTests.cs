@@ -267,12 +267,15 @@ public sealed class RealtimeTranslationTrackTests : IAsyncLifetime
         await es.SayAsync(Turn());
         await es.EndAsync();
 
-        // The fake bills 20 audio tokens per context item, a token per 4 characters of instructions and of output.
+        // The fake bills 10 audio tokens a second of each turn's committed audio in the context, a token per 4
+        // characters of instructions, of an earlier answer and of output. Contexts: turn 1; then turn 1, answer 1, turn 2.
         var usage = es.Track.Status.Usage;
+        var committed = Assert.Single(_server.Sessions).CommittedAudio.Select(a => (long)a.TotalMilliseconds / 100).ToList();
         var instructionTokens = (TranslationInstructions.For("es", null).Length + 3) / 4;
-        Assert.Equal(2 * instructionTokens, usage.TextInputTokens);
+        Assert.Equal((2 * instructionTokens) + ((Spanish[0].Length + 3) / 4), usage.TextInputTokens);
         Assert.Equal(((Spanish[0].Length + 3) / 4) + ((Spanish[1].Length + 3) / 4), usage.TextOutputTokens);
-        Assert.Equal((1 + 3) * 20, usage.AudioInputTokens); // a context of 1 item (the turn), then 3 (turn, answer, turn)
+        Assert.Equal(2, committed.Count);
+        Assert.Equal((2 * committed[0]) + committed[1], usage.AudioInputTokens);
         Assert.Equal(0, usage.CachedAudioInputTokens + usage.CachedTextInputTokens);
     }
 

@@ -9,6 +9,7 @@ using CaptionSidecar.Realtime;
 using CaptionSidecar.Retries;
 using CaptionSidecar.TestPattern;
 using CaptionSidecar.Tracks;
+using CaptionSidecar.Translation;
 using Microsoft.Extensions.Options;
 
 namespace CaptionSidecar.Hosting;
@@ -114,6 +115,7 @@ public static class ServiceRegistration
         services.AddSingleton<CostMeter>();
         services.AddSingleton<IRealtimeConnector, OpenAiRealtimeConnector>();
         services.AddSingleton<RealtimeTrackFactory>();
+        services.AddSingleton<ITextTranslationTrackFactory, RealtimeTextTranslationTrackFactory>();
         services.AddSingleton(sp => LoadGlossary(sp.GetRequiredService<IOptions<RealtimeOptions>>().Value));
         services.AddHostedService<GlossaryWatcher>();
         services.AddSingleton<TestPatternTrackFactory>();

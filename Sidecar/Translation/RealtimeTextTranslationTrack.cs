@@ -588,8 +588,14 @@ internal sealed partial class RealtimeTextTranslationTrack : ITextTranslationTra
         }
 
         Consider(_drainDeadline);
-        var wait = due is { } d ? (d > now ? d - now : TimeSpan.Zero) : Timeout.InfiniteTimeSpan;
-        _timer?.Change(wait, Timeout.InfiniteTimeSpan);
+        if (due is { } passed && passed <= now)
+        {
+            // Passed while the loop was busy (the clock moved between deciding and arming): look again at once.
+            _inbox.Writer.TryWrite(TextTranslationInput.Tick.Instance);
+            return;
+        }
+
+        _timer?.Change(due is { } d ? d - now : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Ends everything the run started: the pump, the connect task, the sessions (closed), the timer.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
+using CaptionSidecar.Costs;
 using CaptionSidecar.FakeRealtime;
 using CaptionSidecar.Glossaries;
 using CaptionSidecar.Realtime;
@@ -74,6 +75,7 @@ public sealed class RealtimeTextTranslationTrackTests : IAsyncLifetime
         Assert.Equal("gpt-realtime-mini", status.Model);
         Assert.True(status.Usage.TextInputTokens > 0 && status.Usage.TextOutputTokens > 0);
         Assert.Equal(0, status.Usage.AudioInputTokens);
+        Assert.True(new CostMeter(Options.Create(new PricingOptions())).CostOf(status.Model, status.Usage) > 0m);
 
         var session = Assert.Single(_server.Sessions);
         Assert.Equal(FakeSessionType.Realtime, session.SessionType);

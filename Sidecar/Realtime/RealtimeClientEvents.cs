@@ -173,6 +173,25 @@ internal sealed class RealtimeClientEvents(string idPrefix)
         w.WriteEndObject();
     });
 
+    /// <summary>
+    /// <c>conversation.item.create</c> of an assistant message with one <c>output_text</c> part (an earlier answer given
+    /// to a new session as context), with the client's own item id, appended to the default conversation.
+    /// </summary>
+    public (BinaryData Message, string EventId) AssistantText(string itemId, string text) => Write("conversation.item.create", w =>
+    {
+        w.WriteStartObject("item");
+        w.WriteString("id", itemId);
+        w.WriteString("type", "message");
+        w.WriteString("role", "assistant");
+        w.WriteStartArray("content");
+        w.WriteStartObject();
+        w.WriteString("type", "output_text");
+        w.WriteString("text", text);
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteEndObject();
+    });
+
     /// <summary><c>response.cancel</c> of <paramref name="responseId"/> (null: the default conversation's active response).</summary>
     public (BinaryData Message, string EventId) ResponseCancel(string? responseId) => Write("response.cancel", w =>
     {

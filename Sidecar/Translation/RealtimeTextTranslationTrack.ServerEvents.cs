@@ -128,6 +128,7 @@ internal sealed partial class RealtimeTextTranslationTrack
         session.HandshakeDeadline = null;
         session.RolloverAt = new RolloverSchedule(TimeSpan.FromMinutes(_options.RolloverAfterMinutes), now, session.ExpiresAt).StartAt;
         LogReady(Language.Code, session.SessionId, _options.TextTranslateModel);
+        Seed(session, _recent);
         if (session == _live)
         {
             UpdateStatus(s => s with { State = _linesEnded ? TrackSessionState.Draining : TrackSessionState.Connected, SessionId = session.SessionId, ConnectedAt = now, ExpiresAt = session.ExpiresAt });
@@ -238,6 +239,11 @@ internal sealed partial class RealtimeTextTranslationTrack
             TrimConversation(session);
             if (_schedule.Completed(ask.Line) is { } line)
             {
+                if (text.Trim() is { Length: > 0 } translation)
+                {
+                    Remember(line.Source.Text, translation);
+                }
+
                 _captions(line.Source.SpeakerKey).TextCompleted(ask.Line, text.Trim());
                 UpdateStatus(s => s with { TurnsCompleted = s.TurnsCompleted + 1 });
             }

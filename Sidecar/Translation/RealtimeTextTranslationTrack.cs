@@ -56,6 +56,9 @@ internal sealed partial class RealtimeTextTranslationTrack : ITextTranslationTra
     private TextTranslationSession? _live;
     private TextTranslationSession? _next;
     private readonly List<Task> _closing = [];
+
+    // The last lines translated and their translations, given to each new session as its first context.
+    private readonly Queue<(string Source, string Translation)> _recent = new();
     private Task? _connecting;
     private CancellationTokenSource? _connectStop;
     private int _sessionsOpened;
@@ -300,6 +303,34 @@ internal sealed partial class RealtimeTextTranslationTrack : ITextTranslationTra
             _next = null;
             UpdateStatus(s => s with { Rollovers = s.Rollovers + 1, SessionId = next.SessionId, ExpiresAt = next.ExpiresAt, ConnectedAt = Now });
             LogRolledOver(Language.Code, live.Number, next.Number);
+        }
+    }
+
+    /// <summary>A line was translated: it may be context for the lines after it, in this session and the next.</summary>
+    private void Remember(string source, string translation)
+    {
+        _recent.Enqueue((source, translation));
+        while (_recent.Count > Math.Max(0, (_options.MaxConversationItems - 1) / 2))
+        {
+            _recent.Dequeue();
+        }
+    }
+
+    /// <summary>
+    /// Gives a session that just became ready the last lines translated before it, with their translations, so the
+    /// first lines it translates keep the context a replaced session had (they are all earlier than any line waiting).
+    /// </summary>
+    private static void Seed(TextTranslationSession session, IEnumerable<(string Source, string Translation)> recent)
+    {
+        foreach (var (source, translation) in recent)
+        {
+            var line = session.NextItemId();
+            var answer = session.NextItemId();
+            session.Send(session.Events.UserText(line, source), "conversation.item.create");
+            session.Send(session.Events.AssistantText(answer, translation), "conversation.item.create");
+            session.Conversation.Add(line);
+            session.Conversation.Add(answer);
+            session.Conversation.Translated(line, answer);
         }
     }
 

@@ -177,6 +177,9 @@ public sealed class RealtimeTextTranslationTrackTests : IAsyncLifetime
         Assert.Equal(Spanish[1], captions.DeltasOf("src1"));
         Assert.Equal(2, _server.Sessions.Count);
         Assert.Equal<string?>([English[1], English[2]], _server.Sessions[1].ResponseRequests.Select(r => r.SourceText));
+
+        // The new session was given the line translated before it as context, never a later one.
+        Assert.Equal<string?>([English[0], Spanish[0], English[1]], _server.Sessions[1].ResponseRequests[0].ContextTexts);
         Assert.Equal(1, es.Track.Status.Reconnects);
         Assert.Equal(3, es.Track.Status.TurnsCompleted);
     }
@@ -276,6 +279,12 @@ public sealed class RealtimeTextTranslationTrackTests : IAsyncLifetime
         Assert.True(_server.Sessions.Count >= 2);
         Assert.Equal<string?>(English[..3], _server.Sessions.SelectMany(s => s.ResponseRequests).Select(r => r.SourceText));
         Assert.Equal(0, es.Track.Status.Reconnects);
+        var second = _server.Sessions[1].ResponseRequests;
+        if (second.Count > 0)
+        {
+            // A session taking over is given the lines translated before it as context.
+            Assert.Equal(English[0], second[0].ContextTexts[0]);
+        }
     }
 
     private static string Instructions(FakeSession session)

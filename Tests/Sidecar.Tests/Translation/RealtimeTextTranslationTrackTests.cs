@@ -287,6 +287,45 @@ public sealed class RealtimeTextTranslationTrackTests : IAsyncLifetime
         }
     }
 
+    [Fact(Timeout = 60000)]
+    public async Task RunAsync_InputEndsWhileATranslationStalls_GivenUpAfterTheDrainTimeoutAndReturns()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var time = new TimerSignallingTimeProvider();
+        var es = Start(ct, configure: o => o.TranslationLagSeconds = 600, time: time);
+        _server.Faults.HoldAnswer(Spanish[1]);
+
+        await es.SayAsync("src0", English[0]);
+        await es.SayAsync("src1", English[1]);
+        await Poll.UntilAsync(() => _server.Sessions.Count == 1 && _server.Sessions[0].ResponseRequests.Any(r => r.SourceText == English[1]), "the second line is being translated", ct);
+        var ended = es.EndAsync();
+        await Poll.UntilAsync(() => es.Track.Status.State == TrackSessionState.Draining, "the track drains", ct);
+        time.Advance(TimeSpan.FromSeconds(20));
+        await ended;
+
+        var captions = es.Captions("main");
+        Assert.Equal([Spanish[0]], captions.CompletedInTurnOrder());
+        Assert.StartsWith("failed src1 ", Assert.Single(captions.Failed), StringComparison.Ordinal);
+        Assert.Equal(TrackSessionState.Stopped, es.Track.Status.State);
+        Assert.Equal(0, es.Track.Status.LinesSkippedLate);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task RunAsync_Cancelled_StopsAtOnceAndClosesTheSession()
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var es = Start(stop.Token);
+        _server.Faults.HoldAnswer(Spanish[0]);
+
+        await es.SayAsync("src0", English[0]);
+        await Poll.UntilAsync(() => _server.Sessions.Count == 1 && _server.Sessions[0].ResponseRequests.Count == 1, "the line is being translated", TestContext.Current.CancellationToken);
+        await stop.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(es.EndAsync);
+        await Poll.UntilAsync(() => !_server.Sessions[0].IsOpen, "the session is closed", TestContext.Current.CancellationToken);
+        Assert.Empty(es.Captions("main").Completed);
+    }
+
     private static string Instructions(FakeSession session)
     {
         using var config = JsonDocument.Parse(session.SessionConfig);

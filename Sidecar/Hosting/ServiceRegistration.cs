@@ -10,6 +10,7 @@ using CaptionSidecar.Retries;
 using CaptionSidecar.Speakers;
 using CaptionSidecar.TestPattern;
 using CaptionSidecar.Tracks;
+using CaptionSidecar.Translation;
 using Microsoft.Extensions.Options;
 
 namespace CaptionSidecar.Hosting;
@@ -115,6 +116,7 @@ public static class ServiceRegistration
         services.AddSingleton<CostMeter>();
         services.AddSingleton<IRealtimeConnector, OpenAiRealtimeConnector>();
         services.AddSingleton<RealtimeTrackFactory>();
+        services.AddSingleton<ITextTranslationTrackFactory, RealtimeTextTranslationTrackFactory>();
         services.AddSingleton(sp => LoadGlossary(sp.GetRequiredService<IOptions<RealtimeOptions>>().Value));
         services.AddHostedService<GlossaryWatcher>();
         services.AddSingleton<TestPatternTrackFactory>();

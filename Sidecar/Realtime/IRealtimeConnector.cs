@@ -10,6 +10,9 @@ public enum RealtimeSessionKind
 
     /// <summary><c>?model=&lt;TranslateModel&gt;</c>: a conversation session whose answers are translations.</summary>
     Translation,
+
+    /// <summary><c>?model=&lt;TextTranslateModel&gt;</c>: a text-only conversation session that translates source lines (no audio).</summary>
+    TextTranslation,
 }
 
 /// <summary>

@@ -44,9 +44,9 @@ internal sealed partial class OpenAiRealtimeConnector : IRealtimeConnector
 
     /// <summary>
     /// The WebSocket URL of a session: the endpoint with a ws(s) scheme and <c>/realtime</c> appended to its path, and
-    /// <c>?intent=transcription</c> or <c>?model=MODEL</c> as its query.
+    /// <c>?intent=transcription</c> or <c>?model=MODEL</c> as its query (<paramref name="model"/>: the conversation model of that kind).
     /// </summary>
-    internal static Uri SessionUri(Uri endpoint, RealtimeSessionKind kind, string translateModel)
+    internal static Uri SessionUri(Uri endpoint, RealtimeSessionKind kind, string model)
     {
         var builder = new UriBuilder(endpoint)
         {
@@ -66,7 +66,7 @@ internal sealed partial class OpenAiRealtimeConnector : IRealtimeConnector
         builder.Query = kind switch
         {
             RealtimeSessionKind.Transcription => "intent=transcription",
-            RealtimeSessionKind.Translation => "model=" + Uri.EscapeDataString(translateModel),
+            RealtimeSessionKind.Translation or RealtimeSessionKind.TextTranslation => "model=" + Uri.EscapeDataString(model),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown session kind."),
         };
         return builder.Uri;
@@ -74,7 +74,7 @@ internal sealed partial class OpenAiRealtimeConnector : IRealtimeConnector
 
     public async Task<IRealtimeConnection> ConnectAsync(RealtimeSessionKind kind, CancellationToken cancellationToken)
     {
-        var uri = SessionUri(_options.Endpoint, kind, _options.TranslateModel);
+        var uri = SessionUri(_options.Endpoint, kind, kind == RealtimeSessionKind.TextTranslation ? _options.TextTranslateModel : _options.TranslateModel);
         var upgrade = new UpgradeAttempt(_time, _options.ApiKey!);
         using var invoker = new HttpMessageInvoker(upgrade.CreateHandler(), disposeHandler: true);
         var socket = new ClientWebSocket();

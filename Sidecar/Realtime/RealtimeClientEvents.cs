@@ -135,6 +135,78 @@ internal sealed class RealtimeClientEvents(string idPrefix)
         w.WriteEndObject();
     });
 
+    /// <summary>
+    /// The <c>session.update</c> of a text translation session: text output only, bounded answers, and no audio input
+    /// at all (turn detection off, no input transcription), so the session only answers the responses asked for.
+    /// </summary>
+    public (BinaryData Message, string EventId) TextTranslationSessionUpdate(RealtimeOptions options, string instructions)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Write("session.update", w =>
+        {
+            w.WriteStartObject("session");
+            w.WriteString("type", "realtime");
+            w.WriteStartArray("output_modalities");
+            w.WriteStringValue("text");
+            w.WriteEndArray();
+            w.WriteString("instructions", instructions);
+            w.WriteNumber("max_output_tokens", options.MaxOutputTokens);
+            w.WriteStartObject("audio");
+            w.WriteStartObject("input");
+            w.WriteNull("turn_detection");
+            w.WriteEndObject(); // input
+            w.WriteEndObject(); // audio
+            w.WriteEndObject(); // session
+        });
+    }
+
+    /// <summary>
+    /// <c>conversation.item.create</c> of a user message with one <c>input_text</c> part, with the client's own item id
+    /// (so a response can reference it at once), appended to the default conversation.
+    /// </summary>
+    public (BinaryData Message, string EventId) UserText(string itemId, string text) => Write("conversation.item.create", w =>
+    {
+        w.WriteStartObject("item");
+        w.WriteString("id", itemId);
+        w.WriteString("type", "message");
+        w.WriteString("role", "user");
+        w.WriteStartArray("content");
+        w.WriteStartObject();
+        w.WriteString("type", "input_text");
+        w.WriteString("text", text);
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteEndObject();
+    });
+
+    /// <summary>
+    /// <c>conversation.item.create</c> of an assistant message with one <c>output_text</c> part (an earlier answer given
+    /// to a new session as context), with the client's own item id, appended to the default conversation.
+    /// </summary>
+    public (BinaryData Message, string EventId) AssistantText(string itemId, string text) => Write("conversation.item.create", w =>
+    {
+        w.WriteStartObject("item");
+        w.WriteString("id", itemId);
+        w.WriteString("type", "message");
+        w.WriteString("role", "assistant");
+        w.WriteStartArray("content");
+        w.WriteStartObject();
+        w.WriteString("type", "output_text");
+        w.WriteString("text", text);
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteEndObject();
+    });
+
+    /// <summary><c>response.cancel</c> of <paramref name="responseId"/> (null: the default conversation's active response).</summary>
+    public (BinaryData Message, string EventId) ResponseCancel(string? responseId) => Write("response.cancel", w =>
+    {
+        if (responseId is not null)
+        {
+            w.WriteString("response_id", responseId);
+        }
+    });
+
     /// <summary><c>conversation.item.delete</c>: removes an item from the conversation the model sees.</summary>
     public (BinaryData Message, string EventId) DeleteItem(string itemId) => Write("conversation.item.delete", w => w.WriteString("item_id", itemId));
 

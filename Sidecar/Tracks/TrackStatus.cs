@@ -24,7 +24,9 @@ public sealed record RateLimitStatus(string Name, long Limit, long Remaining, do
 /// <summary>
 /// An immutable snapshot of a track for status output; tracks publish a new one when anything changes.
 /// <see cref="Reconnects"/> counts sessions lost and replaced, <see cref="Rollovers"/> sessions replaced ahead of their
-/// limit without a gap, <see cref="WatchdogRestarts"/> sessions replaced because they heard speech but returned no text.
+/// limit without a gap, <see cref="WatchdogRestarts"/> sessions replaced because they heard speech but returned no text,
+/// <see cref="LinesSkippedLate"/> source lines a text translation skipped because they fell behind the lag limit
+/// (<c>Realtime:TranslationLagSeconds</c>).
 /// <c>/api/status</c> carries it as is (camelCase, <see cref="State"/> as <c>sessionState</c>), so a field added here
 /// shows there with no other change.
 /// </summary>
@@ -44,7 +46,8 @@ public sealed record TrackStatus(
     string? Model = null,
     int Rollovers = 0,
     int WatchdogRestarts = 0,
-    long ReplayWaits = 0)
+    long ReplayWaits = 0,
+    long LinesSkippedLate = 0)
 {
     /// <summary>The speaker this track hears (their key: the name, or <c>main</c>); null for a text translation, which serves every speaker.</summary>
     public string? Speaker { get; init; }

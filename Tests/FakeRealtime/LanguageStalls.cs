@@ -4,7 +4,7 @@ namespace CaptionSidecar.FakeRealtime;
 /// The target languages whose conversation sessions are stalled (fault injection, server-wide). A stalled session
 /// stops reading client events until its language is resumed. Thread-safe.
 /// </summary>
-internal sealed class LanguageStalls
+internal sealed partial class LanguageStalls
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, TaskCompletionSource> _stalled = new(StringComparer.OrdinalIgnoreCase);

@@ -311,6 +311,9 @@ internal sealed partial class RealtimeConnection
         var produced = new StringBuilder();
         try
         {
+            // A held answer (FakeFaults.HoldAnswer) sends nothing until it is released or cancelled.
+            await Task.WhenAny(_stalls.WhenAnswerReleasedAsync(text, sessionEnded), response.CancelRequested.Task);
+            sessionEnded.ThrowIfCancellationRequested();
             foreach (Match word in WordWithLeadingSpace().Matches(text))
             {
                 var delay = Task.Delay(_options.WordDelay, _options.TimeProvider, sessionEnded);

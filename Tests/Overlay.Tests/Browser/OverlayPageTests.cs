@@ -139,7 +139,7 @@ public sealed class OverlayPageTests(ChromiumFixture chromium)
         await Expect(page.Locator("body[data-connected=true]")).ToBeVisibleAsync();
 
         const string Name = "<img src=x onerror=\"window.__owned=1\">";
-        server.Feed.Publish(Labelled(1, new("Hi.", "", Name, "red;background:url(/x)")));
+        server.Feed.Publish(Labelled(1, new OverlayCaptionLine("Hi.", "", Name, "red;background:url(/x)")));
 
         await Expect(page.Locator(".speaker")).ToHaveTextAsync(Name);
         Assert.Equal(0, await page.Locator(".lang img").CountAsync());

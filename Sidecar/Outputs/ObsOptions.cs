@@ -21,7 +21,8 @@ public sealed class ObsOptions
     public string? Scene { get; set; }
 
     /// <summary>Name of the text source per language; <c>{lang}</c> becomes the language code. Default <c>Captions ({lang})</c>.</summary>
-    [Required, RegularExpression(@".*\{lang\}.*", ErrorMessage = "Obs:SourceTemplate must contain {lang}, e.g. 'Captions ({lang})'.")]
+    // An ErrorMessage is a format string (the member name and the pattern are its arguments): {{ writes a brace.
+    [Required, RegularExpression(@".*\{lang\}.*", ErrorMessage = "Obs:SourceTemplate must contain {{lang}}, e.g. 'Captions ({{lang}})'.")]
     public string SourceTemplate { get; set; } = "Captions ({lang})";
 
     /// <summary>
@@ -30,7 +31,7 @@ public sealed class ObsOptions
     /// the language code, for example <c>Captions ({lang}) {speaker}</c>. Off (null) by default: the language's source
     /// shows every speaker, each block led by <c>Name: </c>. <c>--obs-speaker-source-template</c>.
     /// </summary>
-    [RegularExpression(@"(?s)(?=.*\{speaker\}).*\{lang\}.*", ErrorMessage = "Obs:SpeakerSourceTemplate must contain {speaker} and {lang}, e.g. 'Captions ({lang}) {speaker}'.")]
+    [RegularExpression(@"(?s)(?=.*\{speaker\}).*\{lang\}.*", ErrorMessage = "Obs:SpeakerSourceTemplate must contain {{speaker}} and {{lang}}, e.g. 'Captions ({{lang}}) {{speaker}}'.")]
     public string? SpeakerSourceTemplate { get; set; }
 
     /// <summary>Language whose finished lines also go into the stream as native CEA-608 captions; none by default.</summary>

@@ -3,6 +3,7 @@ using CaptionSidecar.ObsBridge;
 using CaptionSidecar.ObsBridge.Tests.Fakes;
 using CaptionSidecar.Outputs;
 using CaptionSidecar.Tests.Support;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -123,6 +124,40 @@ public sealed class ObsOutputsTests
         await Poll.UntilAsync(() => output.Statistics.StreamCaptionsSent == 4, "four caption frames were accepted", ct);
         Assert.Equal([">> ALICE: Hello.", "Still me.", ">> BOB: Hi.", ">> JOSÉ: José here."],
             server.Requests.Where(r => r.Type == "SendStreamCaption").Select(r => r.Data!["captionText"]!.GetValue<string>()));
+    }
+
+    [Theory]
+    [InlineData("Captions ({lang}) {speaker}", true)]
+    [InlineData("{speaker}\n{lang}", true)]
+    [InlineData("Captions {speaker}", false)]
+    [InlineData("Captions ({lang})", false)]
+    public void ObsOptions_SpeakerSourceTemplateFromTheCommandLine_NeedsSpeakerAndLanguage(string template, bool valid)
+    {
+        var settings = CaptionSidecar.Hosting.SidecarCommandLine.Settings();
+        var root = new System.CommandLine.RootCommand();
+        foreach (var setting in settings)
+        {
+            root.Add(setting.Option);
+        }
+
+        var config = CaptionSidecar.Hosting.SidecarCommandLine.ToConfiguration(root.Parse(["--obs-speaker-source-template", template]), settings);
+        var options = new ConfigurationBuilder().AddInMemoryCollection(config).Build()
+            .GetSection(ObsOptions.Section).Get<ObsOptions>()!;
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+
+        Assert.Equal(template, options.SpeakerSourceTemplate);
+        Assert.Equal(valid, System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), results, validateAllProperties: true));
+        Assert.All(results, r => Assert.Equal("Obs:SpeakerSourceTemplate must contain {speaker} and {lang}, e.g. 'Captions ({lang}) {speaker}'.", r.ErrorMessage));
+    }
+
+    [Fact]
+    public void ObsOptions_SourceTemplateWithoutLanguage_FailsNamingTheSetting()
+    {
+        var options = new ObsOptions { SourceTemplate = "Captions" };
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+
+        Assert.False(System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), results, validateAllProperties: true));
+        Assert.Equal("Obs:SourceTemplate must contain {lang}, e.g. 'Captions ({lang})'.", Assert.Single(results).ErrorMessage);
     }
 
     [Fact(Timeout = 30000)]

@@ -1,20 +1,21 @@
 namespace CaptionSidecar.ObsBridge;
 
-/// <summary>The next text update to send: the language, its text, whether its source must be found or created first,
-/// and the source epoch it was taken in (see <see cref="CaptionCoalescer.Delivered"/>).</summary>
-internal readonly record struct CaptionWork(string Language, string Text, bool NeedsSource, long Epoch);
+/// <summary>The next text update to send: the text source's name, its text, whether the source must be found or
+/// created first, and the source epoch it was taken in (see <see cref="CaptionCoalescer.Delivered"/>).</summary>
+internal readonly record struct CaptionWork(string Source, string Text, bool NeedsSource, long Epoch);
 
 /// <summary>
-/// What each language's OBS text source should show next, decided without sockets or clocks: partial texts coalesce
-/// (latest wins), final texts queue in order (at most <c>maxQueuedFinals</c>, oldest dropped and counted), and each
-/// language is updated at most once per <c>minInterval</c>. It also remembers whether a language's source is known to
-/// exist: a reconnect or a removed source starts a new epoch, so a source check that finished for an older epoch
-/// cannot mark the new one ready.
+/// What each OBS text source (one per language, and optionally one per speaker and language) should show next,
+/// decided without sockets or clocks: partial texts coalesce (latest wins), final texts queue in order (at most
+/// <c>maxQueuedFinals</c>, oldest dropped and counted), and each source is updated at most once per
+/// <c>minInterval</c>. It also remembers whether a source is known to exist: a reconnect or a removed source starts a
+/// new epoch, so a source check that finished for an older epoch cannot mark the new one ready. Sources are keyed by
+/// their OBS input name.
 /// </summary>
 /// <remarks>Not thread-safe: <see cref="ObsCaptionOutput"/> calls it under its lock.</remarks>
 internal sealed class CaptionCoalescer(int maxQueuedFinals, TimeSpan minInterval)
 {
-    private readonly Dictionary<string, Language> _languages = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Source> _sources = new(StringComparer.Ordinal);
 
     /// <summary>Partial updates replaced by a newer one before they were sent.</summary>
     public long Coalesced { get; private set; }
@@ -22,16 +23,16 @@ internal sealed class CaptionCoalescer(int maxQueuedFinals, TimeSpan minInterval
     /// <summary>Updates not delivered (final queue full, or OBS down).</summary>
     public long Dropped { get; private set; }
 
-    /// <summary>The languages that have had a caption.</summary>
-    public IEnumerable<string> Languages => _languages.Keys;
+    /// <summary>The sources that have had a caption.</summary>
+    public IEnumerable<string> Sources => _sources.Keys;
 
-    /// <summary>A new text for <paramref name="language"/>; a final one is always delivered (unless the queue overflows).</summary>
-    public void Set(string language, string text, bool isFinal)
+    /// <summary>A new text for <paramref name="source"/>; a final one is always delivered (unless the queue overflows).</summary>
+    public void Set(string source, string text, bool isFinal)
     {
-        if (!_languages.TryGetValue(language, out var state))
+        if (!_sources.TryGetValue(source, out var state))
         {
-            state = new Language();
-            _languages[language] = state;
+            state = new Source();
+            _sources[source] = state;
         }
 
         state.Current = text;
@@ -58,16 +59,16 @@ internal sealed class CaptionCoalescer(int maxQueuedFinals, TimeSpan minInterval
     /// <summary>A new connection: every source is checked again and shows its current text once more.</summary>
     public void Reconnected()
     {
-        foreach (var state in _languages.Values)
+        foreach (var state in _sources.Values)
         {
             state.Invalidate();
         }
     }
 
-    /// <summary>The source of <paramref name="language"/> was removed or renamed: find or create it again.</summary>
-    public void SourceGone(string language)
+    /// <summary>The source was removed or renamed: find or create it again.</summary>
+    public void SourceGone(string source)
     {
-        if (_languages.TryGetValue(language, out var state))
+        if (_sources.TryGetValue(source, out var state))
         {
             state.Invalidate();
         }
@@ -76,7 +77,7 @@ internal sealed class CaptionCoalescer(int maxQueuedFinals, TimeSpan minInterval
     /// <summary>OBS is down: pending updates are dropped (counted); the current text is sent once it is back.</summary>
     public void DropPending()
     {
-        foreach (var state in _languages.Values)
+        foreach (var state in _sources.Values)
         {
             var pending = state.Finals.Count + (state.Partial is null ? 0 : 1);
             if (pending > 0)
@@ -96,7 +97,7 @@ internal sealed class CaptionCoalescer(int maxQueuedFinals, TimeSpan minInterval
     public CaptionWork? TakeDue(DateTimeOffset now, out TimeSpan? nextDue)
     {
         nextDue = null;
-        foreach (var (language, state) in _languages)
+        foreach (var (source, state) in _sources)
         {
             if (!state.HasWork)
             {
@@ -111,7 +112,7 @@ internal sealed class CaptionCoalescer(int maxQueuedFinals, TimeSpan minInterval
             }
 
             state.NextAllowed = now + minInterval;
-            return new CaptionWork(language, state.TakeNext(), !state.SourceReady, state.Epoch);
+            return new CaptionWork(source, state.TakeNext(), !state.SourceReady, state.Epoch);
         }
 
         return null;
@@ -120,7 +121,7 @@ internal sealed class CaptionCoalescer(int maxQueuedFinals, TimeSpan minInterval
     /// <summary>OBS accepted the update: its source exists (unless a newer epoch began meanwhile).</summary>
     public void Delivered(CaptionWork work)
     {
-        if (_languages.TryGetValue(work.Language, out var state) && state.Epoch == work.Epoch)
+        if (_sources.TryGetValue(work.Source, out var state) && state.Epoch == work.Epoch)
         {
             state.SourceReady = true;
         }
@@ -129,7 +130,7 @@ internal sealed class CaptionCoalescer(int maxQueuedFinals, TimeSpan minInterval
     /// <summary>The update failed: the current text is sent again on the next attempt.</summary>
     public void Failed(CaptionWork work)
     {
-        if (_languages.TryGetValue(work.Language, out var state))
+        if (_sources.TryGetValue(work.Source, out var state))
         {
             state.ResendCurrent = true;
             state.NextAllowed = default;
@@ -137,7 +138,7 @@ internal sealed class CaptionCoalescer(int maxQueuedFinals, TimeSpan minInterval
         }
     }
 
-    private sealed class Language
+    private sealed class Source
     {
         public string Current { get; set; } = string.Empty;
 

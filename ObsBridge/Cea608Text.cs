@@ -74,6 +74,18 @@ public static class Cea608Text
     }
 
     /// <summary>
+    /// The marker that leads a caption when another speaker starts: <c>&gt;&gt; NAME: </c>, the name upper-cased as
+    /// captioners write it (the broadcast convention for a change of speaker); a name 608 cannot show at all (written
+    /// in another script) leaves the bare <c>&gt;&gt; </c>, which marks the change without naming.
+    /// </summary>
+    public static string SpeakerChange(string speaker)
+    {
+        ArgumentNullException.ThrowIfNull(speaker);
+        var name = Sanitize(speaker.ToUpperInvariant());
+        return name.Length == 0 ? ">> " : ">> " + name + ": ";
+    }
+
+    /// <summary>
     /// Sanitizes <paramref name="text"/> and splits it into caption frames of at most <paramref name="rowsPerFrame"/>
     /// rows of at most <see cref="Columns"/> columns (word-wrapped; longer words are cut), each within
     /// <see cref="MaxFrameBytes"/>. Rows of a frame are joined by a space: libcaption wraps greedily at 32 columns

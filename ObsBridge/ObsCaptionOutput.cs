@@ -122,10 +122,21 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
     public void SetCaption(string language, string text, bool isFinal = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(language);
+        SetSourceText(SourceName(language), text, isFinal);
+    }
+
+    /// <summary>
+    /// Sets the text of any caption text source by its OBS name, for captions split further than by language (for
+    /// example one source per speaker and language, named by the host): found or created like a language's source,
+    /// coalesced and rate-limited the same way, shown again after a reconnect.
+    /// </summary>
+    public void SetSourceText(string sourceName, string text, bool isFinal = false)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sourceName);
         ArgumentNullException.ThrowIfNull(text);
         lock (_gate)
         {
-            _captions.Set(language, text, isFinal);
+            _captions.Set(sourceName, text, isFinal);
         }
 
         _wake.Writer.TryWrite(true);
@@ -133,15 +144,17 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
 
     /// <summary>
     /// A finished line of <paramref name="language"/>: when it is the native caption language and OBS is streaming,
-    /// it goes into the stream as CEA-608 captions (made 608-safe and paced; see docs/obs-captions.md).
+    /// it goes into the stream as CEA-608 captions (made 608-safe and paced; see docs/obs-captions.md). With a
+    /// <paramref name="speaker"/>, a caption that starts another speaker's lines is led by <c>&gt;&gt; NAME: </c>, the
+    /// broadcast convention for a change of speaker; without one (a single unnamed speaker) nothing is added.
     /// </summary>
-    public void AddStreamCaption(string language, string finishedLine)
+    public void AddStreamCaption(string language, string finishedLine, string? speaker = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(language);
         ArgumentNullException.ThrowIfNull(finishedLine);
         if (string.Equals(language, _options.NativeCaptionLanguage, StringComparison.Ordinal))
         {
-            _stream.AddLine(finishedLine);
+            _stream.AddLine(finishedLine, string.IsNullOrWhiteSpace(speaker) ? null : speaker);
         }
     }
 
@@ -200,14 +213,10 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
                 var oldName = data.TryGetProperty("oldInputName", out var o) ? o.GetString() : null;
                 lock (_gate)
                 {
-                    foreach (var language in _captions.Languages)
+                    // Removed, renamed away (the old name), or another input renamed to it (the new name).
+                    foreach (var source in _captions.Sources.Where(s => s == name || s == oldName).ToList())
                     {
-                        var source = SourceName(language);
-                        // Removed, renamed away (the old name), or another input renamed to it (the new name).
-                        if (source == name || source == oldName)
-                        {
-                            _captions.SourceGone(language);
-                        }
+                        _captions.SourceGone(source);
                     }
                 }
 
@@ -287,7 +296,7 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
 
     private async Task SendAsync(CaptionWork work, CancellationToken stopping)
     {
-        var name = SourceName(work.Language);
+        var name = work.Source;
         try
         {
             if (work.NeedsSource && await _sources.EnsureAsync(name, work.Text, stopping).ConfigureAwait(false))
@@ -307,7 +316,7 @@ public sealed partial class ObsCaptionOutput : IAsyncDisposable
                 // Removed behind our back: create it again with the current text on the next pass.
                 lock (_gate)
                 {
-                    _captions.SourceGone(work.Language);
+                    _captions.SourceGone(work.Source);
                 }
 
                 return;

@@ -12,7 +12,10 @@ namespace CaptionSidecar.ObsBridge;
 /// caption per video frame (display duration 0 from obs-websocket), so it never holds more than we send: this loop
 /// keeps each frame up long enough to read (by length, between the minimum and maximum display time), shortens that
 /// to the minimum while frames wait, and keeps at most <see cref="ObsCaptionOutputOptions.NativeCaptionBacklog"/>
-/// frames (the oldest dropped, counted) so captions stay in step with speech.
+/// frames (the oldest dropped, counted) so captions stay in step with speech. Lines of named speakers follow the
+/// broadcast convention: a caption that starts another speaker's lines is led by <c>&gt;&gt; NAME: </c>. The marker is
+/// laid out with its line when the line arrives, and checked against the speaker of the last frame OBS accepted when
+/// a frame is sent, so a marked frame that was dropped (backlog, OBS refusing) moves its marker to the next frame.
 /// </summary>
 internal sealed partial class StreamCaptions : IAsyncDisposable
 {
@@ -31,11 +34,13 @@ internal sealed partial class StreamCaptions : IAsyncDisposable
         SingleReader = true,
     });
 
-    private readonly Queue<string> _frames = new();
+    private readonly Queue<Frame> _frames = new();
     private readonly ITimer _tick;
     private Task? _loop;
     private volatile bool _streaming;
     private DateTimeOffset _nextAllowed;
+    private string? _lastQueuedSpeaker;
+    private string? _lastSentSpeaker;
     private long _sent;
     private long _dropped;
 
@@ -69,10 +74,10 @@ internal sealed partial class StreamCaptions : IAsyncDisposable
 
     public void Start(CancellationToken stopping) => _loop ??= Task.Run(() => RunAsync(stopping), CancellationToken.None);
 
-    /// <summary>A finished line of the native caption language.</summary>
-    public void AddLine(string line)
+    /// <summary>A finished line of the native caption language, and who said it (null: the one unnamed speaker).</summary>
+    public void AddLine(string line, string? speaker = null)
     {
-        if (!Post(new Input(InputKind.Line, line)))
+        if (!Post(new Input(InputKind.Line, line, Speaker: speaker)))
         {
             Interlocked.Increment(ref _dropped);
         }
@@ -145,8 +150,7 @@ internal sealed partial class StreamCaptions : IAsyncDisposable
         switch (input.Kind)
         {
             case InputKind.Line when _streaming:
-                var frames = input.Text!.Length == 0 ? [string.Empty] : Cea608Text.ToFrames(input.Text, _options.NativeCaptionRows);
-                foreach (var frame in frames)
+                foreach (var frame in Frames(input.Text!, input.Speaker))
                 {
                     _frames.Enqueue(frame);
                     if (_frames.Count > _options.NativeCaptionBacklog)
@@ -165,6 +169,43 @@ internal sealed partial class StreamCaptions : IAsyncDisposable
             default:
                 return false; // a line while not streaming (native captions only exist in a running stream), or a tick
         }
+    }
+
+    /// <summary>A line's frames; the first is led by the speaker's marker when the speaker differs from the last line's.</summary>
+    private List<Frame> Frames(string text, string? speaker)
+    {
+        if (text.Length == 0)
+        {
+            return [new Frame(string.Empty, null, Marked: false)]; // an empty caption, as before speakers
+        }
+
+        var marked = speaker is not null && speaker != _lastQueuedSpeaker && Cea608Text.Sanitize(text).Length > 0;
+        _lastQueuedSpeaker = speaker;
+        var frames = Cea608Text.ToFrames(marked ? Cea608Text.SpeakerChange(speaker!) + text : text, _options.NativeCaptionRows);
+        return [.. frames.Select((frame, i) => new Frame(frame, speaker, marked && i == 0))];
+    }
+
+    /// <summary>
+    /// When the next frame starts another speaker's captions than the last one shown but lost its marker (the marked
+    /// frame was dropped), lays it out again with the marker in front.
+    /// </summary>
+    private void MarkSpeakerChange()
+    {
+        var next = _frames.Peek();
+        if (next.Speaker is null || next.Marked || next.Speaker == _lastSentSpeaker || next.Text.Length == 0)
+        {
+            return;
+        }
+
+        var rest = _frames.Skip(1).ToList();
+        _frames.Clear();
+        var relaid = Cea608Text.ToFrames(Cea608Text.SpeakerChange(next.Speaker) + next.Text, _options.NativeCaptionRows);
+        for (var i = 0; i < relaid.Count; i++)
+        {
+            _frames.Enqueue(new Frame(relaid[i], next.Speaker, Marked: i == 0));
+        }
+
+        rest.ForEach(_frames.Enqueue);
     }
 
     private async Task ReadStreamStateAsync(CancellationToken stopping)
@@ -203,10 +244,15 @@ internal sealed partial class StreamCaptions : IAsyncDisposable
                 return;
             }
 
+            MarkSpeakerChange();
             var frame = _frames.Dequeue();
-            if (await SendFrameAsync(frame, stopping).ConfigureAwait(false))
+            if (await SendFrameAsync(frame.Text, stopping).ConfigureAwait(false))
             {
-                _nextAllowed = _time.GetUtcNow() + DisplayTime(_options, frame, _frames.Count);
+                _nextAllowed = _time.GetUtcNow() + DisplayTime(_options, frame.Text, _frames.Count);
+                if (frame.Text.Length > 0)
+                {
+                    _lastSentSpeaker = frame.Speaker;
+                }
             }
         }
     }
@@ -267,6 +313,9 @@ internal sealed partial class StreamCaptions : IAsyncDisposable
         if (streaming != _streaming)
         {
             _streaming = streaming;
+            // A new stream has new viewers: its first caption names its speaker.
+            _lastQueuedSpeaker = null;
+            _lastSentSpeaker = null;
             LogStreamState(streaming);
         }
     }
@@ -278,7 +327,10 @@ internal sealed partial class StreamCaptions : IAsyncDisposable
         Stale,
     }
 
-    private readonly record struct Input(InputKind Kind, string? Text = null, bool Active = false);
+    private readonly record struct Input(InputKind Kind, string? Text = null, bool Active = false, string? Speaker = null);
+
+    /// <summary>A caption frame waiting to be sent: its text, its speaker, and whether it carries the speaker marker.</summary>
+    private readonly record struct Frame(string Text, string? Speaker, bool Marked);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "OBS caption update for {Target} not delivered: {Reason}")]
     private partial void LogSendFailed(string target, string reason);

@@ -1,9 +1,22 @@
+using System.Text.Json.Serialization;
+
 namespace CaptionSidecar.Overlay;
 
-/// <summary>One displayed caption line: text that will not change any more, followed by a tail that still may.</summary>
+/// <summary>
+/// One displayed caption line: text that will not change any more, followed by a tail that still may; and
+/// optionally a label saying whose line it is, with the label's colour. Consecutive lines with the same label form a
+/// block, and the overlay page shows the label once, before the block's first line. Label and colour are left out of
+/// the JSON when null, so unlabelled lines look exactly as before labels existed.
+/// </summary>
 /// <param name="Final">Committed text; the overlay never rewrites it.</param>
 /// <param name="Tentative">The tail still being recognised (may be empty); the overlay styles it apart.</param>
-public sealed record OverlayCaptionLine(string Final, string Tentative);
+/// <param name="Label">Who said the line (a speaker's name), or null. Shown as text, never as markup.</param>
+/// <param name="Colour">The label's colour as CSS <c>#rrggbb</c>, or null; the page ignores any other form.</param>
+public sealed record OverlayCaptionLine(
+    string Final,
+    string Tentative,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Label = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Colour = null);
 
 /// <summary>
 /// The whole visible state of one language's captions at one moment. Each update replaces the previous one for

@@ -1,6 +1,7 @@
 // Caption overlay for an OBS Browser Source. Plain JS, no framework, no build step.
 // Query parameters: lang=en,es lines=2 chars=42 font=Arial size=36 color=ffffff outline=2 shadow=1
 // bg=000000 opacity=0.5 align=left|center|right position=top|bottom fade=0 (seconds after silence; 0 = never)
+// speakers=0 (hide the speakers' names; by default a speaker's name leads each block of their lines, in their colour)
 (function () {
   'use strict';
 
@@ -37,6 +38,7 @@
     .filter(function (s) { return s.length > 0; });
   var maxLines = Math.max(1, Math.floor(number('lines', 2)));
   var fadeSeconds = Math.max(0, number('fade', 0));
+  var showSpeakers = param('speakers') !== '0';
 
   (function applyStyle() {
     var style = root.style;
@@ -89,6 +91,29 @@
     if (span.firstChild.nodeValue !== text) { span.firstChild.nodeValue = text; }
   }
 
+  function labelOf(line) {
+    return typeof line.label === 'string' && line.label.length > 0 ? line.label : null;
+  }
+
+  // The speaker's name leads the first visible line of each block (consecutive lines with one label). The name is
+  // text, never markup; the colour is used only in the #rrggbb form the server sends.
+  function setSpeaker(line, label, colour) {
+    var span = line.querySelector(':scope > .speaker');
+    if (label === null) {
+      if (span) { line.removeChild(span); }
+      line.removeAttribute('data-speaker');
+      return;
+    }
+    if (!span) {
+      span = document.createElement('span');
+      span.className = 'speaker';
+      line.insertBefore(span, line.firstChild);
+    }
+    setText(span, label);
+    span.style.color = typeof colour === 'string' && /^#[0-9a-fA-F]{6}$/.test(colour) ? colour : '';
+    line.setAttribute('data-speaker', label);
+  }
+
   function render(update) {
     var block = blockFor(update.language);
     var lines = update.cleared ? [] : update.lines.slice(-maxLines);
@@ -105,8 +130,11 @@
         line.appendChild(tentativeSpan);
         block.appendChild(line);
       }
-      setText(line.children[0], lines[i].final);
-      setText(line.children[1], lines[i].tentative);
+      var label = labelOf(lines[i]);
+      var startsBlock = label !== null && (i === 0 || labelOf(lines[i - 1]) !== label);
+      setSpeaker(line, showSpeakers && startsBlock ? label : null, lines[i].colour);
+      setText(line.querySelector(':scope > .final'), lines[i].final);
+      setText(line.querySelector(':scope > .tentative'), lines[i].tentative);
     }
     while (block.children.length > lines.length) { block.removeChild(block.lastChild); }
     block.setAttribute('data-sequence', String(update.sequence));

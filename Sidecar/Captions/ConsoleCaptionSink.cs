@@ -5,8 +5,9 @@ namespace CaptionSidecar.Captions;
 
 /// <summary>
 /// Prints captions on standard output, which carries nothing else (logs go to standard error), so scripts can
-/// pipe them: one line <c>[en 00:00:03.2] text</c> per final turn. On a terminal the text that is not final yet
-/// is also shown live on the last line, rewritten in place and replaced by the final line when it comes.
+/// pipe them: one line <c>[en 00:00:03.2] text</c> per final turn, <c>[en 00:00:03.2] Name: text</c> for a named
+/// speaker's. On a terminal the text that is not final yet is also shown live on the last line, rewritten in place
+/// and replaced by the final line when it comes; a named speaker's label leads it at each change of speaker.
 /// </summary>
 internal sealed class ConsoleCaptionSink : ICaptionSink
 {
@@ -90,11 +91,38 @@ internal sealed class ConsoleCaptionSink : ICaptionSink
     internal static string? FinalLine(CaptionItem item)
     {
         var text = string.Join(' ', item.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
-        return text.Length == 0 ? null : string.Create(CultureInfo.InvariantCulture, $"[{item.Language} {SubtitleFormat.ConsoleTime(item.Start)}] {text}");
+        return text.Length == 0 ? null : string.Create(CultureInfo.InvariantCulture, $"[{item.Language} {SubtitleFormat.ConsoleTime(item.Start)}] {item.Speaker?.Prefix}{text}");
     }
 
-    private static string TentativeText(CaptionUpdate update) =>
-        string.Join(' ', update.Lines.Select(l => l.TentativeText.Trim()).Where(t => t.Length > 0));
+    /// <summary>The text in progress of an update's lines; a speaker's label leads each change of speaker.</summary>
+    internal static string TentativeText(CaptionUpdate update)
+    {
+        var text = new StringBuilder();
+        SpeakerLabel? previous = null;
+        foreach (var line in update.Lines)
+        {
+            var tentative = line.TentativeText.Trim();
+            if (tentative.Length == 0)
+            {
+                continue;
+            }
+
+            if (text.Length > 0)
+            {
+                text.Append(' ');
+            }
+
+            if (line.Speaker is { } speaker && (text.Length == 0 || !SubtitleFormat.SameSpeaker(previous, speaker)))
+            {
+                text.Append(speaker.Prefix);
+            }
+
+            text.Append(tentative);
+            previous = line.Speaker;
+        }
+
+        return text.ToString();
+    }
 
     /// <summary>The live line: this language's text in progress, else another language's, cut to the width.</summary>
     private string LiveLine(string language)

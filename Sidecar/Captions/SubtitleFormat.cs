@@ -48,6 +48,48 @@ internal static class SubtitleFormat
             .Replace(">", "&gt;", StringComparison.Ordinal);
 
     /// <summary>
+    /// Escapes a WebVTT voice span's annotation (<c>&lt;v Name&gt;</c>): the reserved characters as in cue text, so
+    /// a <c>&gt;</c> in a name cannot end the tag, and whitespace (a line break would end the cue) folded to spaces.
+    /// </summary>
+    public static string EscapeVttAnnotation(string name) =>
+        EscapeVtt(string.Join(' ', name.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)));
+
+    /// <summary>
+    /// Whether display line <paramref name="index"/> starts a speaker block: it has a speaker, and the line before it
+    /// (if any) has another one or none. Such a line is where a text output prints the speaker's label.
+    /// </summary>
+    public static bool StartsBlock(IReadOnlyList<CaptionLine> lines, int index) =>
+        lines[index].Speaker is { } speaker && (index == 0 || !SameSpeaker(lines[index - 1].Speaker, speaker));
+
+    /// <summary>Whether two lines belong to the same speaker (the unnamed one included).</summary>
+    public static bool SameSpeaker(SpeakerLabel? a, SpeakerLabel? b) => string.Equals(a?.Name, b?.Name, StringComparison.Ordinal);
+
+    /// <summary>
+    /// The displayed text with labels: the lines joined by a newline, each speaker block's first line led by
+    /// <c>Name: </c>. Without speakers it is exactly <see cref="CaptionUpdate.DisplayText"/>.
+    /// </summary>
+    public static string LabelledText(IReadOnlyList<CaptionLine> lines)
+    {
+        var text = new StringBuilder();
+        for (var i = 0; i < lines.Count; i++)
+        {
+            if (i > 0)
+            {
+                text.Append('\n');
+            }
+
+            if (StartsBlock(lines, i))
+            {
+                text.Append(lines[i].Speaker!.Prefix);
+            }
+
+            text.Append(lines[i].Text);
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>
     /// Wraps <paramref name="text"/> into lines of at most <paramref name="maxCharacters"/> text elements, breaking
     /// at spaces. Whitespace (including line breaks, which would end a cue) folds to single spaces. A word longer
     /// than a line (a long compound, or Japanese written without spaces) is cut into line-sized pieces.

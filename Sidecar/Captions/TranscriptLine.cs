@@ -12,7 +12,10 @@ namespace CaptionSidecar.Captions;
 /// <param name="EndMs">End in milliseconds from the start of audio.</param>
 /// <param name="Text">Final text.</param>
 /// <param name="WallTime">When the turn became final (wall clock).</param>
-internal sealed record TranscriptLine(int Index, string Lang, string ItemId, long StartMs, long EndMs, string Text, DateTimeOffset WallTime);
+/// <param name="Speaker">Who said it, for a named speaker; left out of the line (not written as null) for the one
+/// unnamed speaker, so such lines are exactly as before speakers existed.</param>
+internal sealed record TranscriptLine(int Index, string Lang, string ItemId, long StartMs, long EndMs, string Text, DateTimeOffset WallTime,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Speaker = null);
 
 /// <summary>Source-generated serializer for <see cref="TranscriptLine"/> (snake_case names).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]

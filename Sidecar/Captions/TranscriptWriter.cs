@@ -11,6 +11,9 @@ namespace CaptionSidecar.Captions;
 /// killed process loses at most the text that was not final yet.
 /// </summary>
 /// <remarks>
+/// <para>A named speaker's cue is labelled in each file: SRT <c>Name: text</c>, WebVTT a voice span
+/// <c>&lt;v Name&gt;text&lt;/v&gt;</c>, JSONL a <c>speaker</c> field. Every cue carries its label (a player may show
+/// any cue alone); the unnamed speaker's cues are written exactly as before speakers existed.</para>
 /// <para>Files are opened on a language's first final turn (no empty files) and never truncated: a name already
 /// taken (a restart within the same second) gets <c>-2</c>, <c>-3</c>… after the start time.</para>
 /// <para>A write that fails (disk full, folder read-only) throws an <see cref="IOException"/> naming the folder and
@@ -159,16 +162,29 @@ internal sealed partial class TranscriptWriter : ICaptionSink, IAsyncDisposable,
 
         var (start, end) = SubtitleFormat.CueTimes(item.Start, item.End, state.PreviousStart);
         var number = state.Cues + 1;
-        var lines = SubtitleFormat.Wrap(text, _maxCharactersPerLine);
+        // A named speaker's cue is labelled: SRT shows "Name: text" (wrapped as one text, so the label counts
+        // against the line length); WebVTT wraps the text in a voice span, which players may show or style.
+        var speaker = item.Speaker is { } label ? string.Join(' ', label.Name.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)) : null;
+        var srtLines = SubtitleFormat.Wrap(speaker is null ? text : speaker + ": " + text, _maxCharactersPerLine);
+        var vttLines = SubtitleFormat.Wrap(text, _maxCharactersPerLine).Select(SubtitleFormat.EscapeVtt);
         var srt = new StringBuilder()
             .Append(number.ToString(CultureInfo.InvariantCulture)).Append('\n')
             .Append(SubtitleFormat.SrtTime(start)).Append(" --> ").Append(SubtitleFormat.SrtTime(end)).Append('\n')
-            .AppendJoin('\n', lines).Append("\n\n");
+            .AppendJoin('\n', srtLines).Append("\n\n");
         var vtt = new StringBuilder()
-            .Append(SubtitleFormat.VttTime(start)).Append(" --> ").Append(SubtitleFormat.VttTime(end)).Append('\n')
-            .AppendJoin('\n', lines.Select(SubtitleFormat.EscapeVtt)).Append("\n\n");
+            .Append(SubtitleFormat.VttTime(start)).Append(" --> ").Append(SubtitleFormat.VttTime(end)).Append('\n');
+        if (speaker is null)
+        {
+            vtt.AppendJoin('\n', vttLines);
+        }
+        else
+        {
+            vtt.Append("<v ").Append(SubtitleFormat.EscapeVttAnnotation(speaker)).Append('>').AppendJoin('\n', vttLines).Append("</v>");
+        }
+
+        vtt.Append("\n\n");
         var json = JsonSerializer.Serialize(
-            new TranscriptLine(item.Index, item.Language, item.ItemId, SubtitleFormat.Milliseconds(item.Start), SubtitleFormat.Milliseconds(item.End), text, wallTime),
+            new TranscriptLine(item.Index, item.Language, item.ItemId, SubtitleFormat.Milliseconds(item.Start), SubtitleFormat.Milliseconds(item.End), text, wallTime, speaker),
             TranscriptJsonContext.Relaxed.TranscriptLine) + "\n";
         byte[][] cue = [Utf8.GetBytes(srt.ToString()), Utf8.GetBytes(vtt.ToString()), Utf8.GetBytes(json)];
 

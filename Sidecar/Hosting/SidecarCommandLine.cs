@@ -184,6 +184,7 @@ public static class SidecarCommandLine
             new(Text("--obs-password", "obs-websocket password (prefer the OBS_WEBSOCKET_PASSWORD environment variable).", "PASSWORD"), "Obs:Password"),
             new(Text("--obs-scene", "Scene in which missing caption sources are created. Default: the current program scene.", "SCENE"), "Obs:Scene"),
             new(Text("--obs-source-template", "Name of the caption text source per language; {lang} is the language code. Default 'Captions ({lang})'.", "TEMPLATE"), "Obs:SourceTemplate"),
+            new(Text("--obs-speaker-source-template", "With named speakers, also a text source per speaker and language showing only their lines; contains {speaker} and {lang}, e.g. 'Captions ({lang}) {speaker}'. Off by default.", "TEMPLATE"), "Obs:SpeakerSourceTemplate"),
             new(Text("--obs-native-captions", "Language whose finished lines also go into the stream as native (CEA-608) captions.", "LANG"), "Obs:NativeCaptions"),
             new(Text("--obs-mute-source", "OBS input (your mic) whose mute pauses captioning: while it is muted no audio goes to the sessions.", "NAME"), "Obs:MuteSource"),
             new(Flag("--no-obs", "Do not connect to OBS."), "Obs:Enabled", v => v == "true" ? "false" : "true"),

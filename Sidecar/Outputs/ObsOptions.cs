@@ -21,8 +21,18 @@ public sealed class ObsOptions
     public string? Scene { get; set; }
 
     /// <summary>Name of the text source per language; <c>{lang}</c> becomes the language code. Default <c>Captions ({lang})</c>.</summary>
-    [Required, RegularExpression(@".*\{lang\}.*", ErrorMessage = "Obs:SourceTemplate must contain {lang}, e.g. 'Captions ({lang})'.")]
+    // An ErrorMessage is a format string (the member name and the pattern are its arguments): {{ writes a brace.
+    [Required, RegularExpression(@".*\{lang\}.*", ErrorMessage = "Obs:SourceTemplate must contain {{lang}}, e.g. 'Captions ({{lang}})'.")]
     public string SourceTemplate { get; set; } = "Captions ({lang})";
+
+    /// <summary>
+    /// With named speakers, also one text source per speaker and language, showing only that speaker's lines (no
+    /// label: the source sits by the speaker's camera); <c>{speaker}</c> becomes the speaker's name and <c>{lang}</c>
+    /// the language code, for example <c>Captions ({lang}) {speaker}</c>. Off (null) by default: the language's source
+    /// shows every speaker, each block led by <c>Name: </c>. <c>--obs-speaker-source-template</c>.
+    /// </summary>
+    [RegularExpression(@"(?s)(?=.*\{speaker\}).*\{lang\}.*", ErrorMessage = "Obs:SpeakerSourceTemplate must contain {{speaker}} and {{lang}}, e.g. 'Captions ({{lang}}) {{speaker}}'.")]
+    public string? SpeakerSourceTemplate { get; set; }
 
     /// <summary>Language whose finished lines also go into the stream as native CEA-608 captions; none by default.</summary>
     [RegularExpression("^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", ErrorMessage = "Obs:NativeCaptions must be a language code such as 'en'.")]

@@ -6,7 +6,8 @@ namespace CaptionSidecar.Outputs;
 /// <summary>
 /// Adapts caption updates to the overlay's <see cref="CaptionFeed"/>. The feed's sequence per language must only
 /// grow, also when a language is turned off and on again (its caption track then starts counting anew), so this sink
-/// numbers the updates itself. It also counts finished lines for the control page's captions-per-minute figure.
+/// numbers the updates itself. A named speaker's line carries the speaker's name and colour as its label. It also
+/// counts finished lines for the control page's captions-per-minute figure.
 /// </summary>
 internal sealed class OverlayCaptionSink(CaptionFeed feed, TimeProvider time) : ICaptionSink
 {
@@ -33,7 +34,7 @@ internal sealed class OverlayCaptionSink(CaptionFeed feed, TimeProvider time) : 
     public ValueTask WriteAsync(CaptionUpdate update, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(update);
-        var lines = update.Lines.Select(l => new OverlayCaptionLine(l.FinalText, l.TentativeText)).ToList();
+        var lines = update.Lines.Select(l => new OverlayCaptionLine(l.FinalText, l.TentativeText, l.Speaker?.Name, l.Speaker?.Colour)).ToList();
         feed.Publish(new OverlayCaption(update.Language, Next(update.Language), lines, update.Kind == CaptionUpdateKind.Cleared, update.Timestamp));
         if (update.Finalized.Count > 0)
         {

@@ -134,6 +134,6 @@ public sealed class CaptionCoalescerTests
         var first = coalescer.TakeDue(T0, out _)!.Value;
         var second = coalescer.TakeDue(T0, out _)!.Value;
 
-        Assert.Equal(["de", "en"], new[] { first.Language, second.Language }.Order());
+        Assert.Equal(["de", "en"], new[] { first.Source, second.Source }.Order());
     }
 }

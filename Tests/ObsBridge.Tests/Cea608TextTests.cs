@@ -18,6 +18,14 @@ public sealed class Cea608TextTests
         Assert.Equal(expected, Cea608Text.Sanitize(input));
     }
 
+    [Theory]
+    [InlineData("Alice", ">> ALICE: ")]
+    [InlineData(" José María ", ">> JOSÉ MARÍA: ")]
+    [InlineData("Łukasz 🎮", ">> LUKASZ: ")]
+    [InlineData("太郎", ">> ")]
+    public void SpeakerChange_Name_UpperCased608SafeMarker(string name, string expected) =>
+        Assert.Equal(expected, Cea608Text.SpeakerChange(name));
+
     [Fact]
     public void Wrap_LongText_RowsAtMost32ColumnsAndNoWordLost()
     {

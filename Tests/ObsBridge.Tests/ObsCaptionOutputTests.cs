@@ -228,6 +228,69 @@ public sealed class ObsCaptionOutputTests
         Assert.Equal(0, output.Statistics.StreamCaptionsDropped);
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task AddStreamCaption_Speakers_MarkerAtAChangeOfSpeakerAndNoneWithoutSpeaker()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        server.Streaming = true;
+        await using var client = ObsClientTests.NewClient(server.Url, null);
+        await using var output = NewOutput(client, configure: o =>
+        {
+            o.NativeCaptionLanguage = "en";
+            o.NativeCaptionMinDisplay = TimeSpan.FromMilliseconds(10);
+            o.NativeCaptionMaxDisplay = TimeSpan.FromMilliseconds(20);
+            o.NativeCaptionBacklog = 10;
+        });
+        output.Start();
+        await Poll.UntilAsync(() => output.IsStreaming, "the stream state was read at connect", ct);
+
+        output.AddStreamCaption("en", "Welcome back, everyone, to the second half of the show.", "Alice");
+        output.AddStreamCaption("en", "Glad to be here.", "Bob");
+        output.AddStreamCaption("en", "Thanks.", "Bob");
+        output.AddStreamCaption("en", "Let us start.", "Alice");
+        output.AddStreamCaption("en", "No speaker named.");
+
+        await Poll.UntilAsync(() => output.Statistics.StreamCaptionsSent == 6, "six caption frames were accepted", ct);
+        // The marker is laid out with its line (the 32-column rows include it).
+        Assert.Equal(
+            [">> ALICE: Welcome back, everyone, to the second half of", "the show.", ">> BOB: Glad to be here.", "Thanks.",
+             ">> ALICE: Let us start.", "No speaker named."],
+            StreamCaptionTexts(server));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task AddStreamCaption_MarkedFrameRefused_NextFrameOfThatSpeakerCarriesTheMarker()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        server.Streaming = true;
+        await using var client = ObsClientTests.NewClient(server.Url, null);
+        await using var output = NewOutput(client, configure: o =>
+        {
+            o.NativeCaptionLanguage = "en";
+            o.NativeCaptionMinDisplay = TimeSpan.FromMilliseconds(10);
+            o.NativeCaptionMaxDisplay = TimeSpan.FromMilliseconds(20);
+            o.Retry = ResiliencePipeline.Empty; // a refused frame is dropped at once
+        });
+        output.Start();
+        await Poll.UntilAsync(() => output.IsStreaming, "the stream state was read at connect", ct);
+        output.AddStreamCaption("en", "One.", "Alice");
+        await Poll.UntilAsync(() => output.Statistics.StreamCaptionsSent == 1, "the first frame was accepted", ct);
+
+        server.RefuseStreamCaptions = 1;
+        output.AddStreamCaption("en", "Two.", "Bob");
+        output.AddStreamCaption("en", "Three.", "Bob");
+
+        await Poll.UntilAsync(() => output.Statistics.StreamCaptionsSent == 2, "the frame after the refused one was accepted", ct);
+        Assert.Equal(1, output.Statistics.StreamCaptionsDropped);
+        // Viewers never saw ">> BOB: Two.", so Bob's next caption names him.
+        Assert.Equal([">> ALICE: One.", ">> BOB: Two.", ">> BOB: Three."], StreamCaptionTexts(server));
+    }
+
+    private static List<string> StreamCaptionTexts(FakeObsServer server) =>
+        [.. server.Requests.Where(r => r.Type == "SendStreamCaption").Select(r => r.Data!["captionText"]!.GetValue<string>())];
+
     [Fact]
     public void DisplayTime_ShortAndLongFrames_ClampedToConfiguredRange()
     {

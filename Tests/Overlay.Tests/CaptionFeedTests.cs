@@ -337,6 +337,19 @@ public sealed class CaptionFeedTests
         Assert.Contains("OverlayCaption.Language", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void OverlayCaption_Json_LabelAndColourOnlyOnLabelledLines()
+    {
+        var caption = new OverlayCaption("en", 7, [new("Hi.", "", "Alice", "#ff8800"), new("Plain", " tail")], false, DateTimeOffset.UnixEpoch);
+
+        var json = System.Text.Json.JsonSerializer.Serialize(caption, OverlayJsonContext.Default.OverlayCaption);
+
+        Assert.Equal(
+            """{"language":"en","sequence":7,"lines":[{"final":"Hi.","tentative":"","label":"Alice","colour":"#ff8800"},{"final":"Plain","tentative":" tail"}],"cleared":false,"timestamp":"1970-01-01T00:00:00+00:00"}""",
+            json);
+        Assert.Equal(caption.Lines, System.Text.Json.JsonSerializer.Deserialize(json, OverlayJsonContext.Default.OverlayCaption)!.Lines);
+    }
+
     private static CaptionFeed NewFeed(int queueCapacity) => new(
         Microsoft.Extensions.Options.Options.Create(new OverlayServerOptions { ClientQueueCapacity = queueCapacity }),
         Microsoft.Extensions.Logging.Abstractions.NullLogger<CaptionFeed>.Instance);

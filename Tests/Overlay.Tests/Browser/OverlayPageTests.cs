@@ -82,6 +82,90 @@ public sealed class OverlayPageTests(ChromiumFixture chromium)
         await Expect(page.Locator(".lang[data-lang=fr]")).ToHaveCountAsync(0);
     }
 
+    private static OverlayCaption Labelled(long sequence, params OverlayCaptionLine[] lines) =>
+        new("en", sequence, lines, false, DateTimeOffset.UnixEpoch);
+
+    [Fact(Timeout = 30000)]
+    public async Task Overlay_TwoSpeakers_NameInTheSpeakerColourBeforeEachBlockAndLinesStackedInOrder()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var browser = chromium.RequireBrowser();
+        await using var server = await OverlayTestServer.StartAsync(ct);
+        await using var pages = new BrowserPages(browser);
+        var page = await pages.OpenAsync($"{server.BaseAddress}overlay?lang=en&lines=4");
+        await Expect(page.Locator("body[data-connected=true]")).ToBeVisibleAsync();
+
+        server.Feed.Publish(Labelled(1,
+            new("Hello there,", "", "Alice", "#ff8800"),
+            new("how are you?", "", "Alice", "#ff8800"),
+            new("", "Fine, and", "Bob", "#00AAFF")));
+        await Expect(page.Locator(".lang[data-lang=en] .line")).ToHaveCountAsync(3);
+
+        var lines = await page.Locator(".lang[data-lang=en] .line").EvaluateAllAsync<string[][]>("""
+            els => els.map(l => {
+              const speaker = l.querySelector('.speaker');
+              return [speaker ? speaker.textContent : '', speaker ? getComputedStyle(speaker).color : '',
+                l.querySelector('.final').textContent + l.querySelector('.tentative').textContent];
+            })
+            """);
+        Assert.Equal(
+            [["Alice", "rgb(255, 136, 0)", "Hello there,"], ["", "", "how are you?"], ["Bob", "rgb(0, 170, 255)", "Fine, and"]],
+            lines);
+        // The name comes before the line's text, and reads as "Alice: ...".
+        Assert.Equal("Alice: Hello there,", await page.Locator(".line").First.EvaluateAsync<string>(
+            "l => getComputedStyle(l.querySelector('.speaker'), '::after').content === '\":\"' ? l.querySelector('.speaker').textContent + ': ' + l.querySelector('.final').textContent : 'no colon'"));
+        Assert.True(await page.Locator(".line").First.EvaluateAsync<bool>(
+            "l => l.querySelector('.speaker').getBoundingClientRect().right <= l.querySelector('.final').getBoundingClientRect().left + 1"));
+
+        // Alice's block scrolls out: Bob's line is now the first, still named; lines without a label have none.
+        server.Feed.Publish(Labelled(2,
+            new("Fine, and you?", "", "Bob", "#00aaff"),
+            new("Good.", "", "Alice", "#ff8800"),
+            new("Nobody in particular.", "")));
+        await Expect(page.Locator(".lang[data-lang=en] .final").Nth(2)).ToHaveTextAsync("Nobody in particular.");
+        Assert.Equal(["Bob", "Alice"], await page.Locator(".lang[data-lang=en] .speaker").AllTextContentsAsync());
+        Assert.Equal(0, await page.Locator(".lang[data-lang=en] .line").Nth(2).Locator(".speaker").CountAsync());
+        Assert.Empty(pages.UnexpectedErrors());
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Overlay_HostileLabel_ShownAsTextAndAColourNotInHexFormIgnored()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var browser = chromium.RequireBrowser();
+        await using var server = await OverlayTestServer.StartAsync(ct);
+        await using var pages = new BrowserPages(browser);
+        var page = await pages.OpenAsync($"{server.BaseAddress}overlay?lang=en&color=00ff00");
+        await Expect(page.Locator("body[data-connected=true]")).ToBeVisibleAsync();
+
+        const string Name = "<img src=x onerror=\"window.__owned=1\">";
+        server.Feed.Publish(Labelled(1, new OverlayCaptionLine("Hi.", "", Name, "red;background:url(/x)")));
+
+        await Expect(page.Locator(".speaker")).ToHaveTextAsync(Name);
+        Assert.Equal(0, await page.Locator(".lang img").CountAsync());
+        Assert.Equal("rgb(0, 255, 0)", await page.Locator(".speaker").EvaluateAsync<string>("e => getComputedStyle(e).color"));
+        Assert.Equal("rgba(0, 0, 0, 0)", await page.Locator(".speaker").EvaluateAsync<string>("e => getComputedStyle(e).backgroundColor"));
+        Assert.False(await page.EvaluateAsync<bool>("() => window.__owned === 1"));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Overlay_SpeakersZero_HidesNamesAndKeepsTheLines()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var browser = chromium.RequireBrowser();
+        await using var server = await OverlayTestServer.StartAsync(ct);
+        await using var pages = new BrowserPages(browser);
+        var page = await pages.OpenAsync($"{server.BaseAddress}overlay?lang=en&lines=3&speakers=0");
+        await Expect(page.Locator("body[data-connected=true]")).ToBeVisibleAsync();
+
+        server.Feed.Publish(Labelled(1, new("Hello.", "", "Alice", "#ff8800"), new("Hi.", "", "Bob", "#00aaff")));
+
+        await Expect(page.Locator(".lang[data-lang=en] .final")).ToHaveTextAsync(["Hello.", "Hi."]);
+        Assert.Equal(0, await page.Locator(".speaker").CountAsync());
+        Assert.Equal(["Hello.", "Hi."], await page.Locator(".lang[data-lang=en] .line").AllTextContentsAsync());
+        Assert.Empty(pages.UnexpectedErrors());
+    }
+
     [Fact(Timeout = 30000)]
     public async Task Overlay_StyleParameters_ApplyToComputedStyle()
     {

@@ -88,6 +88,39 @@ public sealed class ConsoleCaptionSinkTests
         Assert.Equal($"{Erase}[es ...] Hola{Erase}[en ...] Hello{Erase}[es ...] Hola{Erase}", output.ToString());
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task WriteAsync_NamedSpeakers_EachFinalLineLabelledAndTheLiveLineNamesEachChangeOfSpeaker()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var alice = new SpeakerLabel("Alice", "#ff8800");
+        var bob = new SpeakerLabel("Bob", "#00aaff");
+        var output = new StringWriter();
+        var sink = new ConsoleCaptionSink(output, isTerminal: true);
+
+        await sink.WriteAsync(new CaptionUpdate("es", 1, CaptionUpdateKind.Text,
+            [new CaptionLine("", "Hola", alice), new CaptionLine("", "y más", alice), new CaptionLine("", "Sí", bob)], [], Wall), ct);
+        await sink.WriteAsync(new CaptionUpdate("es", 2, CaptionUpdateKind.Text,
+            [new CaptionLine("Hola y más.", "", alice), new CaptionLine("Sí.", "", bob)],
+            [Item("es", "Hola y más.", 1.5) with { Speaker = alice }, Item("es", "Sí.", 2) with { Speaker = bob }], Wall), ct);
+
+        Assert.Equal(
+            $"{Erase}[es ...] Alice: Hola y más Bob: Sí{Erase}[es 00:00:01.5] Alice: Hola y más.\n[es 00:00:02.0] Bob: Sí.\n",
+            output.ToString());
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task WriteAsync_RedirectedWithSpeakers_PrintsNameAfterTheTime()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var output = new StringWriter();
+        var sink = new ConsoleCaptionSink(output, isTerminal: false);
+
+        await sink.WriteAsync(Final("en", 1, "Hello world.", 3.24) with { Finalized = [Item("en", "Hello world.", 3.24) with { Speaker = new("Alice", "#ff8800") }] }, ct);
+        await sink.WriteAsync(Final("en", 2, "Unnamed.", 4), ct);
+
+        Assert.Equal("[en 00:00:03.2] Alice: Hello world.\n[en 00:00:04.0] Unnamed.\n", output.ToString());
+    }
+
     private static CaptionItem Item(string language, string text, double start) =>
         new(language, 1, $"item_{language}", text, TimeSpan.FromSeconds(start), TimeSpan.FromSeconds(start + 2));
 

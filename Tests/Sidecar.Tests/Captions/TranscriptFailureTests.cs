@@ -87,6 +87,31 @@ public sealed class TranscriptFailureTests
     }
 
     [Fact(Timeout = 30000)]
+    public async Task WriteAsync_LabelledCueCutOffByAFullDisk_ReopenedAtTheLastWholeCueAndWrittenOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var writer = Writer();
+        var alice = new SpeakerLabel("Alice", "#ff8800");
+        var bob = new SpeakerLabel("Bob", "#00aaff");
+        await writer.WriteAsync(new CaptionUpdate("en", 1, CaptionUpdateKind.Text, [], [Item(1, "One.") with { Speaker = alice }], Wall), ct);
+        var update = new CaptionUpdate("en", 2, CaptionUpdateKind.Text, [], [Item(2, "Two.") with { Speaker = bob }, Item(3, "Three.") with { Speaker = alice }], Wall);
+
+        // The full disk keeps half of each write: the labelled cue is cut in the middle.
+        _disk.Full = true;
+        await Assert.ThrowsAsync<IOException>(async () => await writer.WriteAsync(update, ct));
+        _disk.Full = false;
+        await writer.WriteAsync(update, ct);
+
+        Assert.Equal([(1, "Alice: One."), (2, "Bob: Two."), (3, "Alice: Three.")], SrtCues(_disk.Read("-en.srt")).Select(c => (c.Number, c.Text)));
+        Assert.Equal(
+            "WEBVTT\n\n00:00:01.000 --> 00:00:01.800\n<v Alice>One.</v>\n\n00:00:02.000 --> 00:00:02.800\n<v Bob>Two.</v>\n\n"
+            + "00:00:03.000 --> 00:00:03.800\n<v Alice>Three.</v>\n\n",
+            _disk.Read("-en.vtt"));
+        Assert.Equal(["Alice", "Bob", "Alice"], _disk.Read("-en.jsonl").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("speaker").GetString()));
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task StopAsync_DiskStillFull_EachLineTriedOnceMoreThenCountedAsLost()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -205,6 +205,53 @@ public sealed class TranscriptWriterTests : IDisposable
         Assert.IsType<TranscriptWriter>(sinks[1]);
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task WriteAsync_TwoSpeakers_EveryCueLabelledInSrtVttAndJsonl()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var alice = new SpeakerLabel("Alice", "#ff8800");
+        var bob = new SpeakerLabel("Bob <&> Jr", "#00aaff");
+        await using (var writer = Writer(maxCharactersPerLine: 20))
+        {
+            await writer.WriteAsync(Final(Item("en", 1, "Hello & welcome to the <test> stream.", 1.2, 3.4) with { Speaker = alice }), ct);
+            await writer.WriteAsync(Final(Item("en", 2, "Yes.", 3.5, 4.5) with { Speaker = bob }), ct);
+            await writer.WriteAsync(Final(Item("en", 3, "Bye.", 5, 6) with { Speaker = alice }), ct);
+        }
+
+        Assert.Equal(
+            "1\n00:00:01,200 --> 00:00:03,400\nAlice: Hello &\nwelcome to the\n<test> stream.\n\n"
+            + "2\n00:00:03,500 --> 00:00:04,500\nBob <&> Jr: Yes.\n\n"
+            + "3\n00:00:05,000 --> 00:00:06,000\nAlice: Bye.\n\n",
+            Read($"{Prefix}-en.srt"));
+        // The voice annotation is escaped too: its '>' cannot end the tag.
+        Assert.Equal(
+            "WEBVTT\n\n00:00:01.200 --> 00:00:03.400\n<v Alice>Hello &amp; welcome to\nthe &lt;test&gt; stream.</v>\n\n"
+            + "00:00:03.500 --> 00:00:04.500\n<v Bob &lt;&amp;&gt; Jr>Yes.</v>\n\n"
+            + "00:00:05.000 --> 00:00:06.000\n<v Alice>Bye.</v>\n\n",
+            Read($"{Prefix}-en.vtt"));
+        var speakers = Read($"{Prefix}-en.jsonl").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("speaker").GetString());
+        Assert.Equal(["Alice", "Bob <&> Jr", "Alice"], speakers);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task WriteAsync_NoSpeaker_JsonlLineHasNoSpeakerFieldAndLabelledLineEndsWithIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using (var writer = Writer())
+        {
+            await writer.WriteAsync(Final(Item("en", 1, "Plain \"line\".", 1.2, 3.4)), ct);
+            await writer.WriteAsync(Final(Item("en", 2, "Named.", 4, 5) with { Speaker = new SpeakerLabel("Zoë", "#112233") }), ct);
+        }
+
+        // Byte for byte the line written before speakers existed; a named speaker adds one field at the end.
+        Assert.Equal(
+            "{\"index\":1,\"lang\":\"en\",\"item_id\":\"item_en_1\",\"start_ms\":1200,\"end_ms\":3400,\"text\":\"Plain \\\"line\\\".\",\"wall_time\":\"2026-11-25T14:30:05+00:00\"}\n"
+            + "{\"index\":2,\"lang\":\"en\",\"item_id\":\"item_en_2\",\"start_ms\":4000,\"end_ms\":5000,\"text\":\"Named.\",\"wall_time\":\"2026-11-25T14:30:05+00:00\",\"speaker\":\"Zoë\"}\n",
+            Read($"{Prefix}-en.jsonl"));
+        Assert.Equal("1\n00:00:01,200 --> 00:00:03,400\nPlain \"line\".\n\n2\n00:00:04,000 --> 00:00:05,000\nZoë: Named.\n\n", Read($"{Prefix}-en.srt"));
+    }
+
     private TranscriptWriter Writer(int maxCharactersPerLine = 42, string? directory = null) =>
         new(Options.Create(new CaptionOptions { TranscriptDirectory = directory ?? _dir, MaxCharactersPerLine = maxCharactersPerLine }), _time, NullLogger<TranscriptWriter>.Instance);
 

@@ -3,6 +3,7 @@ using CaptionSidecar.ObsBridge;
 using CaptionSidecar.ObsBridge.Tests.Fakes;
 using CaptionSidecar.Outputs;
 using CaptionSidecar.Tests.Support;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -45,6 +46,118 @@ public sealed class ObsOutputsTests
         await sink.WriteAsync(Update(3, CaptionUpdateKind.Text, "Again", " and"), ct);
         await sink.CloseLanguageAsync("en", ct);
         await Poll.UntilAsync(() => TextOf(server, "Captions (en)") == "", "closing the language clears its source", ct);
+    }
+
+    private static readonly SpeakerLabel Alice = new("Alice", "#ff8800");
+    private static readonly SpeakerLabel Bob = new("Bob", "#00aaff");
+
+    private static CaptionUpdate Labelled(long sequence, CaptionLine[] lines, params CaptionItem[] finalized) =>
+        new("en", sequence, CaptionUpdateKind.Text, lines, finalized, DateTimeOffset.UnixEpoch);
+
+    private static CaptionItem Said(int index, string text, SpeakerLabel? speaker) =>
+        new("en", index, $"item{index}", text, TimeSpan.Zero, TimeSpan.Zero, speaker);
+
+    [Fact(Timeout = 30000)]
+    public async Task ObsCaptionSink_TwoSpeakers_SourceShowsEachBlockLedByItsName()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        await using var client = Client(server);
+        await using var output = new ObsCaptionOutput(client, Options.Create(new ObsCaptionOutputOptions()), NullLogger<ObsCaptionOutput>.Instance, TimeProvider.System);
+        output.Start();
+        await client.WaitUntilConnectedAsync(ct);
+        var sink = new ObsCaptionSink(output);
+
+        await sink.WriteAsync(Labelled(1, [new("Hello there,", "", Alice), new("how are you?", "", Alice), new("Fine.", "", Bob)], Said(1, "Fine.", Bob)), ct);
+        await Poll.UntilAsync(() => TextOf(server, "Captions (en)") == "Alice: Hello there,\nhow are you?\nBob: Fine.", "the source labels each block once", ct);
+
+        await sink.WriteAsync(Labelled(2, [new("Fine.", "", Bob), new("And", " you", Alice)]), ct);
+        await Poll.UntilAsync(() => TextOf(server, "Captions (en)") == "Bob: Fine.\nAlice: And you", "a block scrolled to the top is labelled again", ct);
+        Assert.False(server.Inputs.ContainsKey("Captions (en) Alice"), "no speaker sources unless configured");
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task ObsCaptionSink_SpeakerSourceTemplate_EachSpeakerSourceShowsOnlyTheirLinesAndIsClearedWhenTheyScrollAway()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        await using var client = Client(server);
+        await using var output = new ObsCaptionOutput(client, Options.Create(new ObsCaptionOutputOptions()), NullLogger<ObsCaptionOutput>.Instance, TimeProvider.System);
+        output.Start();
+        await client.WaitUntilConnectedAsync(ct);
+        var sink = new ObsCaptionSink(output, Options.Create(new ObsOptions { SpeakerSourceTemplate = "CC {lang} {speaker}" }));
+
+        await sink.WriteAsync(Labelled(1, [new("Hello there,", "", Alice), new("how are you?", "", Alice), new("Fine.", "", Bob)], Said(1, "Fine.", Bob)), ct);
+        await Poll.UntilAsync(() => TextOf(server, "CC en Alice") == "Hello there,\nhow are you?" && TextOf(server, "CC en Bob") == "Fine.", "each speaker's source shows their lines", ct);
+        Assert.Equal("Alice: Hello there,\nhow are you?\nBob: Fine.", TextOf(server, "Captions (en)"));
+
+        await sink.WriteAsync(Labelled(2, [new("Bye", " now", Alice)]), ct);
+        await Poll.UntilAsync(() => TextOf(server, "CC en Alice") == "Bye now" && TextOf(server, "CC en Bob") == "", "Bob's source is cleared when his lines scroll away", ct);
+
+        await sink.WriteAsync(new CaptionUpdate("en", 3, CaptionUpdateKind.Cleared, [], [], DateTimeOffset.UnixEpoch), ct);
+        await Poll.UntilAsync(() => TextOf(server, "CC en Alice") == "" && TextOf(server, "Captions (en)") == "", "clearing the language clears the speaker sources", ct);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task ObsCaptionSink_NativeCaptions_SpeakerMarkerAtEachChangeOfSpeakerOnly()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeObsServer.StartAsync(ct);
+        server.Streaming = true;
+        await using var client = Client(server);
+        await using var output = new ObsCaptionOutput(client, Options.Create(new ObsCaptionOutputOptions
+        {
+            NativeCaptionLanguage = "en",
+            NativeCaptionMinDisplay = TimeSpan.FromMilliseconds(10),
+            NativeCaptionMaxDisplay = TimeSpan.FromMilliseconds(20),
+            NativeCaptionBacklog = 10,
+        }), NullLogger<ObsCaptionOutput>.Instance, TimeProvider.System);
+        output.Start();
+        await Poll.UntilAsync(() => output.IsStreaming, "the stream state was read at connect", ct);
+        var sink = new ObsCaptionSink(output);
+
+        await sink.WriteAsync(Labelled(1, [new("Hello.", "", Alice)], Said(1, "Hello.", Alice)), ct);
+        await sink.WriteAsync(Labelled(2, [new("Still me.", "", Alice)], Said(2, "Still me.", Alice)), ct);
+        await sink.WriteAsync(Labelled(3, [new("Hi.", "", Bob)], Said(3, "Hi.", Bob)), ct);
+        await sink.WriteAsync(Labelled(4, [new("José here.", "", Alice)], Said(4, "José here.", new SpeakerLabel("José", "#123456"))), ct);
+
+        await Poll.UntilAsync(() => output.Statistics.StreamCaptionsSent == 4, "four caption frames were accepted", ct);
+        Assert.Equal([">> ALICE: Hello.", "Still me.", ">> BOB: Hi.", ">> JOSÉ: José here."],
+            server.Requests.Where(r => r.Type == "SendStreamCaption").Select(r => r.Data!["captionText"]!.GetValue<string>()));
+    }
+
+    [Theory]
+    [InlineData("Captions ({lang}) {speaker}", true)]
+    [InlineData("{speaker}\n{lang}", true)]
+    [InlineData("Captions {speaker}", false)]
+    [InlineData("Captions ({lang})", false)]
+    public void ObsOptions_SpeakerSourceTemplateFromTheCommandLine_NeedsSpeakerAndLanguage(string template, bool valid)
+    {
+        var settings = CaptionSidecar.Hosting.SidecarCommandLine.Settings();
+        var root = new System.CommandLine.RootCommand();
+        foreach (var setting in settings)
+        {
+            root.Add(setting.Option);
+        }
+
+        var config = CaptionSidecar.Hosting.SidecarCommandLine.ToConfiguration(root.Parse(["--obs-speaker-source-template", template]), settings);
+        var options = new ConfigurationBuilder().AddInMemoryCollection(config).Build()
+            .GetSection(ObsOptions.Section).Get<ObsOptions>()!;
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+
+        Assert.Equal(template, options.SpeakerSourceTemplate);
+        Assert.Equal(valid, System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), results, validateAllProperties: true));
+        Assert.All(results, r => Assert.Equal("Obs:SpeakerSourceTemplate must contain {speaker} and {lang}, e.g. 'Captions ({lang}) {speaker}'.", r.ErrorMessage));
+    }
+
+    [Fact]
+    public void ObsOptions_SourceTemplateWithoutLanguage_FailsNamingTheSetting()
+    {
+        var options = new ObsOptions { SourceTemplate = "Captions" };
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+
+        Assert.False(System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), results, validateAllProperties: true));
+        Assert.Equal("Obs:SourceTemplate must contain {lang}, e.g. 'Captions ({lang})'.", Assert.Single(results).ErrorMessage);
     }
 
     [Fact(Timeout = 30000)]

@@ -46,6 +46,30 @@ public sealed class OverlayCaptionSinkTests
         Assert.False(messages[3].GetProperty("cleared").GetBoolean());
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task WriteAsync_NamedSpeakers_LinesCarryLabelAndColourAndUnnamedLinesNeither()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var socket = new RecordingWebSocket();
+        using var subscription = _feed.Subscribe(socket, [], "test");
+        var sink = new OverlayCaptionSink(_feed, _time);
+        var alice = new SpeakerLabel("Alice", "#ff8800");
+        var bob = new SpeakerLabel("Bob", "#00aaff");
+
+        await sink.WriteAsync(new CaptionUpdate("en", 1, CaptionUpdateKind.Text,
+            [new CaptionLine("Hi.", "", alice), new CaptionLine("Still me", "", alice), new CaptionLine("", "Me now", bob)], [], Start), ct);
+        await sink.WriteAsync(Update("en", 2, "Nobody named."), ct);
+
+        var messages = await socket.MessagesAsync(2, ct);
+        var lines = messages[0].GetProperty("lines").EnumerateArray().ToList();
+        Assert.Equal(["Alice", "Alice", "Bob"], lines.Select(l => l.GetProperty("label").GetString()));
+        Assert.Equal(["#ff8800", "#ff8800", "#00aaff"], lines.Select(l => l.GetProperty("colour").GetString()));
+        Assert.Equal("Me now", lines[2].GetProperty("tentative").GetString());
+        // Without a speaker the line is exactly as before labels existed: no label or colour property at all.
+        var plain = Assert.Single(messages[1].GetProperty("lines").EnumerateArray().ToList());
+        Assert.Equal(["final", "tentative"], plain.EnumerateObject().Select(p => p.Name));
+    }
+
     [Fact]
     public async Task CaptionsPerMinute_FinishedLinesOfTheLastMinuteOnly()
     {

@@ -23,6 +23,7 @@ public sealed class FakeSession
     private readonly List<string> _clientEventTypes = [];
     private readonly List<(TimeSpan Start, TimeSpan End)> _speechSpans = [];
     private readonly List<TimeSpan> _committedAudio = [];
+    private readonly List<string> _usageSent = [];
     private readonly List<string> _completedTranscripts = [];
     private readonly List<string> _errorsSent = [];
     private readonly List<string> _schemaViolations = [];
@@ -185,6 +186,12 @@ public sealed class FakeSession
         }
     }
 
+    /// <summary>
+    /// Every <c>usage</c> object the session sent (in <c>response.done</c> and in a transcription's <c>completed</c>),
+    /// as JSON, in sending order: what the service would bill the session for.
+    /// </summary>
+    public IReadOnlyList<string> UsageSent => Snapshot(_usageSent);
+
     /// <summary>The <c>error.code</c> of every <c>error</c> event sent, in order.</summary>
     public IReadOnlyList<string> ErrorsSent => Snapshot(_errorsSent);
 
@@ -201,6 +208,12 @@ public sealed class FakeSession
     internal void RecordSpeechSpan(TimeSpan start, TimeSpan end) => Update(() => _speechSpans.Add((start, end)));
 
     internal void RecordCommittedAudio(TimeSpan audio) => Update(() => _committedAudio.Add(audio));
+
+    internal void RecordUsage(JsonObject usage)
+    {
+        var json = usage.ToJsonString();
+        Update(() => _usageSent.Add(json));
+    }
 
     internal void RecordCompleted(string transcript) => Update(() => _completedTranscripts.Add(transcript));
 

@@ -361,6 +361,7 @@ internal sealed partial class RealtimeConnection
         }
 
         var usage = ServerEvents.ResponseUsage(prompt, final);
+        Session.RecordUsage(usage);
         await Send(ServerEvents.ResponseDone(response.Snapshot(cancelled ? "cancelled" : "completed", details, new JsonArray(item), response.IsDefault ? _conversationId : null, usage)));
         if (response.IsDefault && TakeQueuedTurnResponse())
         {

@@ -518,7 +518,9 @@ internal sealed partial class RealtimeConnection
             if (!ct.IsCancellationRequested && !_ended)
             {
                 Session.RecordCompleted(text);
-                await Send(ServerEvents.TranscriptionCompleted(itemId, completed, ServerEvents.TranscriptionUsage(billing, completed)));
+                var usage = ServerEvents.TranscriptionUsage(billing, completed);
+                Session.RecordUsage(usage);
+                await Send(ServerEvents.TranscriptionCompleted(itemId, completed, usage));
                 await _hostile.TurnCompletedAsync(billing.AudioMs, ct);
             }
         }

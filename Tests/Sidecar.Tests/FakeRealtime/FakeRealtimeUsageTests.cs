@@ -42,8 +42,10 @@ public sealed class FakeRealtimeUsageTests : IAsyncLifetime
         await client.AppendAudioAsync(Pcm16.Concat(Pcm16.Tone(4000), Pcm16.Silence(1000)), ct);
         var second = (await client.ReceiveUntilAsync("conversation.item.input_audio_transcription.completed", ct))[^1]["usage"]!;
 
-        var committed = Assert.Single(_server.Sessions).CommittedAudio;
+        var session = Assert.Single(_server.Sessions);
+        var committed = session.CommittedAudio;
         Assert.Equal(2, committed.Count);
+        Assert.Equal([first.ToJsonString(), second.ToJsonString()], session.UsageSent);
 
         // The committed item holds the 300 ms prefix padding, the speech and the 500 ms of silence that ended it.
         Assert.InRange(committed[0].TotalMilliseconds, 1750, 1850);
@@ -83,6 +85,7 @@ public sealed class FakeRealtimeUsageTests : IAsyncLifetime
 
         var first = await SpeakAndRespondAsync(client, 2000, ct);
         var second = await SpeakAndRespondAsync(client, 3000, ct);
+        Assert.Equal([first.ToJsonString(), second.ToJsonString()], Assert.Single(_server.Sessions).UsageSent);
 
         // The whole conversation is the context: turn 1, then turn 1, its answer and turn 2.
         Assert.Equal([TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3)], Assert.Single(_server.Sessions).CommittedAudio);

@@ -361,7 +361,14 @@ internal sealed partial class RealtimeTextTranslationTrack : ITextTranslationTra
         Retire(session);
         if (session == _next)
         {
+            // No second try ahead of this session's limit: when the service ends it, it is replaced like a lost one
+            // (with backoff), so a server that keeps refusing new sessions is not asked again at once.
             _next = null;
+            if (_live is not null)
+            {
+                _live.RolloverAt = null;
+            }
+
             LogRolloverFailed(Language.Code, reason);
             return;
         }

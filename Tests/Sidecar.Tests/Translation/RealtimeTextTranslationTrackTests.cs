@@ -9,7 +9,6 @@ using CaptionSidecar.Tests.Realtime;
 using CaptionSidecar.Tests.Support;
 using CaptionSidecar.Tracks;
 using CaptionSidecar.Translation;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace CaptionSidecar.Tests.Translation;
@@ -38,11 +37,13 @@ public sealed class RealtimeTextTranslationTrackTests : IAsyncLifetime
         Assert.True(_server.SchemaViolations.Count == 0, string.Join('\n', _server.SchemaViolations));
     }
 
+    private readonly ListLogger<RealtimeTextTranslationTrack> _log = new();
+
     private TextRun Start(CancellationToken ct, string language = "es", Action<RealtimeOptions>? configure = null, TimeProvider? time = null, GlossarySource? glossary = null)
     {
         var options = FakeServerTrackOptions.For(_server.Endpoint, configure);
         var connector = new OpenAiRealtimeConnector(Options.Create(options));
-        var track = new RealtimeTextTranslationTrack(new CaptionLanguage(language, IsSource: false), options, connector, NullLogger.Instance, time ?? TimeProvider.System, glossary);
+        var track = new RealtimeTextTranslationTrack(new CaptionLanguage(language, IsSource: false), options, connector, _log, time ?? TimeProvider.System, glossary);
         return new TextRun(track, time ?? TimeProvider.System, ct);
     }
 
@@ -213,6 +214,38 @@ public sealed class RealtimeTextTranslationTrackTests : IAsyncLifetime
         var session = Assert.Single(_server.Sessions);
         Assert.Contains("response.cancel", session.ClientEventTypes);
         Assert.Empty(session.ErrorsSent);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task RunAsync_ServerHangsAndNeverEndsTheCancelledResponse_SessionReplacedAndLaterLinesTranslated()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var time = new TimerSignallingTimeProvider();
+        var es = Start(ct, time: time);
+
+        await es.SayAsync("src0", English[0]);
+        await es.Captions("main").WaitForCompletedAsync(1, ct);
+        _server.Faults.HoldAnswer(Spanish[1]);
+        await es.SayAsync("src1", English[1]);
+        await Poll.UntilAsync(() => _server.Sessions[0].ResponseRequests.Any(r => r.SourceText == English[1]), "the second line is being translated", ct);
+
+        // From now on the server reads nothing: the cancel never arrives, the response never ends.
+        _server.Faults.StallLanguage("es");
+        time.Advance(TimeSpan.FromSeconds(10));
+        await es.Captions("main").UntilAsync(() => es.Captions("main").Failed.Count == 1, "the stalled line is skipped", ct);
+        time.Advance(TimeSpan.FromSeconds(10));
+        await Poll.UntilAsync(() => es.Track.Status.Reconnects == 1, "the hung session is replaced", ct, details: () => string.Join("\n", _log.Entries.Select(e => e.Message)));
+        _server.Faults.ResumeLanguage("es");
+
+        await es.SayAsync("src2", English[2]);
+        await es.Captions("main").WaitForCompletedAsync(2, ct);
+        await es.EndAsync();
+
+        Assert.Equal([Spanish[0], Spanish[2]], es.Captions("main").CompletedInTurnOrder());
+        Assert.StartsWith("failed src1 ", Assert.Single(es.Captions("main").Failed), StringComparison.Ordinal);
+        Assert.Equal(1, es.Track.Status.LinesSkippedLate);
+        Assert.Equal(2, _server.Sessions.Count);
+        Assert.Equal<string?>([English[2]], _server.Sessions[1].ResponseRequests.Select(r => r.SourceText));
     }
 
     [Fact(Timeout = 60000)]

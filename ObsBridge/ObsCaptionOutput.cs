@@ -22,7 +22,8 @@ public sealed record ObsCaptionOutputStatistics(long Sent, long Coalesced, long 
 /// when it exists), updated at most <see cref="ObsCaptionOutputOptions.MaxUpdatesPerSecond"/> times a second with the
 /// latest text while every final text is delivered; and, for one language, native CEA-608 stream captions while
 /// OBS streams. Never blocks the caller: when OBS is down updates are dropped (counted) and the current caption of
-/// each language is re-sent when OBS is back.
+/// each language is re-sent when OBS is back. A host that splits captions further (one source per speaker) sets other
+/// text sources by name through <see cref="SetSourceText"/>; they are handled exactly like the language sources.
 /// </summary>
 /// <remarks>
 /// Three parts: <c>CaptionCoalescer</c> decides what each source shows next (a plain type, under this class's lock,

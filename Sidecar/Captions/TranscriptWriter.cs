@@ -165,6 +165,11 @@ internal sealed partial class TranscriptWriter : ICaptionSink, IAsyncDisposable,
         // A named speaker's cue is labelled: SRT shows "Name: text" (wrapped as one text, so the label counts
         // against the line length); WebVTT wraps the text in a voice span, which players may show or style.
         var speaker = item.Speaker is { } label ? string.Join(' ', label.Name.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)) : null;
+        if (speaker?.Length == 0)
+        {
+            speaker = null; // a blank name labels nothing
+        }
+
         var srtLines = SubtitleFormat.Wrap(speaker is null ? text : speaker + ": " + text, _maxCharactersPerLine);
         var vttLines = SubtitleFormat.Wrap(text, _maxCharactersPerLine).Select(SubtitleFormat.EscapeVtt);
         var srt = new StringBuilder()

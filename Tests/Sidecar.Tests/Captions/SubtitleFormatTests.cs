@@ -41,6 +41,34 @@ public sealed class SubtitleFormatTests
     }
 
     [Fact]
+    public void EscapeVttAnnotation_NameWithReservedCharactersAndLineBreak_CannotEndTheTagOrTheCue()
+    {
+        Assert.Equal("Bob &gt;&lt;&amp; Jr", SubtitleFormat.EscapeVttAnnotation("Bob ><&\n Jr"));
+    }
+
+    [Fact]
+    public void LabelledText_Blocks_LabelOnEachBlocksFirstLineOnly()
+    {
+        var alice = new SpeakerLabel("Alice", "#ff8800");
+        var bob = new SpeakerLabel("Bob", "#00aaff");
+        CaptionLine[] lines =
+        [
+            new("One,", "", alice), new("two.", " Three", alice), new("Yes.", "", bob), new("Again.", "", alice), new("Nobody.", ""),
+        ];
+
+        Assert.Equal("Alice: One,\ntwo. Three\nBob: Yes.\nAlice: Again.\nNobody.", SubtitleFormat.LabelledText(lines));
+        Assert.Equal([true, false, true, true, false], Enumerable.Range(0, lines.Length).Select(i => SubtitleFormat.StartsBlock(lines, i)));
+    }
+
+    [Fact]
+    public void LabelledText_NoSpeakers_IsTheDisplayText()
+    {
+        CaptionLine[] lines = [new("Hello", " wor"), new("", "ld")];
+
+        Assert.Equal(new CaptionUpdate("en", 1, CaptionUpdateKind.Text, lines, [], default).DisplayText, SubtitleFormat.LabelledText(lines));
+    }
+
+    [Fact]
     public void Wrap_LongSentence_BreaksAtSpacesWithinTheLimit()
     {
         var lines = SubtitleFormat.Wrap("This longer sample sentence is here to check that captions wrap neatly.", 20);

@@ -116,7 +116,15 @@ public static class ServiceRegistration
         services.AddSingleton<CostMeter>();
         services.AddSingleton<IRealtimeConnector, OpenAiRealtimeConnector>();
         services.AddSingleton<RealtimeTrackFactory>();
-        services.AddSingleton<ITextTranslationTrackFactory, RealtimeTextTranslationTrackFactory>();
+        services.AddSingleton<RealtimeTextTranslationTrackFactory>();
+
+        // Only the Realtime engine translates text; the test pattern captions every language itself (and has no key
+        // to connect with), so it gets a factory that is never asked (the pipeline plans no text track without audio).
+        services.AddSingleton<ITextTranslationTrackFactory>(sp => sp.GetRequiredService<EngineChoice>().Engine switch
+        {
+            EngineChoice.OpenAi => sp.GetRequiredService<RealtimeTextTranslationTrackFactory>(),
+            _ => NoTextTranslation.Instance,
+        });
         services.AddSingleton(sp => LoadGlossary(sp.GetRequiredService<IOptions<RealtimeOptions>>().Value));
         services.AddHostedService<GlossaryWatcher>();
         services.AddSingleton<TestPatternTrackFactory>();

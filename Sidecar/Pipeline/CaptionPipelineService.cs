@@ -392,7 +392,9 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         {
             case TrackRole.TextTranslate:
             {
-                var track = _textEngine!.Create(new CaptionLanguage(key.Language, IsSource: false));
+                // Lines from speech faster than real time (a file with --no-pacing) are never too late to show.
+                var realTime = _speakers.Any(s => s.Audio?.RealTime ?? true);
+                var track = _textEngine!.Create(new CaptionLanguage(key.Language, IsSource: false), realTime);
                 running.Status = () => track.Status;
                 var lines = _lines.Subscribe(key.Language);
                 running.Completion = RunTextTrackAsync(running, track, lines);

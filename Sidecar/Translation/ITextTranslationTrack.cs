@@ -32,5 +32,9 @@ public interface ITextTranslationTrack
 /// <summary>Makes text translation tracks (the Realtime engine's; the test pattern has none).</summary>
 public interface ITextTranslationTrackFactory
 {
-    ITextTranslationTrack Create(CaptionLanguage target);
+    /// <summary>
+    /// A text translation into <paramref name="target"/>. <paramref name="realTime"/> is false when the speech comes
+    /// faster than real time (a file with <c>--no-pacing</c>): then nobody watches live and no line is skipped as late.
+    /// </summary>
+    ITextTranslationTrack Create(CaptionLanguage target, bool realTime = true);
 }

@@ -67,8 +67,16 @@ internal sealed partial class RealtimeTextTranslationTrack : ITextTranslationTra
     private DateTimeOffset? _drainDeadline;
     private ITimer? _timer;
 
-    public RealtimeTextTranslationTrack(CaptionLanguage language, RealtimeOptions options, IRealtimeConnector connector, ILogger logger, TimeProvider time, GlossarySource? glossary = null)
+    /// <param name="language">The target language.</param>
+    /// <param name="options">The Realtime settings.</param>
+    /// <param name="connector">Opens the sessions.</param>
+    /// <param name="logger">The log.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="glossary">The glossary, if any.</param>
+    /// <param name="lagLimit">False: no line is skipped as late (speech faster than real time, nobody watches live).</param>
+    public RealtimeTextTranslationTrack(CaptionLanguage language, RealtimeOptions options, IRealtimeConnector connector, ILogger logger, TimeProvider time, GlossarySource? glossary = null, bool lagLimit = true)
     {
+        _lagLimit = lagLimit;
         ArgumentNullException.ThrowIfNull(language);
         ArgumentNullException.ThrowIfNull(options);
         Language = language;
@@ -95,7 +103,10 @@ internal sealed partial class RealtimeTextTranslationTrack : ITextTranslationTra
         }
     }
 
-    private TimeSpan Lag => TimeSpan.FromSeconds(_options.TranslationLagSeconds);
+    private readonly bool _lagLimit;
+
+    /// <summary>The lag limit; 30 days when there is none (the schedule needs a bound a timer can hold, and no line waits that long).</summary>
+    private TimeSpan Lag => _lagLimit ? TimeSpan.FromSeconds(_options.TranslationLagSeconds) : TimeSpan.FromDays(30);
 
     private DateTimeOffset Now => _time.GetUtcNow();
 
@@ -170,7 +181,7 @@ internal sealed partial class RealtimeTextTranslationTrack : ITextTranslationTra
             LogDrainTimedOut(Language.Code, _options.DrainTimeoutSeconds, left.Count);
             foreach (var line in left)
             {
-                _captions(line.Source.SpeakerKey).TurnFailed(line.Source.ItemId, "the input ended and the drain timed out");
+                Commit(line).TurnFailed(line.Source.ItemId, "the input ended and the drain timed out");
             }
 
             return;
@@ -225,14 +236,24 @@ internal sealed partial class RealtimeTextTranslationTrack : ITextTranslationTra
 
     private void OnLine(SourceLine line)
     {
-        var (taken, previous) = _schedule.Add(line);
+        var (taken, _) = _schedule.Add(line);
         if (!taken)
         {
             LogDuplicateLine(Language.Code, line.ItemId);
-            return;
+        }
+    }
+
+    /// <summary>The line's caption track, its turn reported first if it was not yet (see <see cref="TextLine.Committed"/>).</summary>
+    private ICaptionInput Commit(TextLine line)
+    {
+        var captions = _captions(line.Source.SpeakerKey);
+        if (!line.Committed)
+        {
+            line.Committed = true;
+            captions.TurnCommitted(line.Source.ItemId, line.Previous, line.Source.Start, line.Source.End);
         }
 
-        _captions(line.SpeakerKey).TurnCommitted(line.ItemId, previous, line.Start, line.End);
+        return captions;
     }
 
     /// <summary>Skips the lines whose translation can no longer be final within the lag limit; cancels the one being asked for.</summary>
@@ -250,7 +271,7 @@ internal sealed partial class RealtimeTextTranslationTrack : ITextTranslationTra
 
             var reason = string.Create(CultureInfo.InvariantCulture, $"the translation was not final within {_options.TranslationLagSeconds} s (Realtime:TranslationLagSeconds)");
             LogSkippedLate(Language.Code, line.Source.ItemId, _options.TranslationLagSeconds);
-            _captions(line.Source.SpeakerKey).TurnFailed(line.Source.ItemId, reason);
+            Commit(line).TurnFailed(line.Source.ItemId, reason);
             UpdateStatus(s => s with { LinesSkippedLate = s.LinesSkippedLate + 1 });
         }
     }
@@ -264,10 +285,11 @@ internal sealed partial class RealtimeTextTranslationTrack : ITextTranslationTra
             {
                 // Nothing to translate: finished without a request.
                 _schedule.Completed(line.Source.ItemId);
-                _captions(line.Source.SpeakerKey).TextCompleted(line.Source.ItemId, string.Empty);
+                Commit(line).TextCompleted(line.Source.ItemId, string.Empty);
                 continue;
             }
 
+            Commit(line);
             var itemId = live.NextItemId();
             var create = live.Events.UserText(itemId, line.Source.Text);
             live.Send(create, "conversation.item.create");

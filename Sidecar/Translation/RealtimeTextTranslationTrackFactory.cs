@@ -9,9 +9,9 @@ namespace CaptionSidecar.Translation;
 internal sealed class RealtimeTextTranslationTrackFactory(
     IOptions<RealtimeOptions> options, IRealtimeConnector connector, ILoggerFactory loggers, TimeProvider time, GlossarySource? glossary = null) : ITextTranslationTrackFactory
 {
-    public ITextTranslationTrack Create(CaptionLanguage target)
+    public ITextTranslationTrack Create(CaptionLanguage target, bool realTime = true)
     {
         ArgumentNullException.ThrowIfNull(target);
-        return new RealtimeTextTranslationTrack(target, options.Value, connector, loggers.CreateLogger("CaptionSidecar.Translation.TextTrack"), time, glossary);
+        return new RealtimeTextTranslationTrack(target, options.Value, connector, loggers.CreateLogger("CaptionSidecar.Translation.TextTrack"), time, glossary, lagLimit: realTime);
     }
 }

@@ -47,7 +47,7 @@ internal sealed class TextLineSchedule
 
         var previous = _lastOfSpeaker.GetValueOrDefault(line.SpeakerKey);
         _lastOfSpeaker[line.SpeakerKey] = line.ItemId;
-        var entry = new TextLine(line, line.FinalAt + _lagTicks);
+        var entry = new TextLine(line, line.FinalAt + _lagTicks) { Previous = previous };
         _lines[line.ItemId] = entry;
         _waiting.AddLast(entry);
         return (true, previous);
@@ -229,6 +229,16 @@ internal sealed class TextLine
 
     /// <summary>Arrival order.</summary>
     public long Order { get; }
+
+    /// <summary>Its speaker's previous line in this track (the <c>previous</c> of its turn), or null.</summary>
+    public string? Previous { get; init; }
+
+    /// <summary>
+    /// True once its turn was reported to the caption track. A line is reported when it is first asked for (or
+    /// finished without being asked), not when it arrives, so a backlog of lines (a file read faster than real time)
+    /// waits here and not as turns pending in the caption track.
+    /// </summary>
+    public bool Committed { get; set; }
 
     /// <summary>True once an answer failed: the line is asked with no other context, and fails if refused again.</summary>
     public bool Alone { get; set; }

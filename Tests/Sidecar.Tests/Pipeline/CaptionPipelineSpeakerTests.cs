@@ -251,7 +251,7 @@ public sealed class CaptionPipelineSpeakerTests
     {
         public ConcurrentDictionary<string, FakeTextTrack> Created { get; } = new(StringComparer.Ordinal);
 
-        public ITextTranslationTrack Create(CaptionLanguage target)
+        public ITextTranslationTrack Create(CaptionLanguage target, bool realTime = true)
         {
             var track = new FakeTextTrack(target);
             Created[target.Code] = track;

@@ -133,44 +133,57 @@ internal sealed class CaptionMix : IDisposable
     {
         lock (_gate)
         {
-            if (!_disposed && _state.Tick(_time.GetTimestamp()) is { } output)
+            if (!_disposed)
             {
-                Emit(output);
-            }
-            else
-            {
-                Arm();
+                Arm(); // handles the deadline that passed
             }
         }
     }
 
     private void Emit(MixOutput output)
     {
-        if (!_enabled)
-        {
-            Arm();
-            return;
-        }
-
-        _downstream.Publish(new CaptionUpdate(_language, ++_sequence, output.Kind, output.Lines, output.Finalized, _time.GetUtcNow()));
+        Publish(output);
         Arm();
     }
 
+    private void Publish(MixOutput output)
+    {
+        if (_enabled)
+        {
+            _downstream.Publish(new CaptionUpdate(_language, ++_sequence, output.Kind, output.Lines, output.Finalized, _time.GetUtcNow()));
+        }
+    }
+
+    /// <summary>
+    /// Sets the timer for the next deadline. A deadline already passed (the clock moved while the timer was being set,
+    /// which is set relative to the time read) is handled at once, so no final waits for a tick that never comes.
+    /// </summary>
     private void Arm()
     {
-        if (_disposed)
+        while (!_disposed)
         {
-            return;
-        }
+            if (_state.NextDeadline() is not { } deadline)
+            {
+                _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                return;
+            }
 
-        if (_state.NextDeadline() is { } deadline)
-        {
-            var due = TimeSpan.FromSeconds((double)(deadline - _time.GetTimestamp()) / _time.TimestampFrequency);
-            _timer.Change(due < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : due, Timeout.InfiniteTimeSpan);
-        }
-        else
-        {
-            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            var now = _time.GetTimestamp();
+            if (deadline <= now)
+            {
+                if (_state.Tick(now) is { } output)
+                {
+                    Publish(output);
+                }
+
+                continue;
+            }
+
+            _timer.Change(TimeSpan.FromSeconds((double)(deadline - now) / _time.TimestampFrequency), Timeout.InfiniteTimeSpan);
+            if (_time.GetTimestamp() < deadline)
+            {
+                return;
+            }
         }
     }
 

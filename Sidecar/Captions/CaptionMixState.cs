@@ -136,12 +136,23 @@ internal sealed class CaptionMixState(int maxLines, TimeSpan holdLimit, long tic
 
         // Stable by start: equal starts keep arrival order.
         var ordered = _held.Select((h, i) => (h, i)).OrderBy(x => x.h.Item.Start).ThenBy(x => x.i).Select(x => x.h).ToList();
+        // A final that waited its limit (or whose speaker left) leaves, and every final before it leaves first.
+        var forcedUpTo = -1;
+        for (var i = 0; i < ordered.Count; i++)
+        {
+            if (ordered[i].Speaker == force || Elapsed(ordered[i].Since, now) >= holdLimit)
+            {
+                forcedUpTo = i;
+            }
+        }
+
         var released = new List<CaptionItem>();
         var kept = new List<Held>();
         var blocked = false;
-        foreach (var held in ordered)
+        for (var i = 0; i < ordered.Count; i++)
         {
-            if (!blocked && (held.Speaker == force || Elapsed(held.Since, now) >= holdLimit || !EarlierPendingElsewhere(held, now)))
+            var held = ordered[i];
+            if (!blocked && (i <= forcedUpTo || !EarlierPendingElsewhere(held, now)))
             {
                 released.Add(held.Item with { Index = ++_index });
             }

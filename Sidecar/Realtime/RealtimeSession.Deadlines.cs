@@ -40,6 +40,11 @@ internal abstract partial class RealtimeSession
 
         var wait = due is { } d ? Max(d - Now, TimeSpan.Zero) : Timeout.InfiniteTimeSpan;
         _timer?.Change(wait, Timeout.InfiniteTimeSpan);
+        if (due is { } later && Now >= later)
+        {
+            // The clock passed it while the timer was being set (a timer is set relative to the time read above).
+            _inbox.Writer.TryWrite(SessionInput.Tick.Instance);
+        }
     }
 
     /// <summary>

@@ -656,6 +656,11 @@ internal sealed partial class RealtimeTextTranslationTrack : ITextTranslationTra
         }
 
         _timer?.Change(due is { } d ? d - now : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        if (due is { } later && Now >= later)
+        {
+            // The clock passed it while the timer was being set (a timer is set relative to the time read above).
+            _inbox.Writer.TryWrite(TextTranslationInput.Tick.Instance);
+        }
     }
 
     /// <summary>Ends everything the run started: the pump, the connect task, the sessions (closed), the timer.</summary>

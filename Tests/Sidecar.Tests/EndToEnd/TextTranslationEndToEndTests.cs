@@ -45,6 +45,15 @@ public sealed class TextTranslationEndToEndTests : IAsyncLifetime
         Assert.Equal(TranslationEndToEndTests.French, Lines("fr"));
         Assert.Equal(SpeechFixture.Sentences, Lines("en"));
         Assert.All(_server.Sessions.Where(s => s.TargetLanguage is not null), s => Assert.Equal(0, s.AppendedBytes));
+
+        // Each request's context is the lines before its own (with their translations), never a later line.
+        foreach (var request in _server.Sessions.Where(s => s.TargetLanguage is not null).SelectMany(s => s.ResponseRequests))
+        {
+            var own = Array.IndexOf(SpeechFixture.Sentences, request.SourceText);
+            Assert.True(own >= 0, $"a request for an unknown line: {request.SourceText}");
+            Assert.All(request.ContextTexts.Where(t => Array.IndexOf(SpeechFixture.Sentences, t) >= 0),
+                t => Assert.True(Array.IndexOf(SpeechFixture.Sentences, t) <= own, $"'{t}' is in the context of the earlier line '{request.SourceText}'"));
+        }
     }
 
     [Fact(Timeout = 180000)]

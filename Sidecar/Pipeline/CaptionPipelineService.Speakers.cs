@@ -128,6 +128,9 @@ internal sealed partial class CaptionPipelineService
 
         public IAudioSource? Source { get; set; }
 
+        /// <summary>True when the engine hears no audio (the test pattern): the input is never opened.</summary>
+        public bool Unused { get; set; }
+
         public AudioPipeline? Audio { get; set; }
 
         public AudioFanOut? FanOut { get; set; }
@@ -164,8 +167,8 @@ internal sealed partial class CaptionPipelineService
                 Speaker.Language,
                 Speaker.Input,
                 Captioned,
-                input is null ? "opening" : PhaseName(input.Phase),
-                input?.Detail,
+                Unused ? "unused" : input is null ? "opening" : PhaseName(input.Phase),
+                Unused ? "the test pattern hears no audio" : input?.Detail,
                 Control.ControlSurface.Dbfs(stats?.PeakDbfs),
                 Control.ControlSurface.Dbfs(stats?.RmsDbfs),
                 stats?.Speech,

@@ -308,6 +308,11 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         }
         else
         {
+            foreach (var run in _speakers)
+            {
+                run.Unused = true;
+            }
+
             await WaitUntilStoppedAsync(stoppingToken);
         }
 

@@ -10,7 +10,7 @@ namespace CaptionSidecar.Speakers;
 /// <param name="Language">The language spoken.</param>
 /// <param name="Input">The audio input as configured.</param>
 /// <param name="Captioned">False while a moderator muted the speaker: none of their audio goes to any session.</param>
-/// <param name="InputState"><c>opening</c>, <c>waiting-for-audio</c>, <c>receiving</c>, <c>reopening</c>, <c>ended</c> or <c>failed</c>.</param>
+/// <param name="InputState"><c>opening</c>, <c>waiting-for-audio</c>, <c>receiving</c>, <c>ended</c>, <c>failed</c>, or <c>unused</c> (the test pattern hears no audio).</param>
 /// <param name="InputDetail">A sentence about the input when there is something to say (why it failed, what is waited for), else null.</param>
 /// <param name="LevelDbfs">Recent peak level in dBFS, or null when no audio arrives.</param>
 /// <param name="RmsDbfs">Recent RMS level in dBFS, or null when no audio arrives (or digital silence).</param>

@@ -272,6 +272,9 @@ internal sealed partial class RealtimeConnection
             }
             while (!result.EndOfMessage);
 
+            // A read already waiting when the language was stalled still completes: the event it got is held until
+            // the language resumes too, so "from now on the server reads nothing" holds for the very next event.
+            await _stalls.WhenRunningAsync(Session.TargetLanguage, ct);
             if (tooLarge)
             {
                 Session.RecordClientEvent("(too large)");

@@ -69,7 +69,9 @@ public sealed class CaptionPipelineServiceTests
 
         await service.StopAsync(ct);
         await service.ExecuteTask!.WaitAsync(ct);
-        Assert.True(en.WasCancelled);
+
+        // Ended either way: cancelled with the host, or its audio queue completed first (the input stops at once too).
+        Assert.True(en.Ended.Task.IsCompleted);
         Assert.True(live.Disposed);
         Assert.Equal(0, _outcome.ExitCode);
     }

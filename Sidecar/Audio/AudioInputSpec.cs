@@ -24,6 +24,42 @@ public enum AudioInputKind
 /// <param name="Value">The device name, file path or command; empty for <c>default</c> and <c>stdin</c>.</param>
 public sealed record AudioInputSpec(AudioInputKind Kind, string Value)
 {
+    /// <summary>
+    /// What is wrong with <paramref name="input"/> before anything is opened, as a sentence, or null when it may be
+    /// tried: a value none of the kinds, or a <c>file:</c> that is a folder or does not exist. Relative paths are
+    /// relative to the folder the command was run from; the message shows where that led.
+    /// </summary>
+    /// <param name="input">An <c>--input</c> value.</param>
+    /// <param name="spec">The parsed value when there is no problem.</param>
+    public static string? Problem(string? input, out AudioInputSpec? spec)
+    {
+        try
+        {
+            spec = Parse(input);
+        }
+        catch (FormatException ex)
+        {
+            spec = null;
+            return ex.Message;
+        }
+
+        if (spec.Kind == AudioInputKind.File)
+        {
+            var full = Path.GetFullPath(spec.Value);
+            if (Directory.Exists(full))
+            {
+                return $"'{full}' is a folder, not a WAV file: give the file itself, file:PATH.";
+            }
+
+            if (!File.Exists(full))
+            {
+                return $"the file '{full}' does not exist.";
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Parses <c>default</c>, <c>device:NAME</c>, <c>file:PATH</c>, <c>stdin</c> or <c>cmd:COMMAND</c>.</summary>
     /// <exception cref="FormatException">The value is none of those; the message lists what is accepted.</exception>
     public static AudioInputSpec Parse(string? input)

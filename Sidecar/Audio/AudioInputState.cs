@@ -25,4 +25,15 @@ public enum AudioInputPhase
 /// <param name="Since">When it entered the phase (or, for <see cref="AudioInputPhase.WaitingForAudio"/> and
 /// <see cref="AudioInputPhase.Receiving"/>, when it opened).</param>
 /// <param name="Detail">A sentence for people: what is waited for, or why it failed; null when there is nothing to add.</param>
-public sealed record AudioInputState(string Input, AudioInputPhase Phase, DateTimeOffset Since, string? Detail = null);
+public sealed record AudioInputState(string Input, AudioInputPhase Phase, DateTimeOffset Since, string? Detail = null)
+{
+    /// <summary>The phase as <c>/api/status</c> and <c>/api/speakers</c> name it: <c>opening</c>, <c>waiting-for-audio</c>, <c>receiving</c>, <c>ended</c> or <c>failed</c>.</summary>
+    public string PhaseName => Phase switch
+    {
+        AudioInputPhase.Opening => "opening",
+        AudioInputPhase.WaitingForAudio => "waiting-for-audio",
+        AudioInputPhase.Receiving => "receiving",
+        AudioInputPhase.Ended => "ended",
+        _ => "failed",
+    };
+}

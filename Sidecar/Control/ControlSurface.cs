@@ -68,18 +68,7 @@ internal sealed class ControlSurface(
     internal static SpeakerStatus ForJson(SpeakerStatus speaker) =>
         speaker with { LevelDbfs = Dbfs(speaker.LevelDbfs), RmsDbfs = Dbfs(speaker.RmsDbfs) };
 
-    private static InputStatus Input(Audio.AudioInputState input) => new(
-        input.Input,
-        input.Phase switch
-        {
-            Audio.AudioInputPhase.Opening => "opening",
-            Audio.AudioInputPhase.WaitingForAudio => "waiting-for-audio",
-            Audio.AudioInputPhase.Receiving => "receiving",
-            Audio.AudioInputPhase.Ended => "ended",
-            _ => "failed",
-        },
-        input.Since,
-        input.Detail);
+    private static InputStatus Input(Audio.AudioInputState input) => new(input.Input, input.PhaseName, input.Since, input.Detail);
 
     private static CostStatus Costs(CostReading reading) => new(
         [.. reading.Languages.Select(l => new LanguageCostStatus(

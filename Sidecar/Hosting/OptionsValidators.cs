@@ -25,29 +25,9 @@ internal sealed class AudioOptionsValidator : IValidateOptions<AudioOptions>
 {
     public ValidateOptionsResult Validate(string? name, AudioOptions options)
     {
-        AudioInputSpec spec;
-        try
+        if (AudioInputSpec.Problem(options.Input, out _) is { } problem)
         {
-            spec = AudioInputSpec.Parse(options.Input);
-        }
-        catch (FormatException ex)
-        {
-            return ValidateOptionsResult.Fail($"Audio:Input (--input): {ex.Message}");
-        }
-
-        if (spec.Kind == AudioInputKind.File)
-        {
-            // Relative paths are relative to the folder the command was run from; the message shows where that led.
-            var full = Path.GetFullPath(spec.Value);
-            if (Directory.Exists(full))
-            {
-                return ValidateOptionsResult.Fail($"Audio:Input (--input): '{full}' is a folder, not a WAV file: give the file itself, file:PATH.");
-            }
-
-            if (!File.Exists(full))
-            {
-                return ValidateOptionsResult.Fail($"Audio:Input (--input): the file '{full}' does not exist.");
-            }
+            return ValidateOptionsResult.Fail($"Audio:Input (--input): {problem}");
         }
 
         return ValidateVoiceGate(options.VoiceGate ?? new VoiceGateOptions());

@@ -167,21 +167,12 @@ internal sealed partial class CaptionPipelineService
                 Speaker.Language,
                 Speaker.Input,
                 Captioned,
-                Unused ? "unused" : input is null ? "opening" : PhaseName(input.Phase),
+                Unused ? "unused" : input is null ? "opening" : input.PhaseName,
                 Unused ? "the test pattern hears no audio" : input?.Detail,
                 Control.ControlSurface.Dbfs(stats?.PeakDbfs),
                 Control.ControlSurface.Dbfs(stats?.RmsDbfs),
                 stats?.Speech,
                 Hold.Settings is null ? null : stats?.Muted);
         }
-
-        internal static string PhaseName(AudioInputPhase phase) => phase switch
-        {
-            AudioInputPhase.Opening => "opening",
-            AudioInputPhase.WaitingForAudio => "waiting-for-audio",
-            AudioInputPhase.Receiving => "receiving",
-            AudioInputPhase.Ended => "ended",
-            _ => "failed",
-        };
     }
 }

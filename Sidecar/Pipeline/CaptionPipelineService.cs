@@ -437,41 +437,29 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         return mix;
     }
 
-    private async Task RunTrackAsync(RunningTrack running, ILanguageTrack track, ChannelReader<AudioChunk> audio, ICaptionInput captions, AudioFanOut? fanOut)
-    {
-        await Task.Yield();
-        try
-        {
-            await track.RunAsync(audio, captions, running.Stop.Token);
-            LogTrackEnded(running.Key.ToString());
-        }
-        catch (OperationCanceledException) when (running.Stop.IsCancellationRequested)
-        {
-        }
-        catch (RealtimeAuthenticationException ex)
-        {
-            LogKeyRejected(ex, running.Key.ToString(), ex.Message);
-            Failed(running.Key);
-        }
-        catch (Exception ex)
-        {
-            LogTrackFailed(ex, running.Key.ToString());
-            Failed(running.Key);
-        }
-        finally
-        {
+    private Task RunTrackAsync(RunningTrack running, ILanguageTrack track, ChannelReader<AudioChunk> audio, ICaptionInput captions, AudioFanOut? fanOut) =>
+        SuperviseAsync(
+            running,
+            () => track.RunAsync(audio, captions, running.Stop.Token),
             // Its audio queue closes, so a file input never waits on a track that is gone.
-            fanOut?.Unsubscribe(running.Key.ToString());
-            Ended(running);
-        }
-    }
+            () => fanOut?.Unsubscribe(running.Key.ToString()));
 
-    private async Task RunTextTrackAsync(RunningTrack running, ITextTranslationTrack track, ChannelReader<SourceLine> lines)
+    private Task RunTextTrackAsync(RunningTrack running, ITextTranslationTrack track, ChannelReader<SourceLine> lines) =>
+        SuperviseAsync(
+            running,
+            () => track.RunAsync(lines, speakerKey => OutletOf(running, speakerKey), running.Stop.Token),
+            () => _lines.Unsubscribe(running.Key.Language));
+
+    /// <summary>
+    /// Runs a track to its end: a stop is quiet, a rejected key or any other failure is logged and fails the run;
+    /// then <paramref name="release"/> gives back its input queue and the track's end is handled (<see cref="Ended"/>).
+    /// </summary>
+    private async Task SuperviseAsync(RunningTrack running, Func<Task> run, Action release)
     {
         await Task.Yield();
         try
         {
-            await track.RunAsync(lines, speakerKey => OutletOf(running, speakerKey), running.Stop.Token);
+            await run();
             LogTrackEnded(running.Key.ToString());
         }
         catch (OperationCanceledException) when (running.Stop.IsCancellationRequested)
@@ -489,7 +477,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         }
         finally
         {
-            _lines.Unsubscribe(running.Key.Language);
+            release();
             Ended(running);
         }
     }

@@ -122,29 +122,13 @@ public sealed partial class SpeakerRoster
             {
                 failures.Add($"{where}:Input is empty: write --speaker {name}=INPUT with INPUT as --input takes it (default, device:NAME, file:PATH, stdin, cmd:COMMAND).");
             }
+            else if (AudioInputSpec.Problem(input, out var spec) is { } problem)
+            {
+                failures.Add($"{where}:Input: {problem}");
+            }
             else
             {
-                try
-                {
-                    var spec = AudioInputSpec.Parse(input);
-                    stdin += spec.Kind == AudioInputKind.Stdin ? 1 : 0;
-                    if (spec.Kind == AudioInputKind.File)
-                    {
-                        var full = Path.GetFullPath(spec.Value);
-                        if (Directory.Exists(full))
-                        {
-                            failures.Add($"{where}:Input: '{full}' is a folder, not a WAV file: give the file itself, file:PATH.");
-                        }
-                        else if (!File.Exists(full))
-                        {
-                            failures.Add($"{where}:Input: the file '{full}' does not exist.");
-                        }
-                    }
-                }
-                catch (FormatException ex)
-                {
-                    failures.Add($"{where}:Input: {ex.Message}");
-                }
+                stdin += spec!.Kind == AudioInputKind.Stdin ? 1 : 0;
             }
 
             if (!string.IsNullOrWhiteSpace(s.Language) && !LanguagePattern().IsMatch(s.Language.Trim()))

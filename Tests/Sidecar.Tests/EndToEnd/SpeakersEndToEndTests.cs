@@ -13,25 +13,28 @@ namespace CaptionSidecar.Tests.EndToEnd;
 [Trait("Category", "Integration")]
 public sealed class SpeakersEndToEndTests : IAsyncLifetime
 {
-    private static readonly string[] AliceEn = ["Welcome back to the stream everyone.", "Today we are building a caption tool.", "The overlay shows every name.", "That is all for today."];
-    private static readonly string[] AliceEs = ["Bienvenidos de nuevo al directo a todos.", "Hoy construimos una herramienta de subtítulos.", "La superposición muestra cada nombre.", "Eso es todo por hoy."];
-    private static readonly string[] BobEn = ["Hello from the guest chair.", "Thanks for having me on the show.", "I like the colours a lot.", "See you next week."];
-    private static readonly string[] BobEs = ["Hola desde la silla de invitados.", "Gracias por invitarme al programa.", "Me gustan mucho los colores.", "Nos vemos la semana que viene."];
+    internal static readonly string[] AliceEn = ["Welcome back to the stream everyone.", "Today we are building a caption tool.", "The overlay shows every name.", "That is all for today."];
+    internal static readonly string[] AliceEs = ["Bienvenidos de nuevo al directo a todos.", "Hoy construimos una herramienta de subtítulos.", "La superposición muestra cada nombre.", "Eso es todo por hoy."];
+    internal static readonly string[] BobEn = ["Hello from the guest chair.", "Thanks for having me on the show.", "I like the colours a lot.", "See you next week."];
+    internal static readonly string[] BobEs = ["Hola desde la silla de invitados.", "Gracias por invitarme al programa.", "Me gustan mucho los colores.", "Nos vemos la semana que viene."];
 
     private readonly TestFolder _folder = new("caption-speakers-e2e-");
     private FakeRealtimeServer _server = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _server = await FakeRealtimeServer.StartAsync(new FakeRealtimeOptions
-        {
-            SpeakerScripts = new Dictionary<string, FakeScript>
-            {
-                ["Alice"] = FakeScript.FromColumns(new Dictionary<string, IReadOnlyList<string>> { ["en"] = AliceEn, ["es"] = AliceEs }),
-                ["Bob"] = FakeScript.FromColumns(new Dictionary<string, IReadOnlyList<string>> { ["en"] = BobEn, ["es"] = BobEs }),
-            },
-        });
+        _server = await FakeRealtimeServer.StartAsync(ServerOptions());
     }
+
+    /// <summary>The fake's settings: a script for each speaker, with the Spanish of every line.</summary>
+    internal static FakeRealtimeOptions ServerOptions() => new()
+    {
+        SpeakerScripts = new Dictionary<string, FakeScript>
+        {
+            ["Alice"] = FakeScript.FromColumns(new Dictionary<string, IReadOnlyList<string>> { ["en"] = AliceEn, ["es"] = AliceEs }),
+            ["Bob"] = FakeScript.FromColumns(new Dictionary<string, IReadOnlyList<string>> { ["en"] = BobEn, ["es"] = BobEs }),
+        },
+    };
 
     public async ValueTask DisposeAsync()
     {
@@ -57,8 +60,8 @@ public sealed class SpeakersEndToEndTests : IAsyncLifetime
         // In start order across the speakers: Alice, Bob, Alice, Bob.
         string[] en = [$"Alice: {AliceEn[0]}", $"Bob: {BobEn[0]}", $"Alice: {AliceEn[1]}", $"Bob: {BobEn[1]}"];
         string[] es = [$"Alice: {AliceEs[0]}", $"Bob: {BobEs[0]}", $"Alice: {AliceEs[1]}", $"Bob: {BobEs[1]}"];
-        AssertSrt("en", en);
-        AssertSrt("es", es);
+        AssertSrt(_folder.Transcripts, "en", en);
+        AssertSrt(_folder.Transcripts, "es", es);
         AssertVtt("en", [("Alice", AliceEn[0]), ("Bob", BobEn[0]), ("Alice", AliceEn[1]), ("Bob", BobEn[1])]);
         AssertJsonl("es", [("Alice", AliceEs[0]), ("Bob", BobEs[0]), ("Alice", AliceEs[1]), ("Bob", BobEs[1])]);
         Assert.All(en.Concat(es), line => Assert.Contains(line, sidecar.Stdout, StringComparison.Ordinal));
@@ -107,9 +110,10 @@ public sealed class SpeakersEndToEndTests : IAsyncLifetime
         Assert.DoesNotContain(BobEn[3], sidecar.Stdout, StringComparison.Ordinal);
     }
 
-    private void AssertSrt(string language, string[] expected)
+    /// <summary>The language's SRT holds exactly <paramref name="expected"/> (line breaks as spaces), cues in time order.</summary>
+    internal static void AssertSrt(string transcripts, string language, string[] expected)
     {
-        var srt = Assert.Single(Directory.GetFiles(_folder.Transcripts, $"*-{language}.srt"));
+        var srt = Assert.Single(Directory.GetFiles(transcripts, $"*-{language}.srt"));
         var cues = SrtFile.Parse(File.ReadAllText(srt));
         Assert.Equal(expected, cues.Select(c => c.Text.ReplaceLineEndings(" ")));
         Assert.Equal(cues.Select(c => c.Start).Order(), cues.Select(c => c.Start));

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.RegularExpressions;
 using CaptionSidecar.FakeRealtime;
 using CaptionSidecar.ObsBridge;
 using CaptionSidecar.Overlay.Tests.Browser;
@@ -16,13 +15,8 @@ namespace CaptionSidecar.Tests.EndToEnd;
 /// </summary>
 [Collection(RealObsCollection.Name)]
 [Trait("Category", "Integration")]
-public sealed partial class SpeakersLiveEndToEndTests : IAsyncLifetime
+public sealed class SpeakersLiveEndToEndTests : IAsyncLifetime
 {
-    private static readonly string[] AliceEn = ["Welcome back to the stream everyone.", "Today we are building a caption tool."];
-    private static readonly string[] AliceEs = ["Bienvenidos de nuevo al directo a todos.", "Hoy construimos una herramienta de subtítulos."];
-    private static readonly string[] BobEn = ["Hello from the guest chair.", "Thanks for having me on the show."];
-    private static readonly string[] BobEs = ["Hola desde la silla de invitados.", "Gracias por invitarme al programa."];
-
     private readonly TestFolder _folder = new("caption-speakers-live-");
     private readonly ChromiumFixture _chromium = new();
     private readonly List<string> _modules = [];
@@ -31,14 +25,7 @@ public sealed partial class SpeakersLiveEndToEndTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _server = await FakeRealtimeServer.StartAsync(new FakeRealtimeOptions
-        {
-            SpeakerScripts = new Dictionary<string, FakeScript>
-            {
-                ["Alice"] = FakeScript.FromColumns(new Dictionary<string, IReadOnlyList<string>> { ["en"] = AliceEn, ["es"] = AliceEs }),
-                ["Bob"] = FakeScript.FromColumns(new Dictionary<string, IReadOnlyList<string>> { ["en"] = BobEn, ["es"] = BobEs }),
-            },
-        });
+        _server = await FakeRealtimeServer.StartAsync(SpeakersEndToEndTests.ServerOptions());
         await _chromium.InitializeAsync();
     }
 
@@ -65,8 +52,8 @@ public sealed partial class SpeakersLiveEndToEndTests : IAsyncLifetime
         var paplay = Peers.RequireExecutable("paplay");
         var alice = await LoadSinkAsync("alice", ct);
         var bob = await LoadSinkAsync("bob", ct);
-        var (aliceWav, aliceSpans) = await SpeechFixture.SpeakAtAsync(_folder.Path, "alice", "en+f3", [(1.0, AliceEn[0]), (8.0, AliceEn[1])], 14, ct);
-        var (bobWav, bobSpans) = await SpeechFixture.SpeakAtAsync(_folder.Path, "bob", "en-us", [(2.8, BobEn[0]), (10.5, BobEn[1])], 14, ct);
+        var (aliceWav, aliceSpans) = await SpeechFixture.SpeakAtAsync(_folder.Path, "alice", "en+f3", [(1.0, SpeakersEndToEndTests.AliceEn[0]), (8.0, SpeakersEndToEndTests.AliceEn[1])], 14, ct);
+        var (bobWav, bobSpans) = await SpeechFixture.SpeakAtAsync(_folder.Path, "bob", "en-us", [(2.8, SpeakersEndToEndTests.BobEn[0]), (10.5, SpeakersEndToEndTests.BobEn[1])], 14, ct);
         Assert.True(bobSpans[0].Start < aliceSpans[0].End, "the speakers overlap in part");
 
         var template = $"Speakers {Guid.NewGuid():N} ({{lang}})";
@@ -104,7 +91,7 @@ public sealed partial class SpeakersLiveEndToEndTests : IAsyncLifetime
             () => _server.Sessions.Where(s => s.SessionType == FakeSessionType.Transcription).Sum(s => s.CompletedTranscripts.Count) >= 4,
             "both speakers' two sentences transcribed", ct, timeoutMs: 60000, intervalMs: 100, failIf: sidecar.ExitedWith, details: sidecar.StderrDetails);
         await Poll.UntilAsync(
-            () => obsTexts.Any(t => t.Contains($"Bob: {BobEn[1]}", StringComparison.Ordinal)) && overlayNames.Contains("Alice") && overlayNames.Contains("Bob"),
+            () => obsTexts.Any(t => t.Contains($"Bob: {SpeakersEndToEndTests.BobEn[1]}", StringComparison.Ordinal)) && overlayNames.Contains("Alice") && overlayNames.Contains("Bob"),
             "OBS shows Bob's last line and the overlay has shown both names", ct, timeoutMs: 60000, intervalMs: 100,
             details: () => $"OBS: {string.Join(" | ", obsTexts.Distinct())}\noverlay: {string.Join(", ", overlayNames.Distinct())}");
         await watching.CancelAsync();
@@ -113,14 +100,14 @@ public sealed partial class SpeakersLiveEndToEndTests : IAsyncLifetime
         Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), ct));
 
         // OBS: Name: text, the name on the first line of each speaker's block.
-        Assert.Contains(obsTexts, t => t.Contains($"Alice: {AliceEn[0]}", StringComparison.Ordinal));
+        Assert.Contains(obsTexts, t => t.Contains($"Alice: {SpeakersEndToEndTests.AliceEn[0]}", StringComparison.Ordinal));
         Assert.Contains(obsTexts, t => t.Contains("Bob: ", StringComparison.Ordinal));
         Assert.DoesNotContain(obsTexts, t => t.Contains("Alice: Bob", StringComparison.Ordinal));
 
         // Every transcript line names its speaker, in time order, translations included.
-        AssertSrt("en", [$"Alice: {AliceEn[0]}", $"Bob: {BobEn[0]}", $"Alice: {AliceEn[1]}", $"Bob: {BobEn[1]}"]);
-        AssertSrt("es", [$"Alice: {AliceEs[0]}", $"Bob: {BobEs[0]}", $"Alice: {AliceEs[1]}", $"Bob: {BobEs[1]}"]);
-        Assert.Contains($"Bob: {BobEs[1]}", sidecar.Stdout, StringComparison.Ordinal);
+        SpeakersEndToEndTests.AssertSrt(_folder.Transcripts, "en", [$"Alice: {SpeakersEndToEndTests.AliceEn[0]}", $"Bob: {SpeakersEndToEndTests.BobEn[0]}", $"Alice: {SpeakersEndToEndTests.AliceEn[1]}", $"Bob: {SpeakersEndToEndTests.BobEn[1]}"]);
+        SpeakersEndToEndTests.AssertSrt(_folder.Transcripts, "es", [$"Alice: {SpeakersEndToEndTests.AliceEs[0]}", $"Bob: {SpeakersEndToEndTests.BobEs[0]}", $"Alice: {SpeakersEndToEndTests.AliceEs[1]}", $"Bob: {SpeakersEndToEndTests.BobEs[1]}"]);
+        Assert.Contains($"Bob: {SpeakersEndToEndTests.BobEs[1]}", sidecar.Stdout, StringComparison.Ordinal);
     }
 
     private static async Task WatchAsync(Func<CancellationToken, Task> probe, CancellationToken ct)
@@ -151,14 +138,4 @@ public sealed partial class SpeakersLiveEndToEndTests : IAsyncLifetime
         _modules.Add(module.Trim());
         return sink;
     }
-
-    private void AssertSrt(string language, string[] expected)
-    {
-        var cues = SrtFile.Parse(File.ReadAllText(Assert.Single(Directory.GetFiles(_folder.Transcripts, $"*-{language}.srt"))));
-        Assert.Equal(expected, cues.Select(c => Spaces().Replace(c.Text, " ")));
-        Assert.Equal(cues.Select(c => c.Start).Order(), cues.Select(c => c.Start));
-    }
-
-    [GeneratedRegex(@"\s+")]
-    private static partial Regex Spaces();
 }

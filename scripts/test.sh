@@ -63,7 +63,7 @@ stop_peers() {
   for peer in "${started_peers[@]}"; do bash "scripts/$peer" stop >/dev/null 2>&1 || true; done
 }
 trap stop_peers EXIT
-for peer in pulse-headless.sh obs-headless.sh; do
+for peer in pulse-headless.sh obs-headless.sh wine-headless.sh; do
   [ -f "scripts/$peer" ] || continue
   if bash "scripts/$peer" status >/dev/null 2>&1; then
     log "peer already running (left running afterwards): $peer"
@@ -92,6 +92,11 @@ if ! grep -qE '^\s*0 Error\(s\)' artifacts/build-output.txt; then
   log "build failed (see artifacts/build-output.txt)"
   echo "0 passed, 1 failed"
   exit 1
+fi
+
+# The Windows release the Wine tests run (Tests/Sidecar.Tests/Windows): published once here, after the build.
+if ! bash scripts/publish.sh win-x64 >artifacts/publish-output.txt 2>&1; then
+  log "publishing the Windows release failed (see artifacts/publish-output.txt); the Wine tests will say so"
 fi
 
 log "running tests"

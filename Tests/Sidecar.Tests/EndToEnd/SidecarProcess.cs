@@ -63,16 +63,18 @@ internal sealed class SidecarProcess : IAsyncDisposable
     /// <summary>
     /// Starts the sidecar with <paramref name="args"/>; the inherited OPENAI_API_KEY is removed. With
     /// <paramref name="workingDirectory"/> it runs there; with <paramref name="dotnetRun"/> it is started as the
-    /// README says, <c>dotnet run --project Sidecar</c> (without building: the tests built it).
+    /// README says, <c>dotnet run --project Sidecar</c> (without building: the tests built it). With
+    /// <paramref name="launcher"/> another program starts it (the Windows release under Wine: <see cref="Windows.WineSidecar"/>).
     /// </summary>
     public static SidecarProcess Start(
         IEnumerable<string> args,
         bool redirectStdin = false,
         IReadOnlyDictionary<string, string>? environment = null,
         string? workingDirectory = null,
-        bool dotnetRun = false)
+        bool dotnetRun = false,
+        SidecarLauncher? launcher = null)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(launcher?.FileName ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -80,7 +82,14 @@ internal sealed class SidecarProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? string.Empty,
         };
-        if (dotnetRun)
+        if (launcher is not null)
+        {
+            foreach (var a in launcher.Arguments)
+            {
+                psi.ArgumentList.Add(a);
+            }
+        }
+        else if (dotnetRun)
         {
             var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
             foreach (var a in new[] { "run", "--project", Path.Combine(RepoRoot, "Sidecar"), "-c", configuration, "--no-build", "--" })
@@ -105,7 +114,7 @@ internal sealed class SidecarProcess : IAsyncDisposable
             psi.Environment.Remove(key);
         }
 
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        foreach (var (k, v) in (launcher?.Environment ?? new Dictionary<string, string>()).Concat(environment ?? new Dictionary<string, string>()))
         {
             psi.Environment[k] = v;
         }
@@ -236,3 +245,6 @@ internal sealed class SidecarProcess : IAsyncDisposable
         _process.Dispose();
     }
 }
+
+/// <summary>How to start a sidecar other than with <c>dotnet exec</c>: the program, its leading arguments, its environment.</summary>
+internal sealed record SidecarLauncher(string FileName, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment);

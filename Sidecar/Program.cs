@@ -5,4 +5,7 @@ if (OperatingSystem.IsWindows())
     Console.OutputEncoding = System.Text.Encoding.UTF8;
 }
 
-return await CaptionSidecar.Hosting.SidecarCommandLine.RunAsync(args);
+var exitCode = await CaptionSidecar.Hosting.SidecarCommandLine.RunAsync(args);
+// Started by a double-click, a failure's message would vanish with its console window.
+await CaptionSidecar.Hosting.ConsoleWindow.HoldOpenOnFailureAsync(exitCode);
+return exitCode;

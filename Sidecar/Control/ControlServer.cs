@@ -53,11 +53,13 @@ internal static class ControlServer
 }
 
 /// <summary>
-/// Prints the overlay URL and the control URL with its token on the console at start: stderr, never the log file
-/// (the token is a secret) and never stdout (which carries only captions).
+/// Says where everything is at start: the user's settings file in the log (console and file), then the overlay URL
+/// and the control URL with its token on the console: stderr, never the log file (the token is a secret) and never
+/// stdout (which carries only captions).
 /// </summary>
 internal sealed partial class ControlAnnouncement(
-    IHostApplicationLifetime lifetime, IServer server, ControlToken token, IOptions<SocketTransportOptions> transport, ILogger<ControlAnnouncement> logger)
+    IHostApplicationLifetime lifetime, IServer server, ControlToken token, IOptions<SocketTransportOptions> transport, UserSettingsFile settings,
+    ILogger<ControlAnnouncement> logger)
     : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -65,6 +67,15 @@ internal sealed partial class ControlAnnouncement(
         if (transport.Value.UnsafePreferInlineScheduling)
         {
             LogInlineScheduling();
+        }
+
+        if (settings.Created)
+        {
+            LogSettingsCreated(settings.Path);
+        }
+        else
+        {
+            LogSettings(settings.Path);
         }
 
         lifetime.ApplicationStarted.Register(() =>
@@ -83,6 +94,13 @@ internal sealed partial class ControlAnnouncement(
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Settings file: {Path}")]
+    private partial void LogSettings(string path);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Settings file: {Path} (new: set your API key, input, languages and OBS password there, then start again)")]
+    private partial void LogSettingsCreated(string path);
 
     [LoggerMessage(Level = LogLevel.Debug,
         Message = "The HTTP server runs socket I/O inline (Kestrel UnsafePreferInlineScheduling): overlay updates reach each client's socket on the publishing thread; nothing on this server blocks a thread")]

@@ -1,13 +1,18 @@
 using System.Globalization;
 using System.Text;
 using CaptionSidecar.Overlay;
+using CaptionSidecar.Hosting;
 using CaptionSidecar.Speakers;
+using CaptionSidecar.Tracks;
 
 namespace CaptionSidecar.Control;
 
 /// <summary>What a tray menu item is, so the shell knows how to draw it and the model what a click does.</summary>
 internal enum TrayMenuItemKind
 {
+    /// <summary>A line of status (Realtime, OBS, muted); greyed out, not clickable.</summary>
+    Status,
+
     /// <summary>A caption language; checked when it is on, a click toggles it.</summary>
     Language,
 
@@ -19,6 +24,9 @@ internal enum TrayMenuItemKind
 
     /// <summary>Opens the control page (with its token) in the default browser.</summary>
     OpenControlPage,
+
+    /// <summary>Opens the per-user folder with settings.json and the logs.</summary>
+    OpenSettingsFolder,
 
     /// <summary>Puts the overlay URL on the clipboard.</summary>
     CopyOverlayUrl,
@@ -57,6 +65,9 @@ internal interface ITrayShellActions
     /// <summary>Opens <paramref name="url"/> in the user's default browser.</summary>
     void OpenUrl(Uri url);
 
+    /// <summary>Opens <paramref name="path"/> in the file manager (Explorer).</summary>
+    void OpenFolder(string path);
+
     /// <summary>Puts <paramref name="text"/> on the clipboard.</summary>
     void CopyToClipboard(string text);
 
@@ -82,6 +93,9 @@ internal sealed class TrayMenu
     /// <summary>Id of "Open control page".</summary>
     public const string OpenControlPageId = "open-control-page";
 
+    /// <summary>Id of "Open settings folder".</summary>
+    public const string OpenSettingsFolderId = "open-settings-folder";
+
     /// <summary>Id of "Copy overlay URL".</summary>
     public const string CopyOverlayUrlId = "copy-overlay-url";
 
@@ -95,13 +109,15 @@ internal sealed class TrayMenu
     private readonly ITrayShellActions _shell;
     private readonly Uri _overlayUrl;
     private readonly Uri _controlUrl;
+    private readonly string? _settingsFolder;
 
     /// <summary>Creates the menu over <paramref name="surface"/>.</summary>
     /// <param name="surface">The sidecar's control surface.</param>
     /// <param name="shell">The browser, clipboard and quit actions.</param>
     /// <param name="overlayUrl">The overlay's Browser Source URL, for "Copy overlay URL".</param>
     /// <param name="controlUrl">The control page URL with its token, for "Open control page".</param>
-    public TrayMenu(ISidecarControl surface, ITrayShellActions shell, Uri overlayUrl, Uri controlUrl)
+    /// <param name="settingsFolder">The per-user folder (settings.json, logs) for "Open settings folder"; null for no such item.</param>
+    public TrayMenu(ISidecarControl surface, ITrayShellActions shell, Uri overlayUrl, Uri controlUrl, string? settingsFolder = null)
     {
         ArgumentNullException.ThrowIfNull(surface);
         ArgumentNullException.ThrowIfNull(shell);
@@ -111,13 +127,17 @@ internal sealed class TrayMenu
         _shell = shell;
         _overlayUrl = overlayUrl;
         _controlUrl = controlUrl;
+        _settingsFolder = settingsFolder;
     }
 
     /// <summary>The menu and tooltip as the sidecar stands now.</summary>
     public TrayMenuModel Build()
     {
         var languages = _surface.GetLanguages();
-        var items = new List<TrayMenuItem>();
+        var status = _surface.ReadStatus();
+        // Status first, greyed out: what a streamer glances at before going live.
+        var items = StatusItems(status).ToList();
+        items.Add(Separator(3));
         foreach (var language in languages)
         {
             items.Add(new TrayMenuItem(LanguageIdPrefix + language.Code, language.Name, language.Enabled, Enabled: true, TrayMenuItemKind.Language));
@@ -142,11 +162,16 @@ internal sealed class TrayMenu
 
         items.Add(Separator(1));
         items.Add(Action(OpenControlPageId, "Open control page", TrayMenuItemKind.OpenControlPage));
+        if (_settingsFolder is not null)
+        {
+            items.Add(Action(OpenSettingsFolderId, "Open settings folder", TrayMenuItemKind.OpenSettingsFolder));
+        }
+
         items.Add(Action(CopyOverlayUrlId, "Copy overlay URL", TrayMenuItemKind.CopyOverlayUrl));
         items.Add(Action(ClearCaptionsId, "Clear captions", TrayMenuItemKind.ClearCaptions));
         items.Add(Separator(2));
         items.Add(Action(QuitId, "Quit", TrayMenuItemKind.Quit));
-        return new TrayMenuModel(items, ToolTip(languages, _surface.ReadStatus()));
+        return new TrayMenuModel(items, ToolTip(languages, status));
     }
 
     /// <summary>Carries out a click on the item with <paramref name="itemId"/> (from a model this menu built).</summary>
@@ -159,6 +184,9 @@ internal sealed class TrayMenu
         {
             case OpenControlPageId:
                 _shell.OpenUrl(_controlUrl);
+                return;
+            case OpenSettingsFolderId when _settingsFolder is not null:
+                _shell.OpenFolder(_settingsFolder);
                 return;
             case CopyOverlayUrlId:
                 _shell.CopyToClipboard(_overlayUrl.AbsoluteUri);
@@ -208,6 +236,63 @@ internal sealed class TrayMenu
 
         return text.Length <= MaxToolTipLength ? text.ToString() : string.Concat(text.ToString(0, MaxToolTipLength - 1), "…");
     }
+
+    /// <summary>
+    /// The status lines at the top of the menu, from the same <see cref="ControlStatus"/> as <c>/api/status</c>: the
+    /// caption engine's connection, OBS, and who is muted (by the OBS mic or by a moderator); only lines with something
+    /// to say are shown, the first two always.
+    /// </summary>
+    internal static IEnumerable<TrayMenuItem> StatusItems(ControlStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        yield return StatusItem("status-captions", CaptionsLine(status));
+        yield return StatusItem("status-obs", "OBS: " + ObsLine(status.ObsState));
+        var mutedInObs = (status.Speakers ?? []).Where(s => s.MutedInObs == true).Select(SpeakerName).ToList();
+        if (status.Muted == true || mutedInObs.Count > 0)
+        {
+            yield return StatusItem("status-obs-muted", mutedInObs.Count > 0 && status.Muted != true
+                ? "Mic muted in OBS: " + string.Join(", ", mutedInObs)
+                : "Mic muted in OBS: captions paused");
+        }
+
+        var muted = (status.Speakers ?? []).Where(s => !s.Captioned).Select(SpeakerName).ToList();
+        if (muted.Count > 0)
+        {
+            yield return StatusItem("status-muted", "Muted: " + string.Join(", ", muted));
+        }
+    }
+
+    private static string CaptionsLine(ControlStatus status)
+    {
+        if (status.Engine == EngineChoice.TestPattern)
+        {
+            return "Captions: test pattern";
+        }
+
+        var states = status.Tracks.Select(t => t.State).ToList();
+        var word = states switch
+        {
+            [] => "no language on",
+            _ when states.Contains(TrackSessionState.Failed) => "failed",
+            _ when states.Any(s => s is TrackSessionState.Starting or TrackSessionState.Connecting or TrackSessionState.Reconnecting) => "connecting",
+            _ when states.Contains(TrackSessionState.Connected) => "connected",
+            _ => "stopped",
+        };
+        return "Realtime: " + word;
+    }
+
+    private static string ObsLine(string state) => state switch
+    {
+        "off" => "off",
+        "connected" => "connected",
+        "connecting" => "connecting",
+        "authenticationfailed" => "password rejected",
+        _ => "not connected",
+    };
+
+    private static string SpeakerName(SpeakerStatus speaker) => speaker.Label ? speaker.Name : speaker.Input;
+
+    private static TrayMenuItem StatusItem(string id, string text) => new(id, text, Checked: false, Enabled: false, TrayMenuItemKind.Status);
 
     private async Task ToggleLanguageAsync(string code, CancellationToken cancellationToken)
     {

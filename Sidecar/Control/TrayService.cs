@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using CaptionSidecar.Hosting;
 using CaptionSidecar.Overlay;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -35,6 +36,12 @@ internal sealed class TrayShellActions(IHostApplicationLifetime lifetime, Action
         using var browser = Process.Start(new ProcessStartInfo(url.AbsoluteUri) { UseShellExecute = true });
     }
 
+    public void OpenFolder(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var explorer = Process.Start(new ProcessStartInfo(path) { UseShellExecute = true });
+    }
+
     public void CopyToClipboard(string text) => copyToClipboard(text);
 
     public void Quit() => lifetime.StopApplication();
@@ -49,6 +56,7 @@ internal sealed partial class TrayService(
     IHostApplicationLifetime lifetime,
     IServer server,
     ControlToken token,
+    DataFolders folders,
     TimeProvider time,
     ILogger<TrayService> logger,
     ITrayIconFactory? iconFactory = null) : IHostedService, IDisposable
@@ -108,7 +116,7 @@ internal sealed partial class TrayService(
     internal async Task RunAsync(ITrayIconFactory factory, Uri overlayUrl, Uri controlUrl, CancellationToken cancellationToken)
     {
         ITrayIcon? icon = null;
-        var menu = new TrayMenu(surface, new TrayShellActions(lifetime, text => icon?.CopyToClipboard(text)), overlayUrl, controlUrl);
+        var menu = new TrayMenu(surface, new TrayShellActions(lifetime, text => icon?.CopyToClipboard(text)), overlayUrl, controlUrl, folders.Root);
         icon = factory.Create(id => ClickAsync(menu, icon, id, cancellationToken));
         using (icon)
         {

@@ -74,11 +74,12 @@ public static class SidecarHost
     {
         ArgumentNullException.ThrowIfNull(commandLine);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
-        AddConfiguration(builder.Configuration, commandLine, configFile);
+        var settingsFile = AddConfiguration(builder.Configuration, commandLine, configFile, createUserSettings: true);
         var sidecar = builder.Configuration.GetSection(SidecarOptions.Section).Get<SidecarOptions>() ?? new SidecarOptions();
         var folders = new DataFolders(sidecar.DataDirectory);
         folders.EnsureCreated();
         builder.Services.AddSingleton(folders);
+        builder.Services.AddSingleton(settingsFile);
         AddLogging(builder.Services, builder.Configuration, folders, sidecar);
 
         builder.Services.AddSingleton(TimeProvider.System);
@@ -111,17 +112,46 @@ public static class SidecarHost
         && log.Properties.TryGetValue("SourceContext", out var source)
         && source is ScalarValue { Value: "Microsoft.Extensions.Hosting.Internal.Host" };
 
-    /// <summary>The configuration alone (settings file, environment, command line), for commands that run no host.</summary>
+    /// <summary>The configuration alone (settings files, environment, command line), for commands that run no host.</summary>
     public static IConfiguration BuildConfiguration(IReadOnlyDictionary<string, string?> commandLine, string? configFile)
     {
         var configuration = new ConfigurationManager();
-        AddConfiguration(configuration, commandLine, configFile);
+        AddConfiguration(configuration, commandLine, configFile, createUserSettings: false);
         return configuration;
     }
 
-    private static void AddConfiguration(ConfigurationManager configuration, IReadOnlyDictionary<string, string?> commandLine, string? configFile)
+    /// <summary>
+    /// Adds the configuration sources, lowest first: the exe's <c>appsettings.json</c>, the user's
+    /// <see cref="UserSettings"/> file (written first when <paramref name="createUserSettings"/> and missing),
+    /// <c>--config</c>, the well-known environment variables, our prefixed ones, the command line.
+    /// </summary>
+    /// <returns>Where the user's settings file is, and whether it was written now.</returns>
+    /// <exception cref="InvalidDataException">The user's settings file is not valid JSON (the message names it).</exception>
+    internal static UserSettingsFile AddConfiguration(
+        ConfigurationManager configuration, IReadOnlyDictionary<string, string?> commandLine, string? configFile, bool createUserSettings)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
         configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);
+
+        // The settings file lives in the data folder, which only the sources above it can move (not the file itself).
+        var above = new ConfigurationManager();
+        AddOverrides(above, commandLine, configFile);
+        var dataDirectoryKey = $"{SidecarOptions.Section}:{nameof(SidecarOptions.DataDirectory)}";
+        var path = UserSettings.PathIn(new DataFolders(above[dataDirectoryKey] ?? configuration[dataDirectoryKey]));
+        var created = createUserSettings && UserSettings.CreateIfMissing(path);
+        if (File.Exists(path))
+        {
+            UserSettings.Validate(path);
+            configuration.AddJsonFile(path, optional: true, reloadOnChange: false);
+        }
+
+        AddOverrides(configuration, commandLine, configFile);
+        return new UserSettingsFile(path, created);
+    }
+
+    /// <summary>The sources above the user's settings file: <c>--config</c>, the environment, the command line.</summary>
+    private static void AddOverrides(ConfigurationManager configuration, IReadOnlyDictionary<string, string?> commandLine, string? configFile)
+    {
         if (configFile is not null)
         {
             if (!File.Exists(configFile))
@@ -129,7 +159,7 @@ public static class SidecarHost
                 throw new FileNotFoundException($"--config file '{configFile}' does not exist.", configFile);
             }
 
-            configuration.AddJsonFile(configFile, optional: false, reloadOnChange: false);
+            configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
         }
 
         // The well-known variable names of the services we talk to, below our own prefixed variables.

@@ -106,9 +106,13 @@ internal sealed class FakeShellActions : ITrayShellActions
 
     public List<string> Copied { get; } = [];
 
+    public List<string> OpenedFolders { get; } = [];
+
     public int Quits { get; private set; }
 
     public void OpenUrl(Uri url) => Opened.Add(url);
+
+    public void OpenFolder(string path) => OpenedFolders.Add(path);
 
     public void CopyToClipboard(string text) => Copied.Add(text);
 

@@ -1,4 +1,5 @@
 using CaptionSidecar.Control;
+using CaptionSidecar.Hosting;
 using CaptionSidecar.Overlay;
 using CaptionSidecar.Speakers;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -30,7 +31,8 @@ public sealed class TrayMenuSpeakerTests : IDisposable
 
         Assert.DoesNotContain(items, i => i.Kind == TrayMenuItemKind.Speaker);
         Assert.Equal(
-            [TrayMenuItemKind.Language, TrayMenuItemKind.Language, TrayMenuItemKind.Separator, TrayMenuItemKind.OpenControlPage,
+            [TrayMenuItemKind.Status, TrayMenuItemKind.Status, TrayMenuItemKind.Separator,
+             TrayMenuItemKind.Language, TrayMenuItemKind.Language, TrayMenuItemKind.Separator, TrayMenuItemKind.OpenControlPage,
              TrayMenuItemKind.CopyOverlayUrl, TrayMenuItemKind.ClearCaptions, TrayMenuItemKind.Separator, TrayMenuItemKind.Quit],
             items.Select(i => i.Kind));
     }
@@ -43,12 +45,14 @@ public sealed class TrayMenuSpeakerTests : IDisposable
         var items = menu.Build().Items;
 
         Assert.Equal(
-            [TrayMenuItemKind.Language, TrayMenuItemKind.Language, TrayMenuItemKind.Separator, TrayMenuItemKind.Speaker, TrayMenuItemKind.Speaker,
+            [TrayMenuItemKind.Status, TrayMenuItemKind.Status, TrayMenuItemKind.Status, TrayMenuItemKind.Separator,
+             TrayMenuItemKind.Language, TrayMenuItemKind.Language, TrayMenuItemKind.Separator, TrayMenuItemKind.Speaker, TrayMenuItemKind.Speaker,
              TrayMenuItemKind.Separator, TrayMenuItemKind.OpenControlPage, TrayMenuItemKind.CopyOverlayUrl, TrayMenuItemKind.ClearCaptions,
              TrayMenuItemKind.Separator, TrayMenuItemKind.Quit],
             items.Select(i => i.Kind));
-        Assert.Equal(new TrayMenuItem("speaker:Alice", "Alice", Checked: true, Enabled: true, TrayMenuItemKind.Speaker), items[3]);
-        Assert.Equal(new TrayMenuItem("speaker:Bob", "Bob", Checked: false, Enabled: true, TrayMenuItemKind.Speaker), items[4]);
+        Assert.Equal(new TrayMenuItem("speaker:Alice", "Alice", Checked: true, Enabled: true, TrayMenuItemKind.Speaker), items[7]);
+        Assert.Equal(new TrayMenuItem("speaker:Bob", "Bob", Checked: false, Enabled: true, TrayMenuItemKind.Speaker), items[8]);
+        Assert.Equal("Muted: Bob", items[2].Text); // Bob is muted: the status says so
         Assert.Equal(items.Count, items.Select(i => i.Id).Distinct().Count());
     }
 
@@ -118,7 +122,7 @@ public sealed class TrayMenuSpeakerTests : IDisposable
         var time = new FakeTimeProvider();
         var factory = new FakeTrayIconFactory();
         using var lifetime = new FakeLifetime();
-        using var service = new TrayService(surface, lifetime, new FakeServer("http://127.0.0.1:4470"), ControlToken.LoadOrCreate(_tokenFolder), time,
+        using var service = new TrayService(surface, lifetime, new FakeServer("http://127.0.0.1:4470"), ControlToken.LoadOrCreate(_tokenFolder), new DataFolders(_tokenFolder), time,
             NullLogger<TrayService>.Instance, factory);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
 

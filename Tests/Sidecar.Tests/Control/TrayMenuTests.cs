@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using CaptionSidecar.Control;
+using CaptionSidecar.Hosting;
 using CaptionSidecar.Overlay;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -24,12 +25,13 @@ public sealed class TrayMenuTests : IDisposable
         var items = menu.Build().Items;
 
         Assert.Equal(
-            [TrayMenuItemKind.Language, TrayMenuItemKind.Language, TrayMenuItemKind.Separator, TrayMenuItemKind.OpenControlPage,
+            [TrayMenuItemKind.Status, TrayMenuItemKind.Status, TrayMenuItemKind.Separator,
+             TrayMenuItemKind.Language, TrayMenuItemKind.Language, TrayMenuItemKind.Separator, TrayMenuItemKind.OpenControlPage,
              TrayMenuItemKind.CopyOverlayUrl, TrayMenuItemKind.ClearCaptions, TrayMenuItemKind.Separator, TrayMenuItemKind.Quit],
             items.Select(i => i.Kind));
-        Assert.Equal(new TrayMenuItem("language:en", "en (spoken)", Checked: true, Enabled: true, TrayMenuItemKind.Language), items[0]);
-        Assert.Equal(new TrayMenuItem("language:es", "es", Checked: false, Enabled: true, TrayMenuItemKind.Language), items[1]);
-        Assert.Equal(["Open control page", "Copy overlay URL", "Clear captions", "Quit"], items.Where(i => i.Kind is not TrayMenuItemKind.Language and not TrayMenuItemKind.Separator).Select(i => i.Text));
+        Assert.Equal(new TrayMenuItem("language:en", "en (spoken)", Checked: true, Enabled: true, TrayMenuItemKind.Language), items[3]);
+        Assert.Equal(new TrayMenuItem("language:es", "es", Checked: false, Enabled: true, TrayMenuItemKind.Language), items[4]);
+        Assert.Equal(["Open control page", "Copy overlay URL", "Clear captions", "Quit"], items.Where(i => i.Kind is not TrayMenuItemKind.Language and not TrayMenuItemKind.Separator and not TrayMenuItemKind.Status).Select(i => i.Text));
         Assert.Equal(items.Count, items.Select(i => i.Id).Distinct().Count());
     }
 
@@ -38,7 +40,7 @@ public sealed class TrayMenuTests : IDisposable
     {
         var menu = new TrayMenu(new FakeControlSurface(), new FakeShellActions(), OverlayUrl, ControlUrl);
 
-        var first = menu.Build().Items[0];
+        var first = menu.Build().Items.Single(i => i.Kind == TrayMenuItemKind.Language);
 
         Assert.False(first.Enabled);
         Assert.False(first.Checked);
@@ -225,5 +227,5 @@ public sealed class TrayMenuTests : IDisposable
     }
 
     private TrayService NewService(FakeControlSurface surface, FakeLifetime lifetime, TimeProvider time, FakeTrayIconFactory factory) =>
-        new(surface, lifetime, new FakeServer("http://127.0.0.1:4470"), ControlToken.LoadOrCreate(_tokenFolder), time, NullLogger<TrayService>.Instance, factory);
+        new(surface, lifetime, new FakeServer("http://127.0.0.1:4470"), ControlToken.LoadOrCreate(_tokenFolder), new DataFolders(_tokenFolder), time, NullLogger<TrayService>.Instance, factory);
 }

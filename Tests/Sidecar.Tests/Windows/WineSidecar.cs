@@ -41,6 +41,9 @@ internal static class WineSidecar
         return new SidecarLauncher(Peers.FindExecutable("wine")!, [ExePath], s_environment);
     }
 
+    /// <summary>A Linux path as the Windows program sees it under Wine (drive Z: is the Linux root).</summary>
+    public static string WindowsPath(string linuxPath) => "Z:" + Path.GetFullPath(linuxPath).Replace('/', '\\');
+
     /// <summary>Runs the release to completion under Wine (for commands such as --version and devices).</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(
         IEnumerable<string> args, TimeSpan timeout, CancellationToken cancellationToken)

@@ -98,12 +98,19 @@ public sealed class WineTrayTests : IDisposable
         return default;
     }
 
-    /// <summary>The centres of the icon slots of Wine's system tray window (square slots, as high as the window).</summary>
+    /// <summary>
+    /// The centres of the icon slots of Wine's system tray window (square slots, as high as the window), waiting for
+    /// the window: Wine shows it when the first icon is added.
+    /// </summary>
     private static async Task<IReadOnlyList<(int X, int Y)>> TraySlotsAsync(XDisplay x, CancellationToken ct)
     {
-        var tray = (await x.RunAsync(["search", "--onlyvisible", "--name", "^Wine System Tray$"], ct)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(tray.Length > 0, "Wine's system tray window is not on the display");
-        var geometry = await x.RunAsync(["getwindowgeometry", "--shell", tray[0].Trim()], ct);
+        var geometry = await Poll.ForAsync(
+            async token =>
+            {
+                var tray = (await x.RunAsync(["search", "--onlyvisible", "--name", "^Wine System Tray$"], token)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                return tray.Length == 0 ? null : await x.RunAsync(["getwindowgeometry", "--shell", tray[0].Trim()], token);
+            },
+            null, "Wine's system tray window on the display", ct, timeoutMs: 30000, intervalMs: 200);
         var values = geometry.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(line => line.Split('=', 2)).Where(p => p.Length == 2)
             .ToDictionary(p => p[0], p => int.Parse(p[1], CultureInfo.InvariantCulture));

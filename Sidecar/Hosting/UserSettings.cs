@@ -136,8 +136,8 @@ public static class UserSettings
     /// <summary>System.Text.Json's message without its "Path: ... | LineNumber: ..." tail (the position is given already).</summary>
     private static string FirstSentence(string message)
     {
-        var tail = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return (tail > 0 ? message[..tail] : message).Trim();
+        var tail = new[] { " Path:", " LineNumber:" }.Select(t => message.IndexOf(t, StringComparison.Ordinal)).Where(i => i > 0).DefaultIfEmpty(message.Length).Min();
+        return message[..tail].Trim();
     }
 }
 

@@ -138,6 +138,7 @@ public sealed class UserSettingsTests : IDisposable
         Assert.Contains($"Settings file '{SettingsPath}'", error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         Assert.Contains("delete it to get a fresh one", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("LineNumber", error.Message, StringComparison.Ordinal); // said once, counted from 1
         Assert.Equal(content, File.ReadAllText(SettingsPath));
     }
 

@@ -45,9 +45,8 @@ public static class UserSettings
             "Language": "en"
           },
           "Audio": {
-            // default: Windows' default microphone (followed when it changes).
-            // device:NAME: one device ("CaptionSidecar devices" lists them).
-            // process:NAME: one program's sound, e.g. "process:Discord".
+            // default: the default microphone in the system's sound settings.
+            // device:NAME: one device, or an output's sound ("CaptionSidecar devices" lists them).
             "Input": "default"
           },
           "Languages": {

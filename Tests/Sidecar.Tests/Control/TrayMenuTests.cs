@@ -167,6 +167,7 @@ public sealed class TrayMenuTests : IDisposable
         var run = service.RunAsync(factory, OverlayUrl, ControlUrl, stop.Token);
         var icon = Assert.Single(factory.Created);
         Assert.Contains("es off", icon.Shown!.ToolTip, StringComparison.Ordinal);
+        Assert.Contains(icon.Shown.Items, i => i.Kind == TrayMenuItemKind.OpenSettingsFolder); // the data folder is known
 
         // A change made elsewhere (the control page) shows at the next refresh.
         await surface.SetLanguageEnabledAsync("es", true, cancellation);

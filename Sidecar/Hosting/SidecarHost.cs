@@ -119,9 +119,28 @@ public static class SidecarHost
         return configuration;
     }
 
+    /// <summary>
+    /// The defaults file, <c>appsettings.json</c>: in the application's folder (a build, <c>dotnet run</c>, the Linux and
+    /// macOS releases), else beside the executable. The Windows release extracts itself into a folder under
+    /// <c>%TEMP%</c>, which <see cref="AppContext.BaseDirectory"/> then names, while its <c>appsettings.json</c> (left out
+    /// of the bundle so it stays editable) lies beside <c>CaptionSidecar.exe</c>.
+    /// </summary>
+    internal static string DefaultsFile(string baseDirectory, string? processPath, Func<string, bool> exists)
+    {
+        const string Name = "appsettings.json";
+        var inBase = Path.Combine(baseDirectory, Name);
+        if (exists(inBase) || Path.GetDirectoryName(processPath) is not { Length: > 0 } exeFolder)
+        {
+            return inBase;
+        }
+
+        var besideExe = Path.Combine(exeFolder, Name);
+        return exists(besideExe) ? besideExe : inBase;
+    }
+
     private static void AddConfiguration(ConfigurationManager configuration, IReadOnlyDictionary<string, string?> commandLine, string? configFile)
     {
-        configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);
+        configuration.AddJsonFile(DefaultsFile(AppContext.BaseDirectory, Environment.ProcessPath, File.Exists), optional: true, reloadOnChange: false);
         if (configFile is not null)
         {
             if (!File.Exists(configFile))

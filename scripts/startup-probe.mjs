@@ -2,15 +2,18 @@
 // on a free port, polls GET /overlay until 200 (process start -> overlay served), connects to /ws/captions?lang=en and
 // records, for each caption update, receipt time minus the update's own timestamp (made by the caption tracker, same
 // machine clock): the latency through the outputs, the overlay feed and its WebSocket. Prints one JSON line.
-// Usage: node --experimental-websocket scripts/startup-probe.mjs PORT UPDATES EXE [ARGS...]
+// Usage: node --experimental-websocket scripts/startup-probe.mjs PORT UPDATES DATA_DIR COMMAND [ARGS...]
+// (COMMAND ARGS start the sidecar, e.g. the executable, or wine and the .exe; the probe adds the test-pattern engine,
+// no OBS, the port and the data folder).
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 
-const [port, wanted, exe, ...extra] = process.argv.slice(2);
+const [port, wanted, dataDir, command, ...commandArgs] = process.argv.slice(2);
 const updates = Number(wanted);
 const base = `http://127.0.0.1:${port}`;
 const t0 = performance.now();
-const child = spawn(exe, ['--http-port', port, ...extra], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OPENAI_API_KEY: '' } });
+const args = [...commandArgs, '--engine', 'test-pattern', '--no-obs', '--http-port', port, '--data-dir', dataDir];
+const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OPENAI_API_KEY: '' } });
 let stderr = '';
 child.stderr.on('data', d => { stderr += d; });
 let exited = null;

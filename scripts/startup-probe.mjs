@@ -62,4 +62,5 @@ await new Promise((resolve, reject) => {
 ws.close();
 child.kill('SIGINT');
 await new Promise(r => (exited !== null ? r() : child.on('exit', r)));
+if (process.env.PROBE_STDERR) process.stderr.write(stderr);
 console.log(JSON.stringify({ overlayMs, latencies }));

@@ -8,9 +8,11 @@
 # time from the update's own timestamp to its receipt on /ws/captions. Writes artifacts/startup-bench/runs.jsonl and
 # the table to artifacts/startup-bench/result.md.
 #
-#   scripts/startup-bench.sh [--wine] [--no-publish] [RUNS=7] [UPDATES=12]
-#   --wine        also the win-x64 builds under scripts/wine-headless.sh's Wine
-#   --no-publish  reuse the builds of an earlier run
+#   scripts/startup-bench.sh [--wine] [--no-publish] [--also NAME=DIR]... [RUNS=7] [UPDATES=12]
+#   --wine            also the win-x64 builds under scripts/wine-headless.sh's Wine
+#   --no-publish      reuse the builds of an earlier run
+#   --also NAME=DIR   one more build in the same run, e.g. an older commit's: DIR holds linux-x64/CaptionSidecar
+#                     (as scripts/publish.sh --out DIR linux-x64 makes it); linux-x64 only
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -19,13 +21,16 @@ log() { printf '[startup-bench] %s\n' "$*" >&2; }
 wine=false
 publish=true
 positional=()
-for a in "$@"; do
-  case "$a" in
+declare -A extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
     --wine) wine=true ;;
     --no-publish) publish=false ;;
-    -*) log "unknown option $a (see the header of $0)"; exit 2 ;;
-    *) positional+=("$a") ;;
+    --also) shift; extra["${1%%=*}"]="$(cd "${1#*=}" && pwd)" ;;
+    -*) log "unknown option $1 (see the header of $0)"; exit 2 ;;
+    *) positional+=("$1") ;;
   esac
+  shift
 done
 runs="${positional[0]:-7}"
 updates="${positional[1]:-12}"
@@ -49,8 +54,9 @@ if $wine; then
 fi
 
 version="$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | head -n 1)"
+for name in "${!extra[@]}"; do ln -sfn "${extra[$name]}" "$out/$name"; done
 # The single-file linux-x64 builds, natively: the version, before anything is measured.
-for build in jit r2r; do
+for build in jit r2r "${!extra[@]}"; do
   printed="$("$out/$build/linux-x64/CaptionSidecar" --version)"
   [[ "$printed" == "$version"* ]] || { log "$build linux-x64 --version printed '$printed', expected $version..."; exit 1; }
   log "$build linux-x64 --version: $printed"
@@ -78,9 +84,12 @@ probe() {
 : >"$out/runs.jsonl"
 log "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for rid in "${rids[@]}"; do
-  for build in jit r2r; do probe "$build" "$rid" 0; done
+  builds=(jit r2r)
+  [ "$rid" = linux-x64 ] && builds+=("${!extra[@]}")
+  for build in "${builds[@]}"; do probe "$build" "$rid" 0; done
   for run in $(seq 1 "$runs"); do
-    if [ $((run % 2)) -eq 1 ]; then order=(jit r2r); else order=(r2r jit); fi
+    # Each run in another order (rotated), so no build always goes first.
+    order=("${builds[@]:$((run % ${#builds[@]}))}" "${builds[@]:0:$((run % ${#builds[@]}))}")
     for build in "${order[@]}"; do probe "$build" "$rid" "$run"; done
     log "$rid run $run of $runs done"
   done
@@ -97,7 +106,7 @@ print("| build | process start to overlay served | first caption | later caption
 print("| --- | --- | --- | --- | --- |")
 table = {}
 for rid in dict.fromkeys(r["rid"] for r in rows):
-    for build in ("jit", "r2r"):
+    for build in dict.fromkeys(r["build"] for r in rows if r["rid"] == rid):
         rs = [r for r in rows if r["rid"] == rid and r["build"] == build and r["run"] > 0]
         if not rs: continue
         start = med([r["overlayMs"] for r in rs])
@@ -106,11 +115,15 @@ for rid in dict.fromkeys(r["rid"] for r in rows):
         table[(rid, build)] = (start, first, later)
         spread = f'{min(r["overlayMs"] for r in rs):.0f}-{max(r["overlayMs"] for r in rs):.0f}'
         fspread = f'{min(r["latencies"][0] for r in rs):.1f}-{max(r["latencies"][0] for r in rs):.1f}'
-        name = {"jit": "JIT", "r2r": "ReadyToRun"}[build]
+        name = {"jit": "JIT", "r2r": "ReadyToRun"}.get(build, build)
         print(f"| {rid} {name} | {start:.0f} ({spread}) | {first:.1f} ({fspread}) | {later:.2f} | {first/later:.0f}x |")
 print()
 for rid in dict.fromkeys(r for r, _ in table):
     if (rid, "jit") in table and (rid, "r2r") in table:
         j, r = table[(rid, "jit")], table[(rid, "r2r")]
         print(f"{rid}, JIT / ReadyToRun: start to overlay {j[0]/r[0]:.2f}, first caption {j[1]/r[1]:.2f}, later captions {j[2]/r[2]:.2f}")
+    for build in ("jit", "r2r"):
+        if (rid, build + "-before") in table and (rid, build) in table:
+            b, a = table[(rid, build + "-before")], table[(rid, build)]
+            print(f"{rid} {build}, before / now: start to overlay {b[0]/a[0]:.2f}, first caption {b[1]/a[1]:.2f}, later captions {b[2]/a[2]:.2f}")
 PY

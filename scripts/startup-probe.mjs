@@ -4,7 +4,7 @@
 // machine clock): the latency through the outputs, the overlay feed and its WebSocket. Prints one JSON line.
 // Usage: node --experimental-websocket scripts/startup-probe.mjs PORT UPDATES DATA_DIR COMMAND [ARGS...]
 // (COMMAND ARGS start the sidecar, e.g. the executable, or wine and the .exe; the probe adds the test-pattern engine,
-// no OBS, the port and the data folder).
+// no OBS, the port and the data folder). PROBE_STDERR=1 prints the sidecar's stderr too.
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 

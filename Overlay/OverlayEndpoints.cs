@@ -20,7 +20,8 @@ public static class OverlayEndpoints
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'";
 
     /// <summary>
-    /// Registers <see cref="OverlayServerOptions"/>, the <see cref="CaptionFeed"/> and the <see cref="ControlToken"/>
+    /// Registers <see cref="OverlayServerOptions"/>, the <see cref="CaptionFeed"/> (and a hosted service that warms its
+    /// JSON serialiser at start, <see cref="CaptionFeedWarmUp"/>) and the <see cref="ControlToken"/>
     /// (read or made in <see cref="OverlayServerOptions.TokenFolder"/> on first use), and <see cref="TimeProvider.System"/>
     /// unless the host registered a <see cref="TimeProvider"/>. The host must also register an <see cref="IControlSurface"/>.
     /// It changes no host-wide setting: Kestrel's transport options (for example inline scheduling, which suits the
@@ -35,6 +36,7 @@ public static class OverlayEndpoints
         }
 
         services.AddSingleton<CaptionFeed>();
+        services.AddHostedService<CaptionFeedWarmUp>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp =>
         {

@@ -121,6 +121,25 @@ public static class SidecarHost
     }
 
     /// <summary>
+    /// The defaults file, <c>appsettings.json</c>: in the application's folder (a build, <c>dotnet run</c>, the Linux and
+    /// macOS releases), else beside the executable. The Windows release extracts itself into a folder under
+    /// <c>%TEMP%</c>, which <see cref="AppContext.BaseDirectory"/> then names, while its <c>appsettings.json</c> (left out
+    /// of the bundle so it stays editable) lies beside <c>CaptionSidecar.exe</c>.
+    /// </summary>
+    internal static string DefaultsFile(string baseDirectory, string? processPath, Func<string, bool> exists)
+    {
+        const string Name = "appsettings.json";
+        var inBase = Path.Combine(baseDirectory, Name);
+        if (exists(inBase) || Path.GetDirectoryName(processPath) is not { Length: > 0 } exeFolder)
+        {
+            return inBase;
+        }
+
+        var besideExe = Path.Combine(exeFolder, Name);
+        return exists(besideExe) ? besideExe : inBase;
+    }
+
+    /// <summary>
     /// Adds the configuration sources, lowest first: the exe's <c>appsettings.json</c>, the user's
     /// <see cref="UserSettings"/> file (written first when <paramref name="createUserSettings"/> and missing),
     /// <c>--config</c>, the well-known environment variables, our prefixed ones, the command line.
@@ -131,7 +150,7 @@ public static class SidecarHost
         ConfigurationManager configuration, IReadOnlyDictionary<string, string?> commandLine, string? configFile, bool createUserSettings)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);
+        configuration.AddJsonFile(DefaultsFile(AppContext.BaseDirectory, Environment.ProcessPath, File.Exists), optional: true, reloadOnChange: false);
 
         // The settings file lives in the data folder, which only the sources above it can move (not the file itself).
         var above = new ConfigurationManager();

@@ -4,6 +4,7 @@ using System.Text.Json;
 using CaptionSidecar.Overlay.Tests.Fakes;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace CaptionSidecar.Overlay.Tests;
@@ -102,6 +103,25 @@ public sealed class ControlApiTests
         // A library flips no host-wide switch: inline scheduling is the host's choice (the Sidecar makes it).
         Assert.False(provider.GetRequiredService<IOptions<SocketTransportOptions>>().Value.UnsafePreferInlineScheduling);
         Assert.Same(TimeProvider.System, provider.GetRequiredService<TimeProvider>());
+    }
+
+    [Fact]
+    public async Task AddCaptionOverlay_WarmsTheFeedsSerialiserAtStartAndPublishesNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddCaptionOverlay(o => o.TokenFolder = Path.GetTempPath());
+        await using var provider = services.BuildServiceProvider();
+
+        var warmUp = Assert.Single(provider.GetServices<IHostedService>().OfType<BackgroundService>());
+        await warmUp.StartAsync(ct);
+        await warmUp.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(30), ct);
+
+        Assert.True(warmUp.ExecuteTask.IsCompletedSuccessfully);
+        var feed = provider.GetRequiredService<CaptionFeed>();
+        Assert.Equal(0, feed.PublishedCount);
+        Assert.Empty(feed.CurrentState());
     }
 
     private static async Task<string> ErrorOf(HttpResponseMessage response, CancellationToken ct)

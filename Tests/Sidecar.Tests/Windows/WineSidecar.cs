@@ -14,7 +14,7 @@ internal static class WineSidecar
     private static IReadOnlyDictionary<string, string>? s_environment;
 
     /// <summary>The published Windows executable.</summary>
-    public static string ExePath => Path.Combine(SidecarProcess.RepoRoot, "artifacts", "release", "win-x64", "CaptionSidecar.exe");
+    public static string ExePath => ReleaseBuild.ExePath("win-x64");
 
     /// <summary>
     /// Makes sure Wine answers and the release is current, and returns how to start it: skips (locally) or fails (CI)
@@ -31,7 +31,7 @@ internal static class WineSidecar
         try
         {
             s_environment ??= await WineEnvironmentAsync(cancellationToken);
-            await PublishIfStaleAsync(cancellationToken);
+            await ReleaseBuild.EnsureCurrentAsync("win-x64", cancellationToken);
         }
         finally
         {
@@ -74,19 +74,5 @@ internal static class WineSidecar
             .Select(line => line.Split('=', 2))
             .Where(pair => pair.Length == 2)
             .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.Ordinal);
-    }
-
-    private static async Task PublishIfStaleAsync(CancellationToken cancellationToken)
-    {
-        var built = new FileInfo(SidecarProcess.SidecarAssembly);
-        var exe = new FileInfo(ExePath);
-        if (exe.Exists && exe.LastWriteTimeUtc >= built.LastWriteTimeUtc)
-        {
-            return;
-        }
-
-        var script = Path.Combine(SidecarProcess.RepoRoot, "scripts", "publish.sh");
-        var (code, _, stderr) = await Peers.RunAsync("bash", [script, "win-x64"], TimeSpan.FromMinutes(8), cancellationToken);
-        Assert.True(code == 0 && File.Exists(ExePath), $"scripts/publish.sh win-x64 failed ({code}):\n{stderr}");
     }
 }

@@ -102,4 +102,58 @@ public sealed class WindowsAudioEndpointsTests
     {
         Assert.Contains(expected, WindowsAudioEndpoints.Describe(hresult), StringComparison.Ordinal);
     }
+
+    /// <summary>What NAudio throws for each failure: its CoreAudioException is a COMException carrying the HRESULT.</summary>
+    public static TheoryData<string, bool, string> Failures => new()
+    {
+        { "88890004", false, "WASAPI: opening 'Mic' failed: the device was unplugged, disabled or reconfigured (AUDCLNT_E_DEVICE_INVALIDATED)." },
+        { "8889000A", false, "another application uses the device in exclusive mode (AUDCLNT_E_DEVICE_IN_USE)" },
+        { "80070005", false, "Windows denied access to the microphone (E_ACCESSDENIED); allow desktop apps to access your microphone" },
+        { "88890003", true, "this audio system does not capture what an output plays (AUDCLNT_E_WRONG_ENDPOINT_TYPE; Wine has no loopback capture)" },
+        { "88890003", false, "loopback needs an output device, capture an input device (AUDCLNT_E_WRONG_ENDPOINT_TYPE)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Failures))]
+    public void Failure_ComExceptionFromNAudio_BecomesTheSeamsIOExceptionInWords(string hresult, bool loopback, string expected)
+    {
+        var thrown = new System.Runtime.InteropServices.COMException("Core Audio error", Convert.ToInt32(hresult, 16));
+
+        Assert.True(WindowsAudioEndpoints.IsAudioFailure(thrown));
+        var io = WindowsAudioEndpoints.Failure("opening 'Mic'", thrown, loopback);
+
+        Assert.IsType<IOException>(io);
+        Assert.StartsWith("WASAPI: opening 'Mic' failed: ", io.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, io.Message, StringComparison.Ordinal);
+        Assert.Same(thrown, io.InnerException);
+    }
+
+    [Fact]
+    public void Failure_AccessDeniedAsMarshalThrowsIt_NamesThePrivacySetting()
+    {
+        // Marshal.ThrowExceptionForHR (used by NAudio for activation) turns E_ACCESSDENIED into this exception.
+        var thrown = new UnauthorizedAccessException("Access is denied.");
+
+        Assert.True(WindowsAudioEndpoints.IsAudioFailure(thrown));
+        Assert.Contains("Privacy & security > Microphone", WindowsAudioEndpoints.Failure("opening the default input", thrown).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void IsAudioFailure_ProgrammingErrors_AreNotTurnedIntoDeviceLoss()
+    {
+        Assert.False(WindowsAudioEndpoints.IsAudioFailure(new NullReferenceException()));
+        Assert.False(WindowsAudioEndpoints.IsAudioFailure(new InvalidOperationException()));
+        Assert.False(WindowsAudioEndpoints.IsAudioFailure(new ObjectDisposedException("stream")));
+    }
+
+    [Fact]
+    public void ProcessLoopbackFailure_SaysWhatItNeedsAndWhatToDoInstead()
+    {
+        var io = WindowsAudioEndpoints.ProcessLoopbackFailure("Discord", 4242, new System.Runtime.InteropServices.COMException("x", unchecked((int)0x80070057)));
+
+        Assert.Contains("--input process:Discord", io.Message, StringComparison.Ordinal);
+        Assert.Contains("process 4242", io.Message, StringComparison.Ordinal);
+        Assert.Contains("E_INVALIDARG", io.Message, StringComparison.Ordinal);
+        Assert.Contains("Windows 10 version 2004 or later (Wine has no per-process loopback)", io.Message, StringComparison.Ordinal);
+    }
 }

@@ -33,6 +33,21 @@ public sealed class WindowsAudioEndpointsTests
     }
 
     [Fact]
+    public void Resolve_WholeDescriptionContainedInItsLoopbacks_IsTheInput()
+    {
+        // What Wine lists: one input and one output, both called after the sound server.
+        AudioDevice[] wine =
+        [
+            new(YetiId, "PulseAudio", true, 44_100, 2, false),
+            new(WindowsAudioEndpoints.LoopbackId(SpeakersId), "PulseAudio (loopback)", false, 44_100, 2, true),
+        ];
+
+        Assert.Equal(YetiId, AudioDevices.Resolve("pulseaudio", wine).Id);
+        Assert.Equal(WindowsAudioEndpoints.LoopbackId(SpeakersId), AudioDevices.Resolve("PulseAudio (loopback)", wine).Id);
+        Assert.Equal(WindowsAudioEndpoints.LoopbackId(SpeakersId), AudioDevices.Resolve("loopback)", wine).Id);
+    }
+
+    [Fact]
     public void Resolve_ExactEndpointId_IsTheCaptureEndpointNotItsLoopbackTwin()
     {
         var device = AudioDevices.Resolve(YetiId, Devices);

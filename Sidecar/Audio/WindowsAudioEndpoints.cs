@@ -74,7 +74,8 @@ internal static class WindowsAudioEndpoints
 
     /// <summary>
     /// The <see cref="IOException"/> for a per-process loopback (<c>--input process:NAME</c>) that Windows would not
-    /// activate: its HRESULT in words, and that it needs Windows 10 version 2004 or later (Wine 8 has none).
+    /// activate: its HRESULT in words, and that it needs Windows 10 version 2004 or later (Wine 8 has none: told it is
+    /// Windows 10 build 19041, it answers 0x80070002, ERROR_FILE_NOT_FOUND, for the process-loopback device).
     /// </summary>
     public static IOException ProcessLoopbackFailure(string processName, uint processId, Exception exception)
     {
@@ -123,6 +124,7 @@ internal static class WindowsAudioEndpoints
         0x88890018 => "the audio engine could not hand out a buffer (AUDCLNT_E_BUFFER_ERROR)",
         0x88890020 => "the device period is invalid (AUDCLNT_E_INVALID_DEVICE_PERIOD)",
         0x88890026 => "the audio resources were invalidated, for example by a driver update (AUDCLNT_E_RESOURCES_INVALIDATED)",
+        0x80070002 => "the system knows no such audio interface (ERROR_FILE_NOT_FOUND)",
         0x80004001 => "not implemented by this driver (E_NOTIMPL)",
         0x80004002 => "the interface is not supported (E_NOINTERFACE)",
         0x80004003 => "an invalid pointer was passed (E_POINTER)",

@@ -163,12 +163,9 @@ internal sealed class WasapiDevice : ICaptureDevice
             throw new IOException($"--input process:{processName}: Windows did not activate the per-process loopback within {ActivationTimeout.TotalSeconds:F0} s.");
         }
 
-        return failure switch
-        {
-            null => client!,
-            _ when WindowsAudioEndpoints.IsAudioFailure(failure) || failure is ArgumentException => throw WindowsAudioEndpoints.ProcessLoopbackFailure(processName, processId, failure),
-            _ => throw new IOException($"--input process:{processName}: activating the per-process loopback failed: {failure.Message}", failure),
-        };
+        // Whatever the activation threw is Windows' answer (Marshal.ThrowExceptionForHR makes FileNotFoundException of
+        // Wine's 0x80070002, ArgumentException of E_INVALIDARG): all of it is said in words as a refusal.
+        return failure is null ? client! : throw WindowsAudioEndpoints.ProcessLoopbackFailure(processName, processId, failure);
 
         async Task Activate()
         {

@@ -162,6 +162,19 @@ public sealed class WindowsAudioEndpointsTests
     }
 
     [Fact]
+    public void ProcessLoopbackFailure_WinesAnswer_SaysThereIsNoPerProcessLoopback()
+    {
+        // Wine 8 told it is Windows 10 2004: ActivateAudioInterfaceAsync("VAD\\Process_Loopback") fails with
+        // 0x80070002, which Marshal.ThrowExceptionForHR makes a FileNotFoundException.
+        var io = WindowsAudioEndpoints.ProcessLoopbackFailure("plugplay", 36, System.Runtime.InteropServices.Marshal.GetExceptionForHR(unchecked((int)0x80070002))!);
+
+        Assert.Equal(
+            "--input process:plugplay: Windows refused to capture the sound of process 36: the system knows no such audio interface (ERROR_FILE_NOT_FOUND) (0x80070002). " +
+            "Capturing one program's sound needs Windows 10 version 2004 or later (Wine has no per-process loopback); capture the output it plays on instead (a loopback in 'CaptionSidecar devices').",
+            io.Message);
+    }
+
+    [Fact]
     public void ProcessLoopbackFailure_SaysWhatItNeedsAndWhatToDoInstead()
     {
         var io = WindowsAudioEndpoints.ProcessLoopbackFailure("Discord", 4242, new System.Runtime.InteropServices.COMException("x", unchecked((int)0x80070057)));

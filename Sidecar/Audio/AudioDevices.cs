@@ -35,8 +35,8 @@ public static class AudioDevices
     }
 
     /// <summary>
-    /// Finds <paramref name="name"/> among <paramref name="devices"/>: an exact id first, else the one device whose id
-    /// or description contains it (case-insensitive).
+    /// Finds <paramref name="name"/> among <paramref name="devices"/>: an exact id first, then the one device with
+    /// that whole description, else the one device whose id or description contains it (case-insensitive).
     /// </summary>
     /// <exception cref="ArgumentException">No device or several match; the message lists the choices.</exception>
     public static AudioDevice Resolve(string name, IReadOnlyList<AudioDevice> devices)
@@ -47,6 +47,14 @@ public static class AudioDevices
         if (exact is not null)
         {
             return exact;
+        }
+
+        // A whole description wins over the longer ones containing it (Wine names its input "PulseAudio" and the
+        // output's loopback "PulseAudio (loopback)").
+        var described = devices.Where(d => d.Description.Equals(name, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (described.Count == 1)
+        {
+            return described[0];
         }
 
         var matches = devices

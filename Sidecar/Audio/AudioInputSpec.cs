@@ -17,16 +17,20 @@ public enum AudioInputKind
 
     /// <summary><c>cmd:COMMAND</c>: a process whose standard output is raw s16le.</summary>
     Command,
+
+    /// <summary><c>process:NAME</c>: what one running program (and its child processes) plays; Windows 10 2004 or later.</summary>
+    Process,
 }
 
 /// <summary>A parsed <c>--input</c> value.</summary>
 /// <param name="Kind">What kind of input.</param>
-/// <param name="Value">The device name, file path or command; empty for <c>default</c> and <c>stdin</c>.</param>
+/// <param name="Value">The device name, file path, command or program name; empty for <c>default</c> and <c>stdin</c>.</param>
 public sealed record AudioInputSpec(AudioInputKind Kind, string Value)
 {
     /// <summary>
     /// What is wrong with <paramref name="input"/> before anything is opened, as a sentence, or null when it may be
-    /// tried: a value none of the kinds, or a <c>file:</c> that is a folder or does not exist. Relative paths are
+    /// tried: a value none of the kinds, a <c>file:</c> that is a folder or does not exist, or a <c>process:</c>
+    /// anywhere but Windows. Relative paths are
     /// relative to the folder the command was run from; the message shows where that led.
     /// </summary>
     /// <param name="input">An <c>--input</c> value.</param>
@@ -41,6 +45,12 @@ public sealed record AudioInputSpec(AudioInputKind Kind, string Value)
         {
             spec = null;
             return ex.Message;
+        }
+
+        if (spec.Kind == AudioInputKind.Process && !OperatingSystem.IsWindows())
+        {
+            return $"'{spec}' captures one program's sound through Windows' per-process loopback (Windows 10 version 2004 or later); " +
+                "there is none on this operating system. Capture a device (default, device:NAME; 'CaptionSidecar devices' lists them, monitors included).";
         }
 
         if (spec.Kind == AudioInputKind.File)
@@ -60,7 +70,7 @@ public sealed record AudioInputSpec(AudioInputKind Kind, string Value)
         return null;
     }
 
-    /// <summary>Parses <c>default</c>, <c>device:NAME</c>, <c>file:PATH</c>, <c>stdin</c> or <c>cmd:COMMAND</c>.</summary>
+    /// <summary>Parses <c>default</c>, <c>device:NAME</c>, <c>file:PATH</c>, <c>stdin</c>, <c>cmd:COMMAND</c> or <c>process:NAME</c>.</summary>
     /// <exception cref="FormatException">The value is none of those; the message lists what is accepted.</exception>
     public static AudioInputSpec Parse(string? input)
     {
@@ -84,6 +94,7 @@ public sealed record AudioInputSpec(AudioInputKind Kind, string Value)
                 "file" => AudioInputKind.File,
                 "device" => AudioInputKind.Device,
                 "cmd" => AudioInputKind.Command,
+                "process" => AudioInputKind.Process,
                 _ => (AudioInputKind?)null,
             };
             if (kind is { } k)
@@ -95,7 +106,7 @@ public sealed record AudioInputSpec(AudioInputKind Kind, string Value)
         }
 
         throw new FormatException(
-            $"'{text}' is not an audio input. Use default, device:NAME, file:PATH (a WAV file), stdin (raw s16le) or cmd:\"COMMAND\" (a process writing raw s16le).");
+            $"'{text}' is not an audio input. Use default, device:NAME, file:PATH (a WAV file), stdin (raw s16le), cmd:\"COMMAND\" (a process writing raw s16le) or process:NAME (what one program plays, Windows).");
     }
 
     /// <inheritdoc/>
@@ -105,6 +116,7 @@ public sealed record AudioInputSpec(AudioInputKind Kind, string Value)
         AudioInputKind.Stdin => "stdin",
         AudioInputKind.File => $"file:{Value}",
         AudioInputKind.Device => $"device:{Value}",
+        AudioInputKind.Process => $"process:{Value}",
         _ => $"cmd:{Value}",
     };
 
@@ -114,7 +126,7 @@ public sealed record AudioInputSpec(AudioInputKind Kind, string Value)
     private static string Placeholder(AudioInputKind kind) => kind switch
     {
         AudioInputKind.File => "PATH",
-        AudioInputKind.Device => "NAME",
+        AudioInputKind.Device or AudioInputKind.Process => "NAME",
         _ => "\"COMMAND\"",
     };
 }

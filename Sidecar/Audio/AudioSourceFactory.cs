@@ -19,6 +19,7 @@ internal sealed partial class AudioSourceFactory(ILoggerFactory loggers) : IAudi
             AudioInputKind.File => await WavFileSource.OpenAsync(spec.Value, loggers.CreateLogger<WavFileSource>(), cancellationToken),
             AudioInputKind.Stdin => RawPcmSource.StandardInput(raw),
             AudioInputKind.Command => new CommandSource(spec.Value, raw, loggers.CreateLogger<CommandSource>()),
+            AudioInputKind.Process => await OpenProcessAsync(spec.Value, cancellationToken),
             _ => await OpenDeviceAsync(spec.Kind == AudioInputKind.Device ? spec.Value : null, cancellationToken),
         };
         LogOpened(source.Description, source.Format.ToString());
@@ -50,8 +51,19 @@ internal sealed partial class AudioSourceFactory(ILoggerFactory loggers) : IAudi
             $"Capturing {device} is not supported on this operating system; use --input cmd:\"COMMAND\" with a command writing raw s16le (such as ffmpeg).");
     }
 
+    /// <summary>What one program plays (Windows' per-process loopback); elsewhere a message saying there is none.</summary>
+    private async Task<IAudioSource> OpenProcessAsync(string name, CancellationToken cancellationToken)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            throw new NotSupportedException(AudioInputSpec.Problem($"process:{name}", out _));
+        }
+
+        return await PacketCaptureSource.OpenAsync(Wasapi.WasapiDevice.Process(name), loggers.CreateLogger<PacketCaptureSource>(), TimeProvider.System, cancellationToken);
+    }
+
     /// <summary>
-    /// The default capture endpoint, or the endpoint (or loopback of an output) whose id or unique part of its id or
+    /// The default capture endpoint (followed when Windows' default changes), or the endpoint (or loopback of an output) whose id or unique part of its id or
     /// name is <paramref name="name"/>; no match or several: the list.
     /// </summary>
     [System.Runtime.Versioning.SupportedOSPlatform("windows")]
@@ -60,7 +72,7 @@ internal sealed partial class AudioSourceFactory(ILoggerFactory loggers) : IAudi
         Wasapi.WasapiDevice device;
         if (name is null)
         {
-            device = new Wasapi.WasapiDevice(endpointId: null, loopback: false, "WASAPI default input");
+            device = Wasapi.WasapiDevice.DefaultInput();
         }
         else
         {
@@ -80,7 +92,7 @@ internal sealed partial class AudioSourceFactory(ILoggerFactory loggers) : IAudi
             }
 
             var (endpointId, loopback) = WindowsAudioEndpoints.Split(chosen.Id);
-            device = new Wasapi.WasapiDevice(endpointId, loopback, loopback ? $"WASAPI loopback of '{chosen.Description}'" : $"WASAPI input '{chosen.Description}'");
+            device = Wasapi.WasapiDevice.Endpoint(endpointId, loopback, loopback ? $"WASAPI loopback of '{chosen.Description}'" : $"WASAPI input '{chosen.Description}'");
         }
 
         return PacketCaptureSource.OpenAsync(device, loggers.CreateLogger<PacketCaptureSource>(), TimeProvider.System, cancellationToken);

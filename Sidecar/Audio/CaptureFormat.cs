@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using NAudio.Wave;
 
 namespace CaptionSidecar.Audio;
 
@@ -20,7 +21,7 @@ internal enum CaptureSampleEncoding
 
 /// <summary>
 /// The layout of the interleaved frames a capture device delivers, read from a Windows <c>WAVEFORMATEX</c> or
-/// <c>WAVEFORMATEXTENSIBLE</c> (what <c>IAudioClient::GetMixFormat</c> returns). Platform-neutral so it is tested anywhere.
+/// <c>WAVEFORMATEXTENSIBLE</c> (what <c>IAudioClient::GetMixFormat</c> returns, through NAudio's <see cref="WaveFormat"/>). Platform-neutral so it is tested anywhere.
 /// </summary>
 /// <param name="Encoding">How each sample is stored.</param>
 /// <param name="SampleRate">Frames per second.</param>
@@ -149,14 +150,41 @@ internal sealed record CaptureFormat(CaptureSampleEncoding Encoding, int SampleR
     }
 
     /// <summary>
-    /// Rewrites the rate of a <c>WAVEFORMATEX</c> in place (nSamplesPerSec and nAvgBytesPerSec; everything else,
-    /// such as the channel mask and sub-format, stays): the format requested with automatic conversion when a
-    /// reopened device must keep the rate of the first stream.
+    /// Reads the layout of an NAudio <see cref="WaveFormat"/> (what <c>AudioClient.MixFormat</c> returns): it is
+    /// written out as the <c>WAVEFORMATEX</c> bytes Windows handed over and read by <see cref="Parse"/>, so one
+    /// decoder checks every format.
     /// </summary>
-    public static void ChangeRate(Span<byte> waveFormat, int sampleRate)
+    /// <exception cref="AudioFormatException">The layout is inconsistent or an encoding the capture path cannot convert.</exception>
+    public static CaptureFormat From(WaveFormat waveFormat)
     {
-        var format = Parse(waveFormat);
-        BinaryPrimitives.WriteUInt32LittleEndian(waveFormat[4..], (uint)sampleRate);
-        BinaryPrimitives.WriteUInt32LittleEndian(waveFormat[8..], (uint)(sampleRate * format.BytesPerFrame));
+        ArgumentNullException.ThrowIfNull(waveFormat);
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            waveFormat.Serialize(writer); // a 4-byte length, then the structure (16 bytes for plain PCM: no cbSize)
+        }
+
+        var bytes = buffer.ToArray().AsSpan(4);
+        if (bytes.Length < WaveFormatExSize)
+        {
+            var padded = new byte[WaveFormatExSize]; // PCMWAVEFORMAT: cbSize 0
+            bytes.CopyTo(padded);
+            bytes = padded;
+        }
+
+        return Parse(bytes);
+    }
+
+    /// <summary>
+    /// The same layout as <paramref name="waveFormat"/> at <paramref name="sampleRate"/> (channel mask, sub-format and
+    /// valid bits kept): the format requested with automatic conversion when a reopened device must keep the rate of
+    /// the first stream.
+    /// </summary>
+    public static WaveFormat WithRate(WaveFormat waveFormat, int sampleRate)
+    {
+        ArgumentNullException.ThrowIfNull(waveFormat);
+        return waveFormat is WaveFormatExtensible extensible
+            ? new WaveFormatExtensible(sampleRate, extensible.BitsPerSample, extensible.Channels, extensible.SubFormat, extensible.ValidBitsPerSample, extensible.ChannelMask)
+            : WaveFormat.CreateCustomFormat(waveFormat.Encoding, sampleRate, waveFormat.Channels, sampleRate * waveFormat.BlockAlign, waveFormat.BlockAlign, waveFormat.BitsPerSample);
     }
 }

@@ -7,8 +7,8 @@ namespace CaptionSidecar.Audio;
 /// <summary>
 /// The capture thread's state machine for a packet device (<see cref="ICaptureDevice"/>): wait for the device's
 /// signal, drain every ready packet (silent packets as zeros, discontinuities counted), convert to mono float and
-/// queue it; a lost device (any <see cref="IOException"/>) is reopened with the product's backoff
-/// (<see cref="BackoffSettings.Device"/>: jittered, 250 ms doubling to 5 s) like <see cref="PulseAudioCapture"/>. Platform-neutral; the Windows part only supplies the device.
+/// queue it; a lost device (any <see cref="IOException"/>) is reopened at once and then, while that fails, with the product's backoff
+/// (<see cref="BackoffSettings.Device"/>: jittered, 250 ms doubling to 5 s) like <see cref="PulseAudioCapture"/>; a changed default input (<see cref="CaptureDeviceChangedException"/>) is reopened the same way, logged as a choice rather than a loss. Platform-neutral; the Windows part only supplies the device.
 /// </summary>
 internal sealed partial class CaptureLoop
 {
@@ -117,6 +117,13 @@ internal sealed partial class CaptureLoop
                         }
                     }
                 }
+                catch (CaptureDeviceChangedException ex)
+                {
+                    // Not a loss: the streamer chose another default input. The reopen's first attempt runs at once.
+                    LogDefaultInputChanged(ex.NewDevice);
+                    current.Dispose();
+                    current = null;
+                }
                 catch (IOException ex)
                 {
                     LogDeviceLost(_device.Description, ex.Message);
@@ -214,6 +221,9 @@ internal sealed partial class CaptureLoop
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Audio device lost: {Source} failed ({Reason}); reopening it")]
     private partial void LogDeviceLost(string source, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Windows' default input changed to {Device}; capturing it")]
+    private partial void LogDefaultInputChanged(string device);
 
     [LoggerMessage(Message = "Reopening {Source} failed (attempt {Attempt}), retry in {DelayMs} ms: {Reason}")]
     private partial void LogReopenFailed(LogLevel level, string source, int attempt, int delayMs, string reason);

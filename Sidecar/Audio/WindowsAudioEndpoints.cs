@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace CaptionSidecar.Audio;
 
 /// <summary>
@@ -24,8 +26,8 @@ internal static class WindowsAudioEndpoints
     /// <summary>AUDCLNT_E_CPUUSAGE_EXCEEDED: the audio engine gave up on the stream.</summary>
     public const int CpuUsageExceeded = unchecked((int)0x88890017);
 
-    /// <summary>AUDCLNT_S_BUFFER_EMPTY: a success code, no packet is ready.</summary>
-    public const int BufferEmpty = 0x08890001;
+    /// <summary>AUDCLNT_E_WRONG_ENDPOINT_TYPE: loopback asked of a capture endpoint, or of an audio system without loopback (Wine 8).</summary>
+    public const int WrongEndpointType = unchecked((int)0x88890003);
 
     /// <summary>E_NOTFOUND (HRESULT_FROM_WIN32(ERROR_NOT_FOUND)): no such endpoint, or no default one.</summary>
     public const int NotFound = unchecked((int)0x80070490);
@@ -43,6 +45,49 @@ internal static class WindowsAudioEndpoints
         return deviceId.StartsWith(LoopbackPrefix, StringComparison.Ordinal)
             ? (deviceId[LoopbackPrefix.Length..], true)
             : (deviceId, false);
+    }
+
+    /// <summary>
+    /// True for what a failed Core Audio call throws through NAudio: a <see cref="ExternalException"/> (NAudio's
+    /// <c>CoreAudioException</c> is a <see cref="COMException"/>) or the exceptions
+    /// <see cref="Marshal.ThrowExceptionForHR(int)"/> turns some HRESULTs into (E_ACCESSDENIED, E_NOTIMPL,
+    /// E_NOINTERFACE), or a missing entry point of an older Windows. Programming errors are not.
+    /// </summary>
+    public static bool IsAudioFailure(Exception exception) =>
+        exception is ExternalException or UnauthorizedAccessException or NotImplementedException or InvalidCastException or EntryPointNotFoundException;
+
+    /// <summary>
+    /// The <see cref="IOException"/> the capture seam promises for a failed Core Audio call: <paramref name="what"/>
+    /// failed, with the HRESULT in words (<see cref="Describe"/>) and the original as inner exception.
+    /// </summary>
+    /// <param name="what">The call or the object, for the message ("IAudioClient::Initialize", "the default input").</param>
+    /// <param name="exception">What NAudio threw.</param>
+    /// <param name="loopback">True when a loopback stream was asked for: AUDCLNT_E_WRONG_ENDPOINT_TYPE then means the audio system has no loopback.</param>
+    public static IOException Failure(string what, Exception exception, bool loopback = false)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var words = loopback && exception.HResult == WrongEndpointType
+            ? "this audio system does not capture what an output plays (AUDCLNT_E_WRONG_ENDPOINT_TYPE; Wine has no loopback capture); capture an input instead"
+            : Describe(exception.HResult);
+        return new IOException($"WASAPI: {what} failed: {words}.", exception);
+    }
+
+    /// <summary>
+    /// The <see cref="IOException"/> for a per-process loopback (<c>--input process:NAME</c>) that Windows would not
+    /// activate: its HRESULT in words, and that it needs Windows 10 version 2004 or later (Wine 8 has none: told it is
+    /// Windows 10 build 19041, it answers 0x80070002, ERROR_FILE_NOT_FOUND, for the process-loopback device).
+    /// </summary>
+    public static IOException ProcessLoopbackFailure(string processName, uint processId, Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var cause = exception is EntryPointNotFoundException
+            ? "this Windows has no ActivateAudioInterfaceAsync"
+            : Describe(exception.HResult);
+        return new IOException(
+            $"--input process:{processName}: Windows refused to capture the sound of process {processId}: {cause}. " +
+            "Capturing one program's sound needs Windows 10 version 2004 or later (Wine has no per-process loopback); " +
+            "capture the output it plays on instead (a loopback in 'CaptionSidecar devices').",
+            exception);
     }
 
     /// <summary>What a failed WASAPI or MMDevice call means for the streamer, with what to do.</summary>
@@ -79,6 +124,7 @@ internal static class WindowsAudioEndpoints
         0x88890018 => "the audio engine could not hand out a buffer (AUDCLNT_E_BUFFER_ERROR)",
         0x88890020 => "the device period is invalid (AUDCLNT_E_INVALID_DEVICE_PERIOD)",
         0x88890026 => "the audio resources were invalidated, for example by a driver update (AUDCLNT_E_RESOURCES_INVALIDATED)",
+        0x80070002 => "the system knows no such audio interface (ERROR_FILE_NOT_FOUND)",
         0x80004001 => "not implemented by this driver (E_NOTIMPL)",
         0x80004002 => "the interface is not supported (E_NOINTERFACE)",
         0x80004003 => "an invalid pointer was passed (E_POINTER)",
@@ -99,6 +145,6 @@ internal static class WindowsAudioEndpoints
         }
 
         var code = hresult & 0xFFFF;
-        return $"{System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(code).TrimEnd('.', ' ', '\r', '\n')} (Windows error {code}, HRESULT 0x{hresult:X8})";
+        return $"{Marshal.GetPInvokeErrorMessage(code).TrimEnd('.', ' ', '\r', '\n')} (Windows error {code}, HRESULT 0x{hresult:X8})";
     }
 }

@@ -155,7 +155,7 @@ public static class SidecarCommandLine
 
         return
         [
-            new(Text("--input", "Audio input: default | device:NAME | file:PATH (WAV) | stdin (raw s16le) | cmd:\"COMMAND\" (stdout raw s16le).", "SPEC"), "Audio:Input"),
+            new(Text("--input", "Audio input: default | device:NAME | file:PATH (WAV) | stdin (raw s16le) | cmd:\"COMMAND\" (stdout raw s16le) | process:NAME (what one program plays; Windows 10 2004+).", "SPEC"), "Audio:Input"),
             new(Text("--input-rate", "Sample rate of raw s16le input (stdin, cmd:). Default 48000.", "HZ"), "Audio:InputRate"),
             new(Text("--input-channels", "Channel count of raw s16le input (stdin, cmd:). Default 1.", "N"), "Audio:InputChannels"),
             new(Text("--chunk-ms", "Milliseconds of audio per chunk sent to the sessions. Default 20.", "MS"), "Audio:ChunkMilliseconds"),

@@ -1,10 +1,11 @@
 using System.Runtime.Versioning;
+using NAudio.CoreAudioApi;
 
 namespace CaptionSidecar.Audio.Wasapi;
 
 /// <summary>
 /// Lists the active capture endpoints and, as loopback inputs, the active render endpoints (what the PC plays), with
-/// each one's shared-mode mix format.
+/// each one's shared-mode mix format, through NAudio's <see cref="MMDeviceEnumerator"/>.
 /// </summary>
 [SupportedOSPlatform("windows")]
 internal static class WasapiDevices
@@ -13,17 +14,14 @@ internal static class WasapiDevices
     /// <exception cref="IOException">The endpoints cannot be enumerated; the message says why.</exception>
     public static IReadOnlyList<AudioDevice> List()
     {
-        // A thread of our own: the caller's apartment (perhaps single-threaded) is left alone.
+        // A thread of our own in the multithreaded apartment: the caller's apartment (perhaps single-threaded) is left alone.
         List<AudioDevice>? devices = null;
         Exception? failure = null;
         var thread = new Thread(() =>
         {
             try
             {
-                using (WasapiCom.EnterMultithreadedApartment())
-                {
-                    devices = Query();
-                }
+                devices = Query();
             }
             catch (Exception ex)
             {
@@ -31,107 +29,64 @@ internal static class WasapiDevices
             }
         })
         { IsBackground = true, Name = "WASAPI device list" };
+        thread.SetApartmentState(ApartmentState.MTA);
         thread.Start();
         thread.Join();
         return failure switch
         {
             null => devices!,
-            IOException io => throw new IOException(io.Message, io),
+            _ when WindowsAudioEndpoints.IsAudioFailure(failure) => throw WindowsAudioEndpoints.Failure("listing the audio endpoints", failure),
             _ => throw new IOException($"Listing the Windows audio endpoints failed: {failure.Message}", failure),
         };
     }
 
     private static List<AudioDevice> Query()
     {
-        var enumerator = WasapiCom.CreateEnumerator();
-        try
+        using var enumerator = new MMDeviceEnumerator();
+        var defaultId = enumerator.TryGetDefaultAudioEndpoint(DataFlow.Capture, Role.Console, out var defaultDevice) ? defaultDevice.ID : null;
+        defaultDevice?.Dispose();
+        var devices = new List<AudioDevice>();
+        foreach (var (id, name, rate, channels) in Endpoints(enumerator, DataFlow.Capture))
         {
-            var defaultInput = DefaultId(enumerator, WasapiNative.CaptureFlow);
-            var devices = new List<AudioDevice>();
-            foreach (var (id, name, rate, channels) in Endpoints(enumerator, WasapiNative.CaptureFlow))
-            {
-                devices.Add(new AudioDevice(id, name, id == defaultInput, rate, channels, IsMonitor: false));
-            }
-
-            foreach (var (id, name, rate, channels) in Endpoints(enumerator, WasapiNative.RenderFlow))
-            {
-                devices.Add(new AudioDevice(WindowsAudioEndpoints.LoopbackId(id), $"{name} (loopback)", false, rate, channels, IsMonitor: true));
-            }
-
-            return devices;
+            devices.Add(new AudioDevice(id, name, id == defaultId, rate, channels, IsMonitor: false));
         }
-        finally
+
+        foreach (var (id, name, rate, channels) in Endpoints(enumerator, DataFlow.Render))
         {
-            WasapiCom.Release(enumerator);
+            devices.Add(new AudioDevice(WindowsAudioEndpoints.LoopbackId(id), $"{name} (loopback)", false, rate, channels, IsMonitor: true));
         }
+
+        return devices;
     }
 
-    private static string? DefaultId(IMMDeviceEnumerator enumerator, int flow)
+    private static List<(string Id, string Name, int Rate, int Channels)> Endpoints(MMDeviceEnumerator enumerator, DataFlow flow)
     {
-        if (enumerator.GetDefaultAudioEndpoint(flow, WasapiNative.ConsoleRole, out var pointer) < 0)
-        {
-            return null; // no default (no device of that kind): nothing is marked
-        }
-
-        var device = WasapiCom.Wrap<IMMDevice>(pointer);
-        try
-        {
-            return WasapiCom.GetId(device);
-        }
-        finally
-        {
-            WasapiCom.Release(device);
-        }
-    }
-
-    private static List<(string Id, string Name, int Rate, int Channels)> Endpoints(IMMDeviceEnumerator enumerator, int flow)
-    {
-        WasapiCom.Check(enumerator.EnumAudioEndpoints(flow, WasapiNative.DeviceStateActive, out var collectionPointer), "IMMDeviceEnumerator::EnumAudioEndpoints");
-        var collection = WasapiCom.Wrap<IMMDeviceCollection>(collectionPointer);
         var endpoints = new List<(string, string, int, int)>();
-        try
+        using var collection = enumerator.EnumerateAudioEndPoints(flow, DeviceState.Active);
+        foreach (var device in collection)
         {
-            WasapiCom.Check(collection.GetCount(out var count), "IMMDeviceCollection::GetCount");
-            for (var i = 0u; i < count; i++)
+            using (device)
             {
-                WasapiCom.Check(collection.Item(i, out var devicePointer), "IMMDeviceCollection::Item");
-                var device = WasapiCom.Wrap<IMMDevice>(devicePointer);
-                try
-                {
-                    var (rate, channels) = MixFormat(device);
-                    endpoints.Add((WasapiCom.GetId(device), WasapiCom.GetFriendlyName(device), rate, channels));
-                }
-                finally
-                {
-                    WasapiCom.Release(device);
-                }
+                var (rate, channels) = MixFormat(device);
+                endpoints.Add((device.ID, device.FriendlyName, rate, channels));
             }
-        }
-        finally
-        {
-            WasapiCom.Release(collection);
         }
 
         return endpoints;
     }
 
     // A device whose format cannot be read is still listed (rate and channels 0): opening it then says why.
-    private static (int Rate, int Channels) MixFormat(IMMDevice device)
+    private static (int Rate, int Channels) MixFormat(MMDevice device)
     {
-        IAudioClient? client = null;
         try
         {
-            client = WasapiCom.ActivateAudioClient(device);
-            var format = CaptureFormat.Parse(WasapiCom.GetMixFormat(client));
+            using var client = device.CreateAudioClient();
+            var format = CaptureFormat.From(client.MixFormat);
             return (format.SampleRate, format.Channels);
         }
-        catch (Exception ex) when (ex is IOException or AudioFormatException)
+        catch (Exception ex) when (WindowsAudioEndpoints.IsAudioFailure(ex) || ex is AudioFormatException)
         {
             return (0, 0);
-        }
-        finally
-        {
-            WasapiCom.Release(client);
         }
     }
 }

@@ -50,12 +50,22 @@ public sealed class AudioDevicesTests
     [Fact]
     public void Format_MarksTheDefaultAndMonitors()
     {
-        var lines = AudioDevices.Format(Devices).Split('\n');
+        var lines = AudioDevices.Format(Devices, "monitor").Split('\n');
 
         Assert.Equal(4, lines.Length);
         Assert.StartsWith("* alsa_input.usb-Blue_Yeti", lines[0], StringComparison.Ordinal);
         Assert.Contains("48000 Hz  2 ch  input", lines[0], StringComparison.Ordinal);
         Assert.StartsWith("  alsa_output", lines[2], StringComparison.Ordinal);
         Assert.Contains("monitor  Monitor of Built-in Audio", lines[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Format_NamesMonitorsAsTheOperatingSystemDoes()
+    {
+        var lines = AudioDevices.Format(Devices).Split('\n');
+
+        var label = OperatingSystem.IsWindows() ? "loopback" : "monitor";
+        Assert.Contains($"{label}  Monitor of Built-in Audio", lines[2], StringComparison.Ordinal);
+        Assert.Contains($"2 ch  {"input".PadRight(label.Length)}  Yeti", lines[0], StringComparison.Ordinal);
     }
 }

@@ -71,15 +71,60 @@ public sealed class CaptureFormatTests
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void ChangeRate_ExtensibleFloat_RewritesRateAndByteRateOnly()
+    public static TheoryData<string, string, int, int, int> NAudioFormats => new()
     {
-        var original = Bytes("FE FF 02 00 44 AC 00 00 20 62 05 00 08 00 20 00 16 00 20 00 03 00 00 00 " + FloatSubtype);
-        var changed = (byte[])original.Clone();
+        // What AudioClient.MixFormat usually is: extensible 48 kHz stereo float.
+        { "extensible-float", nameof(CaptureSampleEncoding.Float32), 48_000, 2, 32 },
+        // 24 valid bits in 32-bit containers, integer PCM.
+        { "extensible-24in32", nameof(CaptureSampleEncoding.Pcm32), 44_100, 2, 24 },
+        // Plain PCM (NAudio writes the 16-byte PCMWAVEFORMAT, without cbSize).
+        { "pcm16", nameof(CaptureSampleEncoding.Pcm16), 16_000, 1, 16 },
+        // Plain IEEE float, 6 channels.
+        { "float", nameof(CaptureSampleEncoding.Float32), 96_000, 6, 32 },
+    };
 
-        CaptureFormat.ChangeRate(changed, 48_000);
+    private static NAudio.Wave.WaveFormat NAudioFormat(string name) => name switch
+    {
+        "extensible-float" => new NAudio.Wave.WaveFormatExtensible(48_000, 32, 2),
+        "extensible-24in32" => new NAudio.Wave.WaveFormatExtensible(44_100, 32, 2, useIeeeFloat: false, validBitsPerSample: 24, channelMask: 3),
+        "pcm16" => new NAudio.Wave.WaveFormat(16_000, 16, 1),
+        _ => NAudio.Wave.WaveFormat.CreateIeeeFloatWaveFormat(96_000, 6),
+    };
 
-        Assert.Equal(Bytes("FE FF 02 00 80 BB 00 00 00 DC 05 00 08 00 20 00 16 00 20 00 03 00 00 00 " + FloatSubtype), changed);
-        Assert.Equal(48_000, CaptureFormat.Parse(changed).SampleRate);
+    [Theory]
+    [MemberData(nameof(NAudioFormats))]
+    public void From_NAudioWaveFormat_ReadsTheSameLayoutAsItsBytes(string name, string encoding, int rate, int channels, int validBits)
+    {
+        var format = CaptureFormat.From(NAudioFormat(name));
+
+        Assert.Equal(new CaptureFormat(Enum.Parse<CaptureSampleEncoding>(encoding), rate, channels, validBits), format);
+    }
+
+    [Fact]
+    public void From_NAudioFormatTheCapturePathCannotConvert_ThrowsNamingIt()
+    {
+        var ex = Assert.Throws<AudioFormatException>(() => CaptureFormat.From(NAudio.Wave.WaveFormat.CreateALawFormat(8_000, 1)));
+
+        Assert.Contains("tag 0x0006", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WithRate_Extensible_KeepsSubFormatValidBitsAndChannelMask()
+    {
+        var mix = new NAudio.Wave.WaveFormatExtensible(44_100, 32, 6, useIeeeFloat: false, validBitsPerSample: 24, channelMask: 0x3F);
+
+        var changed = Assert.IsType<NAudio.Wave.WaveFormatExtensible>(CaptureFormat.WithRate(mix, 48_000));
+
+        Assert.Equal((48_000, 6, 32, 24, 0x3F, mix.SubFormat), (changed.SampleRate, changed.Channels, changed.BitsPerSample, changed.ValidBitsPerSample, changed.ChannelMask, changed.SubFormat));
+        Assert.Equal(48_000 * 24, changed.AverageBytesPerSecond);
+        Assert.Equal(new CaptureFormat(CaptureSampleEncoding.Pcm32, 48_000, 6, 24), CaptureFormat.From(changed));
+    }
+
+    [Fact]
+    public void WithRate_PlainFloat_ChangesRateAndByteRateOnly()
+    {
+        var changed = CaptureFormat.WithRate(NAudio.Wave.WaveFormat.CreateIeeeFloatWaveFormat(44_100, 2), 48_000);
+
+        Assert.Equal((NAudio.Wave.WaveFormatEncoding.IeeeFloat, 48_000, 2, 8, 32, 384_000), (changed.Encoding, changed.SampleRate, changed.Channels, changed.BlockAlign, changed.BitsPerSample, changed.AverageBytesPerSecond));
     }
 }

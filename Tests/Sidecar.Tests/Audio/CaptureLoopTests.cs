@@ -138,6 +138,43 @@ public sealed class CaptureLoopTests : IDisposable
     }
 
     [Fact]
+    public void Run_DefaultInputChanged_ReopensAtOnceAndSaysWhichDeviceItCapturesNow()
+    {
+        var first = Stream(
+            FakeWake.With(Packet(CapturePacketFlags.None, (1_000, 1_000))),
+            new FakeWake([], Failure: new CaptureDeviceChangedException("'Headset Microphone (Arctis 7 Chat)'")));
+        var second = Stream(FakeWake.With(Packet(CapturePacketFlags.None, (2_000, 2_000))));
+        var device = new FakeCaptureDevice(isLoopback: false, () => second);
+        var loop = Loop(device);
+
+        loop.Run(first);
+
+        Assert.True(first.Disposed);
+        Assert.True(second.Disposed);
+        Assert.Empty(Pauses); // no backoff before the first reopen
+        Assert.Equal([48_000], device.OpenedWithRate);
+        Assert.Equal(1, loop.Reopens);
+        Assert.Equal([1_000 / 32_768f, 2_000 / 32_768f], Output().SelectMany(f => f));
+        Assert.Contains(_log.Entries, e => e.Level == LogLevel.Information && e.Message == "Windows' default input changed to 'Headset Microphone (Arctis 7 Chat)'; capturing it");
+        Assert.DoesNotContain(_log.Entries, e => e.Level >= LogLevel.Warning);
+    }
+
+    [Fact]
+    public void Run_NewDefaultRefusesAtFirst_FallsBackToTheBackoffLikeALostDevice()
+    {
+        var first = Stream(new FakeWake([], Failure: new CaptureDeviceChangedException("'USB Mic'")));
+        var last = Stream();
+        var device = new FakeCaptureDevice(false, () => throw new IOException("the device was unplugged"), () => last);
+
+        var loop = Loop(device);
+        loop.Run(first);
+
+        Assert.Single(Pauses);
+        Assert.Equal(1, loop.Reopens);
+        Assert.True(last.Disposed);
+    }
+
+    [Fact]
     public void Run_ManyFailedReopens_BackoffIsCappedAtFiveSecondsAndLaterFailuresGoToDebug()
     {
         var failures = Enumerable.Repeat<Func<ICaptureStream>>(() => throw new IOException("the Windows Audio service is not running"), 8);

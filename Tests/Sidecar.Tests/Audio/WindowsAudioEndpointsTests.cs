@@ -33,6 +33,21 @@ public sealed class WindowsAudioEndpointsTests
     }
 
     [Fact]
+    public void Resolve_WholeDescriptionContainedInItsLoopbacks_IsTheInput()
+    {
+        // What Wine lists: one input and one output, both called after the sound server.
+        AudioDevice[] wine =
+        [
+            new(YetiId, "PulseAudio", true, 44_100, 2, false),
+            new(WindowsAudioEndpoints.LoopbackId(SpeakersId), "PulseAudio (loopback)", false, 44_100, 2, true),
+        ];
+
+        Assert.Equal(YetiId, AudioDevices.Resolve("pulseaudio", wine).Id);
+        Assert.Equal(WindowsAudioEndpoints.LoopbackId(SpeakersId), AudioDevices.Resolve("PulseAudio (loopback)", wine).Id);
+        Assert.Equal(WindowsAudioEndpoints.LoopbackId(SpeakersId), AudioDevices.Resolve("loopback)", wine).Id);
+    }
+
+    [Fact]
     public void Resolve_ExactEndpointId_IsTheCaptureEndpointNotItsLoopbackTwin()
     {
         var device = AudioDevices.Resolve(YetiId, Devices);
@@ -101,5 +116,72 @@ public sealed class WindowsAudioEndpointsTests
     public void Describe_KnownAndUnknownCodes_SayWhatHappened(int hresult, string expected)
     {
         Assert.Contains(expected, WindowsAudioEndpoints.Describe(hresult), StringComparison.Ordinal);
+    }
+
+    /// <summary>What NAudio throws for each failure: its CoreAudioException is a COMException carrying the HRESULT.</summary>
+    public static TheoryData<string, bool, string> Failures => new()
+    {
+        { "88890004", false, "WASAPI: opening 'Mic' failed: the device was unplugged, disabled or reconfigured (AUDCLNT_E_DEVICE_INVALIDATED)." },
+        { "8889000A", false, "another application uses the device in exclusive mode (AUDCLNT_E_DEVICE_IN_USE)" },
+        { "80070005", false, "Windows denied access to the microphone (E_ACCESSDENIED); allow desktop apps to access your microphone" },
+        { "88890003", true, "this audio system does not capture what an output plays (AUDCLNT_E_WRONG_ENDPOINT_TYPE; Wine has no loopback capture)" },
+        { "88890003", false, "loopback needs an output device, capture an input device (AUDCLNT_E_WRONG_ENDPOINT_TYPE)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Failures))]
+    public void Failure_ComExceptionFromNAudio_BecomesTheSeamsIOExceptionInWords(string hresult, bool loopback, string expected)
+    {
+        var thrown = new System.Runtime.InteropServices.COMException("Core Audio error", Convert.ToInt32(hresult, 16));
+
+        Assert.True(WindowsAudioEndpoints.IsAudioFailure(thrown));
+        var io = WindowsAudioEndpoints.Failure("opening 'Mic'", thrown, loopback);
+
+        Assert.IsType<IOException>(io);
+        Assert.StartsWith("WASAPI: opening 'Mic' failed: ", io.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, io.Message, StringComparison.Ordinal);
+        Assert.Same(thrown, io.InnerException);
+    }
+
+    [Fact]
+    public void Failure_AccessDeniedAsMarshalThrowsIt_NamesThePrivacySetting()
+    {
+        // Marshal.ThrowExceptionForHR (used by NAudio for activation) turns E_ACCESSDENIED into this exception.
+        var thrown = new UnauthorizedAccessException("Access is denied.");
+
+        Assert.True(WindowsAudioEndpoints.IsAudioFailure(thrown));
+        Assert.Contains("Privacy & security > Microphone", WindowsAudioEndpoints.Failure("opening the default input", thrown).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void IsAudioFailure_ProgrammingErrors_AreNotTurnedIntoDeviceLoss()
+    {
+        Assert.False(WindowsAudioEndpoints.IsAudioFailure(new NullReferenceException()));
+        Assert.False(WindowsAudioEndpoints.IsAudioFailure(new InvalidOperationException()));
+        Assert.False(WindowsAudioEndpoints.IsAudioFailure(new ObjectDisposedException("stream")));
+    }
+
+    [Fact]
+    public void ProcessLoopbackFailure_WinesAnswer_SaysThereIsNoPerProcessLoopback()
+    {
+        // Wine 8 told it is Windows 10 2004: ActivateAudioInterfaceAsync("VAD\\Process_Loopback") fails with
+        // 0x80070002, which Marshal.ThrowExceptionForHR makes a FileNotFoundException.
+        var io = WindowsAudioEndpoints.ProcessLoopbackFailure("plugplay", 36, System.Runtime.InteropServices.Marshal.GetExceptionForHR(unchecked((int)0x80070002))!);
+
+        Assert.Equal(
+            "--input process:plugplay: Windows refused to capture the sound of process 36: the system knows no such audio interface (ERROR_FILE_NOT_FOUND) (0x80070002). " +
+            "Capturing one program's sound needs Windows 10 version 2004 or later (Wine has no per-process loopback); capture the output it plays on instead (a loopback in 'CaptionSidecar devices').",
+            io.Message);
+    }
+
+    [Fact]
+    public void ProcessLoopbackFailure_SaysWhatItNeedsAndWhatToDoInstead()
+    {
+        var io = WindowsAudioEndpoints.ProcessLoopbackFailure("Discord", 4242, new System.Runtime.InteropServices.COMException("x", unchecked((int)0x80070057)));
+
+        Assert.Contains("--input process:Discord", io.Message, StringComparison.Ordinal);
+        Assert.Contains("process 4242", io.Message, StringComparison.Ordinal);
+        Assert.Contains("E_INVALIDARG", io.Message, StringComparison.Ordinal);
+        Assert.Contains("Windows 10 version 2004 or later (Wine has no per-process loopback)", io.Message, StringComparison.Ordinal);
     }
 }

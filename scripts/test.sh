@@ -149,8 +149,8 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
 fi
 
 # The Windows unit tests under Wine, one test executable at a time, integration tests (which start `dotnet`, absent
-# inside Wine) left out. Each run's summary is added to the totals; a run that crashes, hangs (15 min) or counts
-# nothing counts as one failure.
+# inside Wine) left out. Each run's summary is added to the totals; a run that crashes, hangs (WINE_TEST_TIMEOUT,
+# 600 s by default: a CLR that dies under Wine may hang instead of exiting) or counts nothing counts as one failure.
 if [ "$wine_ready" -eq 1 ]; then
   for project in "${wine_tests[@]}"; do
     exe="artifacts/wintests/$project/$project.exe"
@@ -159,7 +159,7 @@ if [ "$wine_ready" -eq 1 ]; then
     log "running the Windows unit tests of $project under Wine"
     started=$SECONDS
     set +e
-    (cd "artifacts/wintests/$project" && timeout -k 20 900 bash "$repo/scripts/wine-headless.sh" run "$project.exe" \
+    (cd "artifacts/wintests/$project" && timeout -k 20 "${WINE_TEST_TIMEOUT:-600}" bash "$repo/scripts/wine-headless.sh" run "$project.exe" \
       --filter-not-trait "Category=Integration" --progress off --no-ansi) >"$wine_out" 2>&1
     wine_status=$?
     set -e

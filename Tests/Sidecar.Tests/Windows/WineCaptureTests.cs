@@ -19,8 +19,8 @@ public sealed class WineCaptureTests : IAsyncLifetime
     private const string DefaultSink = "caption_test";
     private static readonly TimeSpan CaptionWait = TimeSpan.FromSeconds(90);
 
-    // A sink of this test's own, named so that one part of its description is unique: Wine lists the monitor as
-    // "Monitor of <description>".
+    // A sink of this test's own, named so that one part of its description is unique: Wine lists its monitor as the
+    // input "Monitor of <description>" (and the sink itself as a loopback, which the name must not match).
     private readonly string _sink = $"caption_wine_{Environment.ProcessId}";
     private readonly string _description = $"CaptionWine{Environment.ProcessId}";
     private readonly TestFolder _folder = new("caption-wine-e2e-");
@@ -59,10 +59,13 @@ public sealed class WineCaptureTests : IAsyncLifetime
         using var control = await SidecarControl.ConnectAsync(sidecar);
         await WaitForSessionAsync(sidecar, ct);
 
-        // The overlay and the control API answer from the Windows build.
-        Assert.Equal("ok", (await control.Http.GetStringAsync("/healthz", ct)).Trim());
-        Assert.Contains("<html", await control.Http.GetStringAsync("/overlay", ct), StringComparison.OrdinalIgnoreCase);
-        using (var status = JsonDocument.Parse(await control.Http.GetStringAsync("/api/status", ct)))
+        // The overlay and the control API answer from the Windows build (each request within 20 s).
+        using var http = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        http.CancelAfter(TimeSpan.FromSeconds(60));
+        control.Http.Timeout = TimeSpan.FromSeconds(20);
+        Assert.Equal("ok", (await control.Http.GetStringAsync("/healthz", http.Token)).Trim());
+        Assert.Contains("<html", await control.Http.GetStringAsync("/overlay", http.Token), StringComparison.OrdinalIgnoreCase);
+        using (var status = JsonDocument.Parse(await control.Http.GetStringAsync("/api/status", http.Token)))
         {
             Assert.Equal("en", status.RootElement.GetProperty("tracks").EnumerateArray().Single().GetProperty("language").GetString());
         }
@@ -97,7 +100,7 @@ public sealed class WineCaptureTests : IAsyncLifetime
             Assert.Contains(_description, devices.Stdout, StringComparison.Ordinal);
         }
 
-        await using var sidecar = SidecarProcess.Start(Args($"device:{_description}"), launcher: launcher);
+        await using var sidecar = SidecarProcess.Start(Args($"device:Monitor of {_description}"), launcher: launcher);
         await WaitForSessionAsync(sidecar, ct);
         await PlayAsync(paplay, _sink, wav, ct);
         await WaitForCaptionsAsync(sidecar, SpeechFixture.Sentences.Length, ct);

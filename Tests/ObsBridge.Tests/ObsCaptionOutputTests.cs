@@ -158,6 +158,9 @@ public sealed class ObsCaptionOutputTests
         server.Down = false;
 
         await Poll.UntilAsync(() => TextOf(server, "Captions (en)") == "three", "the current caption is back", ct);
+
+        // The fake shows the text when it handles CreateInput; the output counts the source once OBS's answer is back.
+        await Poll.UntilAsync(() => output.Statistics.SourcesCreated >= 2, "the output counted the source it created again", ct);
         Assert.Equal(2, output.Statistics.SourcesCreated);
     }
 

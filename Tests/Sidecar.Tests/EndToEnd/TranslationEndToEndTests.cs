@@ -13,6 +13,7 @@ namespace CaptionSidecar.Tests.EndToEnd;
 /// protocol-exact fake Realtime server, whose conversation sessions answer each turn with the scripted line of their
 /// target language.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class TranslationEndToEndTests : IAsyncLifetime
 {
     internal static readonly string[] Spanish =

@@ -41,7 +41,10 @@ internal static class WineSidecar
         return new SidecarLauncher(Peers.FindExecutable("wine")!, [ExePath], s_environment);
     }
 
-    /// <summary>A Linux path as the Windows program sees it under Wine (drive Z: is the Linux root).</summary>
+    /// <summary>
+    /// A Linux path as the Windows build under Wine names it: Wine maps the Linux root to drive Z:, so
+    /// <c>/tmp/x</c> is <c>Z:\tmp\x</c> (a bare <c>/tmp/x</c> would be taken relative to the current drive).
+    /// </summary>
     public static string WindowsPath(string linuxPath) => "Z:" + Path.GetFullPath(linuxPath).Replace('/', '\\');
 
     /// <summary>Runs the release to completion under Wine (for commands such as --version and devices).</summary>

@@ -51,15 +51,13 @@ public sealed class ControlTokenTests : IDisposable
         }
     }
 
-    [Fact]
+    // Skipped by the attribute: a synchronous test that throws xunit's skip exception hangs the runner under Wine.
+    public static bool OnWindows => OperatingSystem.IsWindows();
+
+    [Fact(Skip = "Unix file modes only", SkipWhen = nameof(OnWindows))]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void LoadOrCreate_WidenedFileMode_IsTightenedAgain()
     {
-        if (OperatingSystem.IsWindows())
-        {
-            Assert.Skip("Unix file modes only");
-            return;
-        }
-
         var token = ControlToken.LoadOrCreate(_folder);
         File.SetUnixFileMode(token.FilePath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
 

@@ -18,11 +18,13 @@ public sealed class ConsoleWindowTests
         Assert.Equal(expected, ConsoleWindow.ShouldWaitForEnter(exitCode, processes, inputRedirected));
     }
 
-    [Fact]
+    // Skipped by the attribute, not by Assert.Skip: a synchronous test that throws xunit's skip exception hangs the
+    // runner under Wine (see docs/windows.md).
+    public static bool OnWindows => OperatingSystem.IsWindows();
+
+    [Fact(Skip = "Off Windows there is no console process list.", SkipWhen = nameof(OnWindows))]
     public void ProcessCount_OffWindows_IsZero()
     {
-        Assert.SkipWhen(OperatingSystem.IsWindows(), "Off Windows there is no console process list.");
-
         Assert.Equal(0, ConsoleWindow.ProcessCount());
     }
 }

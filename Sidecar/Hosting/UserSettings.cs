@@ -8,7 +8,8 @@ namespace CaptionSidecar.Hosting;
 /// The streamer's own settings file, <c>settings.json</c> in the per-user data folder
 /// (<c>%LOCALAPPDATA%\CaptionSidecar\settings.json</c> on Windows): read after the exe's <c>appsettings.json</c> and
 /// before <c>--config</c>, the environment and the command line. Written on the first start with the settings a
-/// streamer changes, each with a comment, set to the built-in defaults so that writing it changes nothing.
+/// streamer changes, each with a comment: the secrets empty, the rest commented out at their defaults, so that writing
+/// it changes nothing and the exe's appsettings.json still applies until the streamer sets a value here.
 /// </summary>
 public static class UserSettings
 {
@@ -26,14 +27,15 @@ public static class UserSettings
     }
 
     /// <summary>
-    /// The file a first start writes. Every value is the built-in default (or empty), and what has no default that
-    /// could be written without changing behaviour (the language choice, the OBS mute source) is commented out.
+    /// The file a first start writes: the API key and OBS password empty, every other setting commented out at its
+    /// default, so that the exe's appsettings.json keeps applying until the streamer sets a value here.
     /// </summary>
     public static string Template() =>
         $$"""
         // CaptionSidecar settings for this user. Edit, save, and start CaptionSidecar again.
-        // Lines starting with // are comments. Text goes in "quotes"; a \ in a path is written \\. A comma ends each
-        // setting (one after the last is fine).
+        // Lines starting with // are comments: a setting shown as a comment is at its default (appsettings.json beside
+        // the program); remove the // to set it here. Text goes in "quotes"; a \ in a path is written \\. A comma ends
+        // each setting (one after the last is fine).
         // The command line, environment variables (OPENAI_API_KEY, OBS_WEBSOCKET_PASSWORD, CAPTIONSIDECAR_...) and
         // --config FILE win over this file. "CaptionSidecar --help" lists every setting.
         {
@@ -42,16 +44,16 @@ public static class UserSettings
             // so the overlay and OBS can be set up first.
             "ApiKey": "",
             // The language you speak (ISO 639-1: en, es, fr, de, ja, ...).
-            "Language": "en"
+            // "Language": "en",
           },
           "Audio": {
             // default: the default microphone in the system's sound settings.
             // device:NAME: one device, or an output's sound ("CaptionSidecar devices" lists them).
-            "Input": "default"
+            // "Input": "default",
           },
           "Languages": {
             // Translations the tray and the control page offer.
-            "Available": "{{LanguageOptions.DefaultAvailable}}",
+            // "Available": "{{LanguageOptions.DefaultAvailable}}",
             // Translations on at every start. Left out, the last choice (tray or control page) is restored.
             // "Enabled": "es,fr",
           },
@@ -59,13 +61,13 @@ public static class UserSettings
             // OBS > Tools > WebSocket Server Settings: the server password. Empty: no password.
             "Password": "",
             // false: do not connect to OBS (the overlay still works).
-            "Enabled": true,
+            // "Enabled": true,
             // Your mic's input in OBS: while it is muted, no audio is sent and captioning pauses.
             // "MuteSource": "Mic/Aux",
           },
           "Http": {
             // Port of the overlay (OBS Browser Source) and the control page on this computer.
-            "Port": 4470
+            // "Port": 4470,
           }
         }
 

@@ -20,9 +20,11 @@ internal sealed class WasapiDevice : ICaptureDevice
     private readonly string? _endpointId;
     private readonly string? _processName;
     private readonly DefaultInputFollower? _follower;
+    private readonly TimeProvider _time;
 
-    private WasapiDevice(string? endpointId, bool loopback, string? processName, string description, DefaultInputFollower? follower)
+    private WasapiDevice(string? endpointId, bool loopback, string? processName, string description, DefaultInputFollower? follower, TimeProvider time)
     {
+        _time = time;
         _endpointId = endpointId;
         IsLoopback = loopback;
         _processName = processName;
@@ -37,13 +39,15 @@ internal sealed class WasapiDevice : ICaptureDevice
     public bool IsLoopback { get; }
 
     /// <summary>Windows' default input (console role), followed when the streamer picks another one.</summary>
-    public static WasapiDevice DefaultInput() => new(null, false, null, "WASAPI default input", new DefaultInputFollower());
+    public static WasapiDevice DefaultInput(TimeProvider time) => new(null, false, null, "WASAPI default input", new DefaultInputFollower(), time);
 
     /// <summary>A capture endpoint, or with <paramref name="loopback"/> what a render endpoint plays; never follows the default.</summary>
-    public static WasapiDevice Endpoint(string endpointId, bool loopback, string description) => new(endpointId, loopback, null, description, null);
+    public static WasapiDevice Endpoint(string endpointId, bool loopback, string description, TimeProvider time) =>
+        new(endpointId, loopback, null, description, null, time);
 
     /// <summary>What the program called <paramref name="processName"/> (and its child processes) plays.</summary>
-    public static WasapiDevice Process(string processName) => new(null, true, processName, $"WASAPI loopback of program '{processName}'", null);
+    public static WasapiDevice Process(string processName, TimeProvider time) =>
+        new(null, true, processName, $"WASAPI loopback of program '{processName}'", null, time);
 
     /// <inheritdoc/>
     /// <remarks>
@@ -100,8 +104,18 @@ internal sealed class WasapiDevice : ICaptureDevice
             var client = device.CreateAudioClient();
             what = $"'{device.FriendlyName}'";
             var opened = device.ID;
-            Func<string?>? changedTo = _follower is null ? null : () => _follower.ChangedTo(opened) is { } id ? NameOf(id) : null;
-            return WasapiStream.Start(client, IsLoopback, format: null, requiredSampleRate, changedTo);
+            Func<IOException?> stale;
+            if (_follower is null)
+            {
+                var presence = new EndpointPresence(opened, what, _time);
+                stale = presence.Check;
+            }
+            else
+            {
+                stale = () => _follower.ChangedTo(opened) is { } id ? new CaptureDeviceChangedException(NameOf(id)) : null;
+            }
+
+            return WasapiStream.Start(client, IsLoopback, format: null, requiredSampleRate, stale);
         }
         catch (Exception ex) when (WindowsAudioEndpoints.IsAudioFailure(ex))
         {
@@ -140,7 +154,7 @@ internal sealed class WasapiDevice : ICaptureDevice
 
         var client = ActivateProcessLoopback((uint)target.Id, processName);
         var format = new WaveFormat(requiredSampleRate ?? ProcessLoopbackRate, 16, 2);
-        return WasapiStream.Start(client, loopback: true, format, requiredSampleRate, changedTo: null);
+        return WasapiStream.Start(client, loopback: true, format, requiredSampleRate, stale: null);
     }
 
     /// <summary>

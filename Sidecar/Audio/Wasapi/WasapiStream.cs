@@ -18,15 +18,15 @@ internal sealed unsafe class WasapiStream : ICaptureStream
 
     private readonly AutoResetEvent _ready = new(initialState: false);
     private readonly bool _loopback;
-    private readonly Func<string?>? _changedTo;
+    private readonly Func<IOException?>? _stale;
     private AudioClient? _client;
     private AudioCaptureClient? _capture;
 
-    private WasapiStream(AudioClient client, bool loopback, Func<string?>? changedTo)
+    private WasapiStream(AudioClient client, bool loopback, Func<IOException?>? stale)
     {
         _client = client;
         _loopback = loopback;
-        _changedTo = changedTo;
+        _stale = stale;
     }
 
     /// <inheritdoc/>
@@ -42,12 +42,15 @@ internal sealed unsafe class WasapiStream : ICaptureStream
     /// <param name="loopback">True to capture what the endpoint (or process) plays.</param>
     /// <param name="format">A fixed format to request with conversion, or null for the mix format.</param>
     /// <param name="requiredSampleRate">The rate the stream must run at, or null.</param>
-    /// <param name="changedTo">Asked before each wait: the new default input's name when this stream is stale.</param>
+    /// <param name="stale">
+    /// Asked before each wait: why this stream must be reopened (Windows' default input changed while it followed it,
+    /// the endpoint is gone), or null.
+    /// </param>
     /// <exception cref="IOException">The endpoint refuses; the message names the call and what the code means.</exception>
     /// <exception cref="AudioFormatException">The mix format cannot be converted.</exception>
-    public static WasapiStream Start(AudioClient client, bool loopback, WaveFormat? format, int? requiredSampleRate, Func<string?>? changedTo)
+    public static WasapiStream Start(AudioClient client, bool loopback, WaveFormat? format, int? requiredSampleRate, Func<IOException?>? stale)
     {
-        var stream = new WasapiStream(client, loopback, changedTo);
+        var stream = new WasapiStream(client, loopback, stale);
         try
         {
             stream.Start(format, requiredSampleRate);
@@ -88,11 +91,12 @@ internal sealed unsafe class WasapiStream : ICaptureStream
 
     /// <inheritdoc/>
     /// <exception cref="CaptureDeviceChangedException">Windows' default input changed while this stream followed it.</exception>
+    /// <exception cref="IOException">The endpoint is gone.</exception>
     public bool WaitForData(TimeSpan timeout)
     {
-        if (_changedTo?.Invoke() is { } device)
+        if (_stale?.Invoke() is { } reason)
         {
-            throw new CaptureDeviceChangedException(device);
+            throw reason;
         }
 
         return _ready.WaitOne(timeout);

@@ -114,12 +114,11 @@ public sealed class WineCaptureTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// Explicit (run with <c>--explicit on</c>): with today's capture code under Wine 8 the loss is never seen. Wine's
-    /// PulseAudio driver does not pin its record stream to its source, so when the null sink is unloaded the daemon
-    /// moves the stream to the default source and WASAPI keeps delivering packets (probed by hand: no "Audio device
-    /// lost" within 45 s).
+    /// Unplugged and plugged in again. Wine 8's PulseAudio driver keeps the stream delivering silence after its source
+    /// is unloaded (no AUDCLNT_E_DEVICE_INVALIDATED as Windows gives), so this also proves the capture's own check that
+    /// a named endpoint is still in the device list (EndpointPresence).
     /// </summary>
-    [Fact(Timeout = 300000, Explicit = true)]
+    [Fact(Timeout = 300000)]
     public async Task NamedInput_UnloadedAndLoadedAgain_LogsTheLossReopensAndCaptionsResume()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -59,7 +59,7 @@ internal sealed partial class AudioSourceFactory(ILoggerFactory loggers) : IAudi
             throw new NotSupportedException(AudioInputSpec.Problem($"process:{name}", out _));
         }
 
-        return await PacketCaptureSource.OpenAsync(Wasapi.WasapiDevice.Process(name, TimeProvider.System), loggers.CreateLogger<PacketCaptureSource>(), TimeProvider.System, cancellationToken);
+        return await PacketCaptureSource.OpenAsync(Wasapi.WasapiDevice.Process(name), loggers.CreateLogger<PacketCaptureSource>(), TimeProvider.System, cancellationToken);
     }
 
     /// <summary>
@@ -72,7 +72,7 @@ internal sealed partial class AudioSourceFactory(ILoggerFactory loggers) : IAudi
         Wasapi.WasapiDevice device;
         if (name is null)
         {
-            device = Wasapi.WasapiDevice.DefaultInput(TimeProvider.System);
+            device = Wasapi.WasapiDevice.DefaultInput();
         }
         else
         {
@@ -92,7 +92,7 @@ internal sealed partial class AudioSourceFactory(ILoggerFactory loggers) : IAudi
             }
 
             var (endpointId, loopback) = WindowsAudioEndpoints.Split(chosen.Id);
-            device = Wasapi.WasapiDevice.Endpoint(endpointId, loopback, loopback ? $"WASAPI loopback of '{chosen.Description}'" : $"WASAPI input '{chosen.Description}'", TimeProvider.System);
+            device = Wasapi.WasapiDevice.Endpoint(endpointId, loopback, loopback ? $"WASAPI loopback of '{chosen.Description}'" : $"WASAPI input '{chosen.Description}'");
         }
 
         return PacketCaptureSource.OpenAsync(device, loggers.CreateLogger<PacketCaptureSource>(), TimeProvider.System, cancellationToken);

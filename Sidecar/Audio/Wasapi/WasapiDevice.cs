@@ -20,11 +20,9 @@ internal sealed class WasapiDevice : ICaptureDevice
     private readonly string? _endpointId;
     private readonly string? _processName;
     private readonly DefaultInputFollower? _follower;
-    private readonly TimeProvider _time;
 
-    private WasapiDevice(string? endpointId, bool loopback, string? processName, string description, DefaultInputFollower? follower, TimeProvider time)
+    private WasapiDevice(string? endpointId, bool loopback, string? processName, string description, DefaultInputFollower? follower)
     {
-        _time = time;
         _endpointId = endpointId;
         IsLoopback = loopback;
         _processName = processName;
@@ -39,15 +37,13 @@ internal sealed class WasapiDevice : ICaptureDevice
     public bool IsLoopback { get; }
 
     /// <summary>Windows' default input (console role), followed when the streamer picks another one.</summary>
-    public static WasapiDevice DefaultInput(TimeProvider time) => new(null, false, null, "WASAPI default input", new DefaultInputFollower(), time);
+    public static WasapiDevice DefaultInput() => new(null, false, null, "WASAPI default input", new DefaultInputFollower());
 
     /// <summary>A capture endpoint, or with <paramref name="loopback"/> what a render endpoint plays; never follows the default.</summary>
-    public static WasapiDevice Endpoint(string endpointId, bool loopback, string description, TimeProvider time) =>
-        new(endpointId, loopback, null, description, null, time);
+    public static WasapiDevice Endpoint(string endpointId, bool loopback, string description) => new(endpointId, loopback, null, description, null);
 
     /// <summary>What the program called <paramref name="processName"/> (and its child processes) plays.</summary>
-    public static WasapiDevice Process(string processName, TimeProvider time) =>
-        new(null, true, processName, $"WASAPI loopback of program '{processName}'", null, time);
+    public static WasapiDevice Process(string processName) => new(null, true, processName, $"WASAPI loopback of program '{processName}'", null);
 
     /// <inheritdoc/>
     /// <remarks>
@@ -104,18 +100,8 @@ internal sealed class WasapiDevice : ICaptureDevice
             var client = device.CreateAudioClient();
             what = $"'{device.FriendlyName}'";
             var opened = device.ID;
-            Func<IOException?> stale;
-            if (_follower is null)
-            {
-                var presence = new EndpointPresence(opened, what, _time);
-                stale = presence.Check;
-            }
-            else
-            {
-                stale = () => _follower.ChangedTo(opened) is { } id ? new CaptureDeviceChangedException(NameOf(id)) : null;
-            }
-
-            return WasapiStream.Start(client, IsLoopback, format: null, requiredSampleRate, stale);
+            Func<string?>? changedTo = _follower is null ? null : () => _follower.ChangedTo(opened) is { } id ? NameOf(id) : null;
+            return WasapiStream.Start(client, IsLoopback, format: null, requiredSampleRate, changedTo);
         }
         catch (Exception ex) when (WindowsAudioEndpoints.IsAudioFailure(ex))
         {
@@ -154,7 +140,7 @@ internal sealed class WasapiDevice : ICaptureDevice
 
         var client = ActivateProcessLoopback((uint)target.Id, processName);
         var format = new WaveFormat(requiredSampleRate ?? ProcessLoopbackRate, 16, 2);
-        return WasapiStream.Start(client, loopback: true, format, requiredSampleRate, stale: null);
+        return WasapiStream.Start(client, loopback: true, format, requiredSampleRate, changedTo: null);
     }
 
     /// <summary>

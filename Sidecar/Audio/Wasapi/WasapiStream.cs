@@ -18,15 +18,15 @@ internal sealed unsafe class WasapiStream : ICaptureStream
 
     private readonly AutoResetEvent _ready = new(initialState: false);
     private readonly bool _loopback;
-    private readonly Func<IOException?>? _stale;
+    private readonly Func<string?>? _changedTo;
     private AudioClient? _client;
     private AudioCaptureClient? _capture;
 
-    private WasapiStream(AudioClient client, bool loopback, Func<IOException?>? stale)
+    private WasapiStream(AudioClient client, bool loopback, Func<string?>? changedTo)
     {
         _client = client;
         _loopback = loopback;
-        _stale = stale;
+        _changedTo = changedTo;
     }
 
     /// <inheritdoc/>
@@ -42,15 +42,12 @@ internal sealed unsafe class WasapiStream : ICaptureStream
     /// <param name="loopback">True to capture what the endpoint (or process) plays.</param>
     /// <param name="format">A fixed format to request with conversion, or null for the mix format.</param>
     /// <param name="requiredSampleRate">The rate the stream must run at, or null.</param>
-    /// <param name="stale">
-    /// Asked before each wait: why this stream must be reopened (Windows' default input changed while it followed it,
-    /// the endpoint is gone), or null.
-    /// </param>
+    /// <param name="changedTo">Asked before each wait: the new default input's name when this stream is stale.</param>
     /// <exception cref="IOException">The endpoint refuses; the message names the call and what the code means.</exception>
     /// <exception cref="AudioFormatException">The mix format cannot be converted.</exception>
-    public static WasapiStream Start(AudioClient client, bool loopback, WaveFormat? format, int? requiredSampleRate, Func<IOException?>? stale)
+    public static WasapiStream Start(AudioClient client, bool loopback, WaveFormat? format, int? requiredSampleRate, Func<string?>? changedTo)
     {
-        var stream = new WasapiStream(client, loopback, stale);
+        var stream = new WasapiStream(client, loopback, changedTo);
         try
         {
             stream.Start(format, requiredSampleRate);
@@ -91,12 +88,11 @@ internal sealed unsafe class WasapiStream : ICaptureStream
 
     /// <inheritdoc/>
     /// <exception cref="CaptureDeviceChangedException">Windows' default input changed while this stream followed it.</exception>
-    /// <exception cref="IOException">The endpoint is gone.</exception>
     public bool WaitForData(TimeSpan timeout)
     {
-        if (_stale?.Invoke() is { } reason)
+        if (_changedTo?.Invoke() is { } device)
         {
-            throw reason;
+            throw new CaptureDeviceChangedException(device);
         }
 
         return _ready.WaitOne(timeout);

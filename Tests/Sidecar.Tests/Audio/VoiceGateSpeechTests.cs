@@ -8,6 +8,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace CaptionSidecar.Tests.Audio;
 
 /// <summary>The voice gate in the audio pipeline on real speech (espeak-ng) with long pauses between sentences.</summary>
+// Integration: it runs espeak-ng (a peer, absent inside Wine, where the Windows unit tests run).
+[Trait("Category", "Integration")]
 public sealed class VoiceGateSpeechTests : IDisposable
 {
     private static readonly string[] Sentences =

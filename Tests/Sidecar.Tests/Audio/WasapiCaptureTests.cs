@@ -70,7 +70,7 @@ public sealed class WasapiCaptureTests
             return;
         }
 
-        await using var source = await PacketCaptureSource.OpenAsync(WasapiDevice.DefaultInput(TimeProvider.System), NullLogger.Instance, TimeProvider.System, TestContext.Current.CancellationToken);
+        await using var source = await PacketCaptureSource.OpenAsync(WasapiDevice.DefaultInput(), NullLogger.Instance, TimeProvider.System, TestContext.Current.CancellationToken);
 
         Assert.InRange(source.DeviceFormat.SampleRate, 8_000, 384_000);
         Assert.InRange(source.DeviceFormat.Channels, 1, 32);

@@ -114,11 +114,13 @@ public sealed class WineCaptureTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// Unplugged and plugged in again. Wine 8's PulseAudio driver keeps the stream delivering silence after its source
-    /// is unloaded (no AUDCLNT_E_DEVICE_INVALIDATED as Windows gives), so this also proves the capture's own check that
-    /// a named endpoint is still in the device list (EndpointPresence).
+    /// Explicit (run with <c>--explicit on</c>): under Wine 8 nothing inside the process can see the loss. Wine's
+    /// PulseAudio driver keeps the stream delivering silence after its source is unloaded (Windows answers
+    /// AUDCLNT_E_DEVICE_INVALIDATED), and Wine's MMDevAPI reads the device list once per process, so even asking it
+    /// for the endpoint again still finds it active (tried: a once-a-second lookup of the endpoint never saw it go).
+    /// The reopen path is covered with fake devices (CaptureLoopTests) and must be tried on real Windows.
     /// </summary>
-    [Fact(Timeout = 300000)]
+    [Fact(Timeout = 300000, Explicit = true)]
     public async Task NamedInput_UnloadedAndLoadedAgain_LogsTheLossReopensAndCaptionsResume()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -36,9 +36,16 @@ public static class SidecarHost
             var outcome = host.Services.GetRequiredService<ProcessOutcome>();
             var captions = host.Services.GetRequiredService<CaptionDispatcher>();
             var port = host.Services.GetRequiredService<IConfiguration>()[$"{HttpOptions.Section}:{nameof(HttpOptions.Port)}"] ?? new HttpOptions().Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
             try
             {
                 await host.RunAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested || cancellationToken.IsCancellationRequested)
+            {
+                // Ctrl+C (or the tray's Quit) before the start finished, e.g. while the HTTP server was still binding:
+                // a stop as asked, not a failure. The services that had started were stopped by the host.
+                await Console.Error.WriteLineAsync("Stopped before the start had finished.");
             }
             catch (IOException ex) when (IsPortInUse(ex))
             {
@@ -104,11 +111,12 @@ public static class SidecarHost
             || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
-    /// Failures at start that <see cref="RunAsync"/> reports in one sentence (invalid settings, the HTTP port in use):
+    /// Failures at start that <see cref="RunAsync"/> reports in one sentence (invalid settings, the HTTP port in use, a
+    /// stop asked for before the start finished):
     /// the host's own "Hosting failed to start" log of them, with its stack trace, would bury that sentence.
     /// </summary>
     private static bool IsReportedAtStart(LogEvent log) =>
-        (log.Exception is OptionsValidationException || (log.Exception is { } ex && IsPortInUse(ex)))
+        (log.Exception is OptionsValidationException or OperationCanceledException || (log.Exception is { } ex && IsPortInUse(ex)))
         && log.Properties.TryGetValue("SourceContext", out var source)
         && source is ScalarValue { Value: "Microsoft.Extensions.Hosting.Internal.Host" };
 

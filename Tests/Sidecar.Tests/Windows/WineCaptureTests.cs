@@ -44,7 +44,7 @@ public sealed class WineCaptureTests : IAsyncLifetime
         _folder.Dispose();
     }
 
-    [Fact(Timeout = 240000)]
+    [Fact(Timeout = 480000)]
     public async Task DefaultInput_SpeechIntoTheDefaultSink_CaptionsInOrderOverlayAndApiAnswerAndSigintClosesTranscripts()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -81,7 +81,7 @@ public sealed class WineCaptureTests : IAsyncLifetime
         await AssertClosedTranscriptsAsync(SpeechFixture.Sentences, ct);
     }
 
-    [Fact(Timeout = 240000)]
+    [Fact(Timeout = 480000)]
     public async Task NamedInput_ListedAndCaptured_CaptionsInOrderAndSigintClosesTranscripts()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -120,7 +120,7 @@ public sealed class WineCaptureTests : IAsyncLifetime
     /// for the endpoint again still finds it active (tried: a once-a-second lookup of the endpoint never saw it go).
     /// The reopen path is covered with fake devices (CaptureLoopTests) and must be tried on real Windows.
     /// </summary>
-    [Fact(Timeout = 300000, Explicit = true)]
+    [Fact(Timeout = 480000, Explicit = true)]
     public async Task NamedInput_UnloadedAndLoadedAgain_LogsTheLossReopensAndCaptionsResume()
     {
         var ct = TestContext.Current.CancellationToken;

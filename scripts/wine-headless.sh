@@ -107,6 +107,11 @@ start() {
     pgrep -f "wineserver" >/dev/null 2>&1 && break
     sleep 0.1
   done
+  # Start the prefix's long-lived services (services.exe, plugplay, winedevice, the desktop process) now, with their
+  # output going to a log: the first program run would otherwise start them with its own stdout and stderr, and
+  # they would hold the pipes of whoever ran it (a test waiting for end of output) open long after it exits.
+  with_env wineboot >"$dir/services.log" 2>&1 </dev/null || true
+  with_env wine cmd /c exit >>"$dir/services.log" 2>&1 </dev/null || true
   log "ready: prefix $prefix, display :$(cat "$dir/display")"
 }
 

@@ -172,7 +172,14 @@ internal sealed class SidecarProcess : IAsyncDisposable
             Assert.Fail($"The sidecar did not exit within {timeout}.\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
         }
 
-        _process.WaitForExit(); // drains the redirected streams
+        // Drains the redirected streams, within a bound: under Wine a service the program started (wineserver's
+        // helpers, the desktop process) can inherit its stdout and keep the pipe open after it exits, and an
+        // unbounded drain would then wait forever. The lines read so far are kept either way.
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(10)))
+        {
+            Assert.Fail($"The sidecar exited but did not report it within 10 s.\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
+        }
+
         return _process.ExitCode;
     }
 

@@ -114,11 +114,9 @@ public sealed class WineCaptureTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// Explicit (run with <c>--explicit on</c>): under Wine 8 nothing inside the process can see the loss. Wine's
-    /// PulseAudio driver keeps the stream delivering silence after its source is unloaded (Windows answers
-    /// AUDCLNT_E_DEVICE_INVALIDATED), and Wine's MMDevAPI reads the device list once per process, so even asking it
-    /// for the endpoint again still finds it active (tried: a once-a-second lookup of the endpoint never saw it go).
-    /// The reopen path is covered with fake devices (CaptureLoopTests) and must be tried on real Windows.
+    /// Explicit (run with <c>--explicit on</c>) until the NAudio capture sees the loss under Wine: Wine reports it
+    /// (the hand-written COM capture of commit 9527f17 got AUDCLNT_E_DEVICE_INVALIDATED from GetBuffer), but the
+    /// NAudio stream does not surface it yet, so capture goes on without audio (see docs/windows.md).
     /// </summary>
     [Fact(Timeout = 480000, Explicit = true)]
     public async Task NamedInput_UnloadedAndLoadedAgain_LogsTheLossReopensAndCaptionsResume()

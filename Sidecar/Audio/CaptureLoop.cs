@@ -117,16 +117,18 @@ internal sealed partial class CaptureLoop
                         }
                     }
                 }
-                catch (CaptureDeviceChangedException ex)
-                {
-                    // Not a loss: the streamer chose another default input. The reopen's first attempt runs at once.
-                    LogDefaultInputChanged(ex.NewDevice);
-                    current.Dispose();
-                    current = null;
-                }
                 catch (IOException ex)
                 {
-                    LogDeviceLost(_device.Description, ex.Message);
+                    if (ex is CaptureDeviceChangedException changed)
+                    {
+                        // Not a loss: the streamer chose another default input. The reopen's first attempt runs at once.
+                        LogDefaultInputChanged(changed.NewDevice);
+                    }
+                    else
+                    {
+                        LogDeviceLost(_device.Description, ex.Message);
+                    }
+
                     current.Dispose();
                     current = null;
                 }

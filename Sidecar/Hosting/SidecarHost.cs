@@ -3,6 +3,7 @@ using CaptionSidecar.Control;
 using CaptionSidecar.Overlay;
 using CaptionSidecar.Pipeline;
 using CaptionSidecar.Realtime;
+using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.Options;
 using Serilog;
 using Serilog.Events;
@@ -159,20 +160,21 @@ public static class SidecarHost
     {
         ArgumentNullException.ThrowIfNull(configuration);
         configuration.AddJsonFile(DefaultsFile(AppContext.BaseDirectory, Environment.ProcessPath, File.Exists), optional: true, reloadOnChange: false);
+        var userSettingsIndex = configuration.Sources.Count;
+        AddOverrides(configuration, commandLine, configFile);
 
-        // The settings file lives in the data folder, which only the sources above it can move (not the file itself).
-        var above = new ConfigurationManager();
-        AddOverrides(above, commandLine, configFile);
-        var dataDirectoryKey = $"{SidecarOptions.Section}:{nameof(SidecarOptions.DataDirectory)}";
-        var path = UserSettings.PathIn(new DataFolders(above[dataDirectoryKey] ?? configuration[dataDirectoryKey]));
+        // The settings file lives in the data folder, which the sources around it can move (not the file itself): it is
+        // found from them, then slotted in between.
+        var path = UserSettings.PathIn(new DataFolders(configuration[$"{SidecarOptions.Section}:{nameof(SidecarOptions.DataDirectory)}"]));
         var created = createUserSettings && UserSettings.CreateIfMissing(path);
         if (File.Exists(path))
         {
             UserSettings.Validate(path);
-            configuration.AddJsonFile(path, optional: true, reloadOnChange: false);
+            var source = new JsonConfigurationSource { Path = path, Optional = true, ReloadOnChange = false };
+            source.ResolveFileProvider();
+            configuration.Sources.Insert(userSettingsIndex, source);
         }
 
-        AddOverrides(configuration, commandLine, configFile);
         return new UserSettingsFile(path, created);
     }
 

@@ -96,12 +96,14 @@ internal sealed partial class CaptureLoop
 
                 try
                 {
-                    var signalled = current.WaitForData(WaitTimeout);
+                    // Whether or not the wait was signalled: a stream whose event keeps firing with no packet behind it
+                    // (Wine's, once its PulseAudio source is unloaded) has delivered nothing all the same.
+                    current.WaitForData(WaitTimeout);
                     if (Drain(current) > 0)
                     {
                         mark = _time.GetTimestamp();
                     }
-                    else if (!signalled)
+                    else
                     {
                         var idle = _time.GetElapsedTime(mark);
                         if (_device.IsLoopback && idle >= SilenceAfter)

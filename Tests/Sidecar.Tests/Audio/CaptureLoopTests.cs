@@ -277,6 +277,50 @@ public sealed class CaptureLoopTests : IDisposable
         Assert.Equal(0, loop.Reopens);
     }
 
+    [Fact]
+    public void Run_MicrophoneSignalledWithoutPacketsForFiveSeconds_IsTreatedAsLostAndReopened()
+    {
+        // Under Wine an unloaded PulseAudio source leaves the stream's event firing every period with nothing behind it.
+        var hollow = Stream([.. Enumerable.Repeat(FakeWake.Empty, 500)]); // 500 x 10 ms
+        var next = Stream(FakeWake.With(Packet(CapturePacketFlags.None, (1_000, 1_000))));
+        var loop = Loop(new FakeCaptureDevice(isLoopback: false, () => next));
+
+        loop.Run(hollow);
+
+        Assert.True(hollow.Disposed);
+        Assert.Equal(1, loop.Reopens);
+        Assert.Contains(_log.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("delivered no audio for 5 s", StringComparison.Ordinal));
+        Assert.Equal([1_000 / 32_768f], Output().SelectMany(f => f));
+    }
+
+    [Fact]
+    public void Run_MicrophoneSignalledWithoutPacketsJustUnderFiveSeconds_IsNotReopened()
+    {
+        var hollow = Stream([.. Enumerable.Repeat(FakeWake.Empty, 499)]);
+        var device = new FakeCaptureDevice(isLoopback: false);
+
+        var loop = Loop(device);
+        loop.Run(hollow);
+
+        Assert.Empty(device.OpenedWithRate);
+        Assert.Equal(0, loop.Reopens);
+    }
+
+    [Fact]
+    public void Run_LoopbackSignalledWithoutPackets_FillsTheIdleTimeWithSilence()
+    {
+        // Ten empty 10 ms periods: 100 ms owed as silence (4800 frames at 48 kHz), then the packet that follows.
+        var stream = Stream([.. Enumerable.Repeat(FakeWake.Empty, 10), FakeWake.With(Packet(CapturePacketFlags.None, (8_192, 8_192)))]);
+        var loop = Loop(new FakeCaptureDevice(isLoopback: true));
+
+        loop.Run(stream);
+
+        var output = Output();
+        Assert.Equal(2, output.Count);
+        Assert.Equal(4_800, output[0].Length);
+        Assert.Equal([0.25f], output[1]);
+    }
+
     /// <summary>A fake clock that reports each backoff wait (a timer with a due time) to the test as it starts.</summary>
     private sealed class BackoffClock(Action<TimeSpan> onWait) : FakeTimeProvider
     {

@@ -3,10 +3,16 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace CaptionSidecar.Tests.Audio;
 
-/// <summary>One wake-up of a fake capture stream: the packets then ready, a timeout, or a failure.</summary>
-internal sealed record FakeWake(IReadOnlyList<FakePacket> Packets, bool Signalled = true, IOException? Failure = null)
+/// <summary>
+/// One wake-up of a fake capture stream: the packets then ready, a timeout, or a failure; <paramref name="Elapsed"/> is
+/// how far a signalled wake-up moves the fake clock (a timeout moves it by the whole wait).
+/// </summary>
+internal sealed record FakeWake(IReadOnlyList<FakePacket> Packets, bool Signalled = true, IOException? Failure = null, TimeSpan Elapsed = default)
 {
     public static FakeWake Timeout { get; } = new([], Signalled: false);
+
+    /// <summary>Signalled after one 10 ms period, yet no packet is ready (Wine's stream once its source is gone).</summary>
+    public static FakeWake Empty { get; } = new([], Elapsed: TimeSpan.FromMilliseconds(10));
 
     public static FakeWake Fail(string reason) => new([], Failure: new IOException(reason));
 
@@ -46,10 +52,7 @@ internal sealed class FakeCaptureStream(CaptureFormat format, IEnumerable<FakeWa
             throw wake.Failure;
         }
 
-        if (!wake.Signalled)
-        {
-            time?.Advance(timeout);
-        }
+        time?.Advance(wake.Signalled ? wake.Elapsed : timeout);
 
         foreach (var packet in wake.Packets)
         {

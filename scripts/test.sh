@@ -160,7 +160,7 @@ if [ "$wine_ready" -eq 1 ]; then
     started=$SECONDS
     set +e
     # DOTNET_gcConcurrent=0: with background GC, two of two Sidecar.Tests runs died under Wine with "Fatal error.
-    # SuspendThread failed with error 5" (and then hung); without it, one run got past that point.
+    # SuspendThread failed with error 5" (and then hung); every run with it has passed.
     (cd "artifacts/wintests/$project" && DOTNET_gcConcurrent=0 timeout -k 20 "${WINE_TEST_TIMEOUT:-600}" bash "$repo/scripts/wine-headless.sh" run "$project.exe" \
       --filter-not-trait "Category=Integration" --progress off --no-ansi) >"$wine_out" 2>&1
     wine_status=$?
@@ -180,6 +180,19 @@ for problem in "${wine_problems[@]}"; do
   log "$problem"
   failed=$((failed + 1))
 done
+
+# A recap of every failed test with the first lines of its message, last, where a log that keeps only its tail
+# still shows which test failed and why.
+recap() {
+  sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$@" 2>/dev/null | awk '
+    /^[[:space:]]*failed .*\([0-9][0-9a-z. ]*\)[[:space:]]*$/ { n = 14; print "[test.sh] " $0; next }
+    n > 0 && /^[[:space:]]/ { n--; print "[test.sh]   " $0; next }
+    { n = 0 }'
+}
+if [ "$failed" -gt 0 ]; then
+  log "failed tests:"
+  recap "$out" artifacts/wintests/run-*.txt >&2 || true
+fi
 
 line="$passed passed, $failed failed"
 if [ "$skipped" -gt 0 ]; then line="$line, $skipped skipped"; fi

@@ -63,7 +63,7 @@ stop_peers() {
   for peer in "${started_peers[@]}"; do bash "scripts/$peer" stop >/dev/null 2>&1 || true; done
 }
 trap stop_peers EXIT
-for peer in pulse-headless.sh obs-headless.sh wine-headless.sh; do
+for peer in pulse-headless.sh obs-headless.sh wine-headless.sh nats-headless.sh; do
   [ -f "scripts/$peer" ] || continue
   if bash "scripts/$peer" status >/dev/null 2>&1; then
     log "peer already running (left running afterwards): $peer"

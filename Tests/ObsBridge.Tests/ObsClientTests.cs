@@ -223,7 +223,7 @@ public sealed class ObsClientTests
     public async Task Start_ObsNotRunning_OneReadableWarningWithoutStackTraceThenRetriesThroughThePolicy()
     {
         var ct = TestContext.Current.CancellationToken;
-        var port = FreePort();
+        var port = TestHost.FreePort();
         var logger = new RecordingLogger<ObsClient>();
         var retries = 0;
         var retry = new ResiliencePipelineBuilder()
@@ -251,13 +251,6 @@ public sealed class ObsClientTests
         Assert.All(logger.Entries, e => Assert.Null(e.Exception));
         Assert.Equal(ObsConnectionState.Disconnected, client.Status.State);
         Assert.Contains("connection refused", client.Status.LastError, StringComparison.Ordinal);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Fact(Timeout = 30000)]

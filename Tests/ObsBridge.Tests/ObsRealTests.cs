@@ -13,7 +13,7 @@ namespace CaptionSidecar.ObsBridge.Tests;
 [Trait("Category", "Integration")]
 public sealed class ObsRealTests(ITestOutputHelper output)
 {
-    private static readonly string RepoRoot = FindRepoRoot();
+    private static readonly string RepoRoot = TestHost.RepoRoot;
 
     private static string PeerDir => Path.Combine(RepoRoot, ".test-peers", "obs");
 
@@ -259,16 +259,5 @@ public sealed class ObsRealTests(ITestOutputHelper output)
         await File.WriteAllTextAsync(Path.Combine(RepoRoot, "artifacts", "obs", "reconnect.txt"), measured + "\n", ct);
         Assert.True(captions.Statistics.Dropped >= 1);
         Assert.Equal(2, client.Status.Connections);
-    }
-
-    private static string FindRepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "scripts", "obs-headless.sh")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("repository root (with scripts/obs-headless.sh) not found");
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace CaptionSidecar.Tests.Support;
 
@@ -70,16 +68,14 @@ public sealed class NatsServer : IAsyncDisposable
         var executable = Peers.RequireExecutable("nats-server");
         var folder = Path.Combine(Path.GetTempPath(), $"caption-nats-test-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
-        var port = FreePort();
-        var httpPort = FreePort();
-        List<string> args = ["scripts/nats-headless.sh", "config", "--dir", folder, "--port", $"{port}", "--http-port", $"{httpPort}"];
+        var port = TestHost.FreePort();
+        var httpPort = TestHost.FreePort();
+        List<string> args = [Path.Combine(TestHost.RepoRoot, "scripts", "nats-headless.sh"), "config", "--dir", folder, "--port", $"{port}", "--http-port", $"{httpPort}"];
         foreach (var stream in streams ?? ["demo"])
         {
             args.AddRange(["--stream", stream]);
         }
 
-        var script = Path.Combine(RepoRoot, args[0]);
-        args[0] = script;
         var (code, _, error) = await Peers.RunAsync("bash", args, TimeSpan.FromSeconds(30), cancellationToken);
         Assert.True(code == 0, $"scripts/nats-headless.sh config failed: {error}");
         var passwords = File.ReadAllLines(Path.Combine(folder, "users.env"))
@@ -174,27 +170,6 @@ public sealed class NatsServer : IAsyncDisposable
         lock (_log)
         {
             _log.WriteLine(line);
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string RepoRoot
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CaptionSidecar.sln")))
-            {
-                dir = dir.Parent;
-            }
-
-            return dir?.FullName ?? throw new InvalidOperationException("CaptionSidecar.sln not found above the test output folder.");
         }
     }
 }

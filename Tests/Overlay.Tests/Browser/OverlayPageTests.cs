@@ -1,3 +1,4 @@
+using CaptionSidecar.Tests.Support;
 using CaptionSidecar.Overlay.Tests.Fakes;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -281,23 +282,12 @@ public sealed class OverlayPageTests(ChromiumFixture chromium)
         server.Feed.Publish(OverlayTestServer.Caption("es", 1, ("¡Bienvenidos de nuevo al directo!", ""), ("Hoy construimos una", " superposición")));
         await Expect(page.Locator(".lang[data-lang=es] .tentative").Nth(1)).ToHaveTextAsync(" superposición");
 
-        var path = Path.Combine(RepositoryRoot(), "artifacts", "overlay", "overlay.png");
+        var path = Path.Combine(TestHost.RepoRoot, "artifacts", "overlay", "overlay.png");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, OmitBackground = true });
 
         var bytes = await File.ReadAllBytesAsync(path, ct);
         Assert.True(bytes.Length > 1000, $"screenshot is only {bytes.Length} bytes");
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, bytes[..8]);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CaptionSidecar.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("CaptionSidecar.sln not found above the test output folder.");
     }
 }

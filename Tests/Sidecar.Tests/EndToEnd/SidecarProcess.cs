@@ -44,21 +44,7 @@ internal sealed class SidecarProcess : IAsyncDisposable
     }
 
     /// <summary>The repository root (the folder holding CaptionSidecar.sln).</summary>
-    public static string RepoRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "CaptionSidecar.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-
-            throw new DirectoryNotFoundException("CaptionSidecar.sln not found above the test folder.");
-        }
-    }
+    public static string RepoRoot => TestHost.RepoRoot;
 
     /// <summary>
     /// Starts the sidecar with <paramref name="args"/>; the inherited OPENAI_API_KEY is removed. With

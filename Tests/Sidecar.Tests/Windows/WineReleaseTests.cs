@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using CaptionSidecar.Tests.EndToEnd;
+using CaptionSidecar.Tests.Support;
 
 namespace CaptionSidecar.Tests.Windows;
 
@@ -37,7 +37,7 @@ public sealed class WineReleaseTests
         using var folder = new TestFolder("caption-wine-defaults-");
         var exe = Path.Combine(folder.Path, "CaptionSidecar.exe");
         File.Copy(WineSidecar.ExePath, exe);
-        var port = FreePort();
+        var port = TestHost.FreePort();
         var defaults = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Path.GetDirectoryName(WineSidecar.ExePath)!, "appsettings.json"), ct))!.AsObject();
         defaults["Http"] = new JsonObject { ["Port"] = port };
         await File.WriteAllTextAsync(Path.Combine(folder.Path, "appsettings.json"), defaults.ToJsonString(), ct);
@@ -55,12 +55,5 @@ public sealed class WineReleaseTests
 
         sidecar.Interrupt();
         Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(60), ct));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -36,7 +36,6 @@ install_missing() {
   command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
   command -v xdotool >/dev/null 2>&1 || missing+=(xdotool)
   command -v xwd >/dev/null 2>&1 || missing+=(x11-apps)
-  command -v convert >/dev/null 2>&1 || missing+=(imagemagick)
   [ ${#missing[@]} -eq 0 ] && return 0
   if ! command -v apt-get >/dev/null 2>&1; then
     log "missing ${missing[*]} and apt-get is not available: install them by hand"

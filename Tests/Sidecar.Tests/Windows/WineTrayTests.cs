@@ -126,10 +126,12 @@ public sealed class WineTrayTests : IDisposable
         var artifacts = Path.Combine(SidecarProcess.RepoRoot, "artifacts");
         Directory.CreateDirectory(artifacts);
         var path = Path.Combine(artifacts, "wine-tray-menu.png");
+        var dump = path + ".xwd";
         File.Delete(path);
-        var (code, _, stderr) = await Peers.RunAsync(
-            "bash", ["-c", "set -o pipefail; xwd -root -display \"$1\" | convert xwd:- png:\"$2\"", "screenshot", x.Display, path], TimeSpan.FromSeconds(30), ct);
-        Assert.True(code == 0 && File.Exists(path), $"the screenshot failed (xwd and convert: scripts/wine-headless.sh installs them): {stderr}");
+        var (code, _, stderr) = await Peers.RunAsync("xwd", ["-root", "-display", x.Display, "-out", dump], TimeSpan.FromSeconds(30), ct);
+        Assert.True(code == 0 && File.Exists(dump), $"the screenshot failed (xwd, from x11-apps: scripts/wine-headless.sh installs it): {stderr}");
+        await File.WriteAllBytesAsync(path, XwdToPng.Convert(await File.ReadAllBytesAsync(dump, ct)), ct);
+        File.Delete(dump);
     }
 
     private static async Task<List<(string Code, bool Enabled)>> LanguagesAsync(SidecarControl control, CancellationToken ct)

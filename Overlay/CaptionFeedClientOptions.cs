@@ -15,6 +15,13 @@ public sealed class CaptionFeedClientOptions
     /// </summary>
     public int MaxClientMessageBytes { get; init; } = DefaultMaxClientMessageBytes;
 
+    /// <summary>
+    /// How often the feed sends a heartbeat (an empty pong) to connections it frames itself, so idle connections and
+    /// proxies (nginx's 60 s read timeout) stay open: one timer per feed, none per client. Default 15 s; zero turns
+    /// it off. The first client served on a feed sets it for that feed.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>The body of the 400 answer to a request that is not a WebSocket upgrade (name the page to open instead).</summary>
     public string NotWebSocketMessage { get; init; } = "This is a WebSocket endpoint; open the caption page in a browser instead.";
 

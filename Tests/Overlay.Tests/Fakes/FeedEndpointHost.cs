@@ -1,0 +1,72 @@
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace CaptionSidecar.Overlay.Tests.Fakes;
+
+/// <summary>
+/// A host with a feed of its own served by <see cref="CaptionFeedEndpoint"/> on <c>/feed?lang=</c>, as a relay
+/// would: a real Kestrel on 127.0.0.1, recording the hooks' calls.
+/// </summary>
+public sealed class FeedEndpointHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private FeedEndpointHost(WebApplication app, CaptionFeed feed, int port)
+    {
+        _app = app;
+        Feed = feed;
+        Port = port;
+    }
+
+    public CaptionFeed Feed { get; }
+
+    public int Port { get; }
+
+    /// <summary>"subscribed NAME LANGS" and "left NAME END", in the order the hooks ran.</summary>
+    public Channel<string> Hooks { get; } = Channel.CreateUnbounded<string>();
+
+    public static async Task<FeedEndpointHost> StartAsync(CancellationToken ct, int queueCapacity = 16, int maxClientMessageBytes = 1024)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var feed = new CaptionFeed(Options.Create(new OverlayServerOptions { ClientQueueCapacity = queueCapacity }), NullLogger<CaptionFeed>.Instance);
+        FeedEndpointHost? host = null;
+        var options = new CaptionFeedClientOptions
+        {
+            MaxClientMessageBytes = maxClientMessageBytes,
+            NotWebSocketMessage = "/feed is a WebSocket endpoint.",
+            Subscribed = client => host!.Hooks.Writer.TryWrite($"subscribed {string.Join(',', client.Languages)}"),
+            Left = (client, end) => host!.Hooks.Writer.TryWrite($"left {string.Join(',', client.Languages)} {end}"),
+        };
+        app.UseWebSockets();
+        app.MapGet("/feed", context => CaptionFeedEndpoint.ServeAsync(
+            context,
+            feed,
+            CaptionFeedEndpoint.ParseLanguages(context.Request.Query["lang"].ToString()),
+            options,
+            TimeProvider.System,
+            NullLogger.Instance,
+            context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+        await app.StartAsync(ct);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        host = new FeedEndpointHost(app, feed, new Uri(address).Port);
+        return host;
+    }
+
+    public Uri FeedUri(string languages) => new($"ws://127.0.0.1:{Port}/feed?lang={languages}");
+
+    /// <summary>The next hook call.</summary>
+    public async Task<string> NextHookAsync(CancellationToken ct) => await Hooks.Reader.ReadAsync(ct);
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}

@@ -198,4 +198,27 @@ public sealed class CaptionFeedEndpointTests
             reader.Dispose();
         }
     }
+
+    [Fact(Timeout = 30000)]
+    public async Task Http2_ExtendedConnect_IsServedThroughTheWebSocketFallback()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var host = await FeedEndpointHost.StartAsync(ct, http2: true);
+        host.Feed.Publish(OverlayTestServer.Caption("en", 1, ("current", "")));
+        using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
+        using var socket = new ClientWebSocket();
+        socket.Options.HttpVersion = HttpVersion.Version20;
+        socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+
+        await socket.ConnectAsync(host.FeedUri("en"), invoker, ct);
+        Assert.Equal("subscribed en", await host.NextHookAsync(ct));
+        host.Feed.Publish(OverlayTestServer.Caption("en", 2, ("next", "")));
+
+        Assert.Equal(1, (await CaptionReader.ReadAsync(socket, ct))?.Sequence);
+        Assert.Equal(2, (await CaptionReader.ReadAsync(socket, ct))?.Sequence);
+        await socket.SendAsync(new byte[1025], WebSocketMessageType.Binary, endOfMessage: true, ct);
+        Assert.Equal(WebSocketMessageType.Close, (await socket.ReceiveAsync(new byte[256], ct)).MessageType);
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, socket.CloseStatus);
+        Assert.Equal("left en Refused", await host.NextHookAsync(ct));
+    }
 }

@@ -108,8 +108,12 @@ static async Task<int> MeasureMemoryAsync(int clients)
         var before = await ReadAsync();
         var readers = await ConnectAndWaitAsync(clients, "mem");
         var after = await ReadAsync();
+        // Idle clients cost no CPU (a reader spinning on its connection would show here).
+        var cpuBefore = CpuTime(server);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var idleCpu = CpuTime(server) - cpuBefore;
         var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(inv, $"{clients} idle clients: managed heap {before.Heap / 1048576.0:F1} -> {after.Heap / 1048576.0:F1} MiB, {(after.Heap - before.Heap) / (double)clients:F0} bytes per client; working set {before.WorkingSet / 1048576.0:F1} -> {after.WorkingSet / 1048576.0:F1} MiB, {(after.WorkingSet - before.WorkingSet) / (double)clients:F0} bytes per client"));
+        Console.WriteLine(string.Create(inv, $"{clients} idle clients: managed heap {before.Heap / 1048576.0:F1} -> {after.Heap / 1048576.0:F1} MiB, {(after.Heap - before.Heap) / (double)clients:F0} bytes per client; working set {before.WorkingSet / 1048576.0:F1} -> {after.WorkingSet / 1048576.0:F1} MiB, {(after.WorkingSet - before.WorkingSet) / (double)clients:F0} bytes per client; server CPU over 3 s idle {idleCpu.TotalMilliseconds:F0} ms"));
         GC.KeepAlive(readers);
         return 0;
 

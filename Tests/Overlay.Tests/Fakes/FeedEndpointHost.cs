@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -33,11 +34,13 @@ public sealed class FeedEndpointHost : IAsyncDisposable
     /// <summary>"subscribed NAME LANGS" and "left NAME END", in the order the hooks ran.</summary>
     public Channel<string> Hooks { get; } = Channel.CreateUnbounded<string>();
 
-    public static async Task<FeedEndpointHost> StartAsync(CancellationToken ct, int queueCapacity = 16, int maxClientMessageBytes = 1024)
+    /// <summary>Starts it; <paramref name="http2"/> listens for HTTP/2 only (cleartext, prior knowledge), where WebSockets are extended CONNECTs.</summary>
+    public static async Task<FeedEndpointHost> StartAsync(CancellationToken ct, int queueCapacity = 16, int maxClientMessageBytes = 1024, bool http2 = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, listen =>
+            listen.Protocols = http2 ? Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2 : Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1));
         var app = builder.Build();
         var feed = new CaptionFeed(Options.Create(new OverlayServerOptions { ClientQueueCapacity = queueCapacity }), NullLogger<CaptionFeed>.Instance);
         FeedEndpointHost? host = null;
@@ -49,7 +52,8 @@ public sealed class FeedEndpointHost : IAsyncDisposable
             Left = (client, end) => host!.Hooks.Writer.TryWrite($"left {string.Join(',', client.Languages)} {end}"),
         };
         app.UseWebSockets();
-        app.MapGet("/feed", context => CaptionFeedEndpoint.ServeAsync(
+        // HTTP/2 WebSockets are CONNECT requests: a MapGet route answers them 405.
+        app.MapMethods("/feed", [HttpMethods.Get, HttpMethods.Connect], context => CaptionFeedEndpoint.ServeAsync(
             context,
             feed,
             CaptionFeedEndpoint.ParseLanguages(context.Request.Query["lang"].ToString()),

@@ -120,11 +120,11 @@ public static partial class CaptionFeedEndpoint
         var parser = new ClientFrameParser(options.MaxClientMessageBytes);
         feed.UseKeepAlive(time, options.KeepAliveInterval);
         var subscription = feed.SubscribeConnection(new FramedStreamConnection(stream), languages, client.Name);
-        options.Subscribed?.Invoke(client);
         ClientFrameEvent last;
         var end = CaptionFeedClientEnd.ClientLeft;
         try
         {
+            options.Subscribed?.Invoke(client);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping, subscription.Ended);
             last = await ReadUntilEndAsync(stream, parser, subscription, stop.Token);
             end = subscription.WasDropped ? CaptionFeedClientEnd.TooSlow

@@ -221,4 +221,25 @@ public sealed class CaptionFeedEndpointTests
         Assert.Equal(WebSocketCloseStatus.MessageTooBig, socket.CloseStatus);
         Assert.Equal("left en Refused", await host.NextHookAsync(ct));
     }
+
+    [Fact(Timeout = 30000)]
+    public async Task ServerStopping_ClientGets1001AndAnswers_TheConnectionEndsAndTheClientLeftForTheStop()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // A clock that never moves: the close handshake's timeouts cannot end anything, only the client's answer can.
+        await using var host = await FeedEndpointHost.StartAsync(ct, time: new Microsoft.Extensions.Time.Testing.FakeTimeProvider());
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(host.FeedUri("en"), ct);
+        Assert.Equal("subscribed en", await host.NextHookAsync(ct));
+
+        host.SignalStopping();
+
+        var received = await socket.ReceiveAsync(new byte[256], ct);
+        Assert.Equal(WebSocketMessageType.Close, received.MessageType);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, socket.CloseStatus);
+        Assert.Equal("left en ServerStopping", await host.NextHookAsync(ct));
+        // The answer is read after the stop cancelled the reader's wait: the server then ends the connection.
+        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, ct);
+        Assert.Equal("ended", await host.NextHookAsync(ct));
+    }
 }

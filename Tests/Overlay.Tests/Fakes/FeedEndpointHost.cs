@@ -35,7 +35,9 @@ public sealed class FeedEndpointHost : IAsyncDisposable
     public Channel<string> Hooks { get; } = Channel.CreateUnbounded<string>();
 
     /// <summary>Starts it; <paramref name="http2"/> listens for HTTP/2 only (cleartext, prior knowledge), where WebSockets are extended CONNECTs.</summary>
-    public static async Task<FeedEndpointHost> StartAsync(CancellationToken ct, int queueCapacity = 16, int maxClientMessageBytes = 1024, bool http2 = false)
+    /// <remarks>"ended" is written to <see cref="Hooks"/> when a request to /feed has been served; <paramref name="time"/> is the endpoint's clock.</remarks>
+    public static async Task<FeedEndpointHost> StartAsync(
+        CancellationToken ct, int queueCapacity = 16, int maxClientMessageBytes = 1024, bool http2 = false, TimeProvider? time = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -53,19 +55,26 @@ public sealed class FeedEndpointHost : IAsyncDisposable
         };
         app.UseWebSockets();
         // HTTP/2 WebSockets are CONNECT requests: a MapGet route answers them 405.
-        app.MapMethods("/feed", [HttpMethods.Get, HttpMethods.Connect], context => CaptionFeedEndpoint.ServeAsync(
-            context,
-            feed,
-            CaptionFeedEndpoint.ParseLanguages(context.Request.Query["lang"].ToString()),
-            options,
-            TimeProvider.System,
-            NullLogger.Instance,
-            context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+        app.MapMethods("/feed", [HttpMethods.Get, HttpMethods.Connect], async context =>
+        {
+            await CaptionFeedEndpoint.ServeAsync(
+                context,
+                feed,
+                CaptionFeedEndpoint.ParseLanguages(context.Request.Query["lang"].ToString()),
+                options,
+                time ?? TimeProvider.System,
+                NullLogger.Instance,
+                context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+            host!.Hooks.Writer.TryWrite("ended");
+        });
         await app.StartAsync(ct);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         host = new FeedEndpointHost(app, feed, new Uri(address).Port);
         return host;
     }
+
+    /// <summary>Signals the host is stopping (as on Ctrl+C), without stopping it.</summary>
+    public void SignalStopping() => _app.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
 
     public Uri FeedUri(string languages) => new($"ws://127.0.0.1:{Port}/feed?lang={languages}");
 

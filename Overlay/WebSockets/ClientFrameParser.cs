@@ -36,7 +36,8 @@ internal readonly record struct ClientFrameEvent(ClientFrameEventKind Kind, WebS
 /// Violations: an unmasked frame, reserved bits (no extension is ever agreed), an unknown opcode, a fragmented or
 /// over-long control frame, a continuation without a message or a new message inside one, a 64-bit length with its
 /// top bit set, a close frame with a 1-byte payload, a status that may not be sent, or a reason that is not UTF-8.
-/// A data frame that would take its message over the limit fails with 1009 as soon as its length is known.
+/// A data frame that would take its message over the limit fails with 1009 as soon as its length is known. Text
+/// messages are dropped unread, so their UTF-8 is not checked (RFC 6455 8.1 would fail an invalid one with 1007).
 /// </summary>
 internal sealed class ClientFrameParser(int maxMessageBytes)
 {

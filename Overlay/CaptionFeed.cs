@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Text.Json;
+using CaptionSidecar.Overlay.WebSockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -7,12 +8,14 @@ namespace CaptionSidecar.Overlay;
 
 /// <summary>
 /// The live caption feed behind <c>/ws/captions</c>: keeps the latest state per language and fans each update out
-/// to every subscribed client. Each update is serialised once and put in each client's bounded queue under the
-/// feed's lock (no send happens under any lock); then, outside it, the publisher drains the queue of every client
+/// to every subscribed client. Each update is serialised and framed once (one array: the WebSocket frame, its payload
+/// a slice of it), and the same bytes go to every client (see <see cref="CaptionFeedEndpoint"/>); it is put in each
+/// client's bounded queue under the feed's lock (no send happens under any lock); then, outside it, the publisher
+/// drains the queue of every client
 /// that is idle (no send in flight), which on loopback or a LAN is nearly always: one pass over the clients on the
 /// publisher's thread, like a node <c>ws</c> broadcast, instead of one thread-pool wake-up per client. A client whose
 /// send stays pending is drained by that send's continuation; a client whose queue is full is dropped (and logged)
-/// so it never delays the others. <see cref="Publish"/> never blocks on a client.
+/// so it never delays the others. <see cref="Publish(OverlayCaption)"/> never blocks on a client.
 /// </summary>
 public sealed partial class CaptionFeed
 {
@@ -20,12 +23,15 @@ public sealed partial class CaptionFeed
     internal const int ParallelFromClients = 64;
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, ReadOnlyMemory<byte>> _latest = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, FeedMessage> _latest = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<CaptionSubscription> _subscriptions = [];
     private readonly int _queueCapacity;
     private readonly ILogger<CaptionFeed> _logger;
     private long _published;
     private long _slowClientsDropped;
+    private TimeProvider? _keepAliveTime;
+    private TimeSpan _keepAliveInterval;
+    private ITimer? _keepAlive;
 
     /// <summary>Creates the feed; each client's queue holds <see cref="OverlayServerOptions.ClientQueueCapacity"/> updates.</summary>
     public CaptionFeed(IOptions<OverlayServerOptions> options, ILogger<CaptionFeed> logger)
@@ -77,8 +83,32 @@ public sealed partial class CaptionFeed
             throw new ArgumentException("OverlayCaption.Language must name a language (for example \"en\").", nameof(update));
         }
 
-        // Serialised once, shared by every client.
-        ReadOnlyMemory<byte> message = JsonSerializer.SerializeToUtf8Bytes(update, OverlayJsonContext.Default.OverlayCaption);
+        // Serialised and framed once, shared by every client.
+        Fan(update.Language, FeedMessage.Text(JsonSerializer.SerializeToUtf8Bytes(update, OverlayJsonContext.Default.OverlayCaption)));
+    }
+
+    /// <summary>
+    /// Like <see cref="Publish(OverlayCaption)"/> for an update that is already serialised (a relay passes on what it
+    /// received): <paramref name="utf8Json"/> must be one <see cref="OverlayCaption"/> of <paramref name="language"/>
+    /// as UTF-8 JSON, checked by the caller; it is framed once (copied once) and sent as it is.
+    /// </summary>
+    public void Publish(string language, ReadOnlySpan<byte> utf8Json)
+    {
+        if (string.IsNullOrWhiteSpace(language))
+        {
+            throw new ArgumentException("The language must be named (for example \"en\").", nameof(language));
+        }
+
+        if (utf8Json.IsEmpty)
+        {
+            throw new ArgumentException("An update is one OverlayCaption as UTF-8 JSON, not nothing.", nameof(utf8Json));
+        }
+
+        Fan(language, FeedMessage.Text(utf8Json));
+    }
+
+    private void Fan(string language, FeedMessage message)
+    {
         CaptionSubscription[] targets;
         List<CaptionSubscription>? overflowed = null;
         lock (_gate)
@@ -86,8 +116,8 @@ public sealed partial class CaptionFeed
             // The new state and the queueing are one step: a client that subscribes after it got this update from
             // Subscribe's queueing and is not a target, so it sees it exactly once; and every client's queue takes
             // updates in this lock's order, which is the order it is sent in.
-            _latest[update.Language] = message;
-            targets = [.. _subscriptions.Where(s => s.Follows(update.Language))];
+            _latest[language] = message;
+            targets = [.. _subscriptions.Where(s => s.Follows(language))];
             foreach (var target in targets)
             {
                 if (!target.TryEnqueue(message))
@@ -99,6 +129,7 @@ public sealed partial class CaptionFeed
             if (overflowed is not null)
             {
                 _subscriptions.RemoveAll(overflowed.Contains);
+                UpdateKeepAlive();
             }
         }
 
@@ -153,8 +184,14 @@ public sealed partial class CaptionFeed
     public CaptionSubscription Subscribe(WebSocket socket, IReadOnlyCollection<string> languages, string clientName)
     {
         ArgumentNullException.ThrowIfNull(socket);
+        return SubscribeConnection(new WebSocketConnection(socket), languages, clientName);
+    }
+
+    /// <summary>Subscribes a connection (see <see cref="Subscribe(WebSocket, IReadOnlyCollection{string}, string)"/>).</summary>
+    internal CaptionSubscription SubscribeConnection(IFeedConnection connection, IReadOnlyCollection<string> languages, string clientName)
+    {
         ArgumentNullException.ThrowIfNull(languages);
-        var subscription = new CaptionSubscription(this, socket, languages, clientName, _queueCapacity);
+        var subscription = new CaptionSubscription(this, connection, languages, clientName, _queueCapacity);
         lock (_gate)
         {
             foreach (var (language, message) in _latest)
@@ -168,22 +205,72 @@ public sealed partial class CaptionFeed
             }
 
             _subscriptions.Add(subscription);
+            UpdateKeepAlive();
         }
 
         subscription.SendQueued();
         return subscription;
     }
 
+    /// <summary>
+    /// Sends a heartbeat (an empty pong, pre-framed once) every <paramref name="interval"/> to every client whose
+    /// connection sends its own control frames, so idle connections and the proxies on their way stay open: one timer
+    /// per feed, running only while clients are subscribed, none per client. The first call sets it.
+    /// </summary>
+    internal void UseKeepAlive(TimeProvider time, TimeSpan interval)
+    {
+        if (interval <= TimeSpan.Zero || interval == Timeout.InfiniteTimeSpan)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_keepAliveTime is null)
+            {
+                _keepAliveTime = time;
+                _keepAliveInterval = interval;
+                UpdateKeepAlive();
+            }
+        }
+    }
+
+    /// <summary>Starts the heartbeat's timer with the first client and stops it with the last (under the lock).</summary>
+    private void UpdateKeepAlive()
+    {
+        if (_subscriptions.Count > 0 && _keepAlive is null && _keepAliveTime is not null)
+        {
+            _keepAlive = _keepAliveTime.CreateTimer(static feed => ((CaptionFeed)feed!).SendHeartbeat(), this, _keepAliveInterval, _keepAliveInterval);
+        }
+        else if (_subscriptions.Count == 0 && _keepAlive is not null)
+        {
+            _keepAlive.Dispose();
+            _keepAlive = null;
+        }
+    }
+
+    private void SendHeartbeat()
+    {
+        CaptionSubscription[] targets;
+        lock (_gate)
+        {
+            targets = [.. _subscriptions];
+        }
+
+        var sending = targets.Where(t => t.TryEnqueueControl(WebSocketFrames.Heartbeat, heartbeat: true)).ToArray();
+        Send(sending);
+    }
+
     /// <summary>The current state of every language, as last published (cleared languages included).</summary>
     public IReadOnlyList<OverlayCaption> CurrentState()
     {
-        ReadOnlyMemory<byte>[] messages;
+        FeedMessage[] messages;
         lock (_gate)
         {
             messages = [.. _latest.Values];
         }
 
-        return [.. messages.Select(m => JsonSerializer.Deserialize(m.Span, OverlayJsonContext.Default.OverlayCaption)!)];
+        return [.. messages.Select(m => JsonSerializer.Deserialize(m.Payload.Span, OverlayJsonContext.Default.OverlayCaption)!)];
     }
 
     internal void Remove(CaptionSubscription subscription)
@@ -191,6 +278,7 @@ public sealed partial class CaptionFeed
         lock (_gate)
         {
             _subscriptions.Remove(subscription);
+            UpdateKeepAlive();
         }
     }
 
@@ -203,31 +291,35 @@ public sealed partial class CaptionFeed
 }
 
 /// <summary>
-/// One client's place in the <see cref="CaptionFeed"/>: its socket, and a bounded queue of serialised updates
-/// (UTF-8 JSON) waiting to be sent. One sender at a time drains the queue (a flag under this subscription's lock, never
-/// held across a send): the publisher that finds the client idle sends on its own thread while the sends complete at
-/// once; a send that stays pending hands the rest of the queue to its continuation, and the client is idle again once
-/// the queue is empty.
+/// One client's place in the <see cref="CaptionFeed"/>: its connection, and a bounded queue of framed updates waiting
+/// to be sent, plus one slot for a control frame (a pong, the heartbeat, the close frame) on connections that write
+/// frames themselves. One sender at a time drains them (a flag under this subscription's lock, never held across a
+/// send): the publisher that finds the client idle sends on its own thread while the sends complete at once; a send
+/// that stays pending hands the rest to its continuation, and the client is idle again once nothing is waiting.
 /// </summary>
 public sealed class CaptionSubscription : IDisposable
 {
     private readonly CaptionFeed _feed;
-    private readonly WebSocket _socket;
-    private readonly HashSet<string> _languages;
+    private readonly IFeedConnection _connection;
+    private readonly string[] _languages;
     private readonly int _capacity;
     private readonly Lock _sync = new();
-    private readonly Queue<ReadOnlyMemory<byte>> _waiting = new();
+    private readonly Queue<FeedMessage> _waiting = new();
     private readonly CancellationTokenSource _ended = new();
+    private FeedMessage? _control;
     private bool _sending;
-    private bool _closed;
+    private bool _left;
+    private bool _closeQueued;
+    private bool _finished;
     private long _senderTurns;
     private Task _sender = Task.CompletedTask;
 
-    internal CaptionSubscription(CaptionFeed feed, WebSocket socket, IReadOnlyCollection<string> languages, string clientName, int capacity)
+    internal CaptionSubscription(CaptionFeed feed, IFeedConnection connection, IReadOnlyCollection<string> languages, string clientName, int capacity)
     {
         _feed = feed;
-        _socket = socket;
-        _languages = new HashSet<string>(languages, StringComparer.OrdinalIgnoreCase);
+        _connection = connection;
+        // Usually one language, a few at most: an array is smaller than a set, and as fast at this size.
+        _languages = [.. languages.Distinct(StringComparer.OrdinalIgnoreCase)];
         ClientName = clientName;
         _capacity = capacity;
     }
@@ -254,7 +346,7 @@ public sealed class CaptionSubscription : IDisposable
     }
 
     /// <summary>
-    /// Completes when the send that was pending last has ended. After <see cref="Dispose"/> no send starts, so once
+    /// Completes when the send that was pending last has ended. After <see cref="Dispose"/> no update is sent, so once
     /// the socket is closed or aborted (which ends a stuck send) this is when the feed is done with the socket.
     /// </summary>
     public Task SendsEnded
@@ -268,14 +360,30 @@ public sealed class CaptionSubscription : IDisposable
         }
     }
 
-    internal bool Follows(string language) => _languages.Count == 0 || _languages.Contains(language);
+    internal bool Follows(string language)
+    {
+        if (_languages.Length == 0)
+        {
+            return true;
+        }
+
+        foreach (var followed in _languages)
+        {
+            if (string.Equals(followed, language, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Queues <paramref name="message"/> (nothing is sent here); false when the queue is full.</summary>
-    internal bool TryEnqueue(ReadOnlyMemory<byte> message)
+    internal bool TryEnqueue(FeedMessage message)
     {
         lock (_sync)
         {
-            if (_closed)
+            if (_left)
             {
                 return true;
             }
@@ -291,7 +399,48 @@ public sealed class CaptionSubscription : IDisposable
     }
 
     /// <summary>
-    /// Sends what is queued, on the calling thread while the socket takes each message at once, unless another
+    /// Puts a control frame in the control slot, sent before the next queued update (nothing is sent here): a pong
+    /// replaces an unsent one (RFC 6455 lets the latest ping's pong stand for all), a heartbeat goes only into an empty
+    /// slot, a close frame drops the queued updates and is the last frame sent. False when it was not taken (the
+    /// connection frames its own control frames, a close is already on its way, or the slot holds something).
+    /// </summary>
+    internal bool TryEnqueueControl(FeedMessage control, bool heartbeat = false)
+    {
+        if (!_connection.SendsControlFrames)
+        {
+            return false;
+        }
+
+        lock (_sync)
+        {
+            if (_finished || _closeQueued || (heartbeat && _control is not null))
+            {
+                return false;
+            }
+
+            if (control.IsClose)
+            {
+                _closeQueued = true;
+                _left = true;
+                _waiting.Clear();
+            }
+
+            _control = control;
+            return true;
+        }
+    }
+
+    /// <summary>Queues a control frame and sends it (see <see cref="TryEnqueueControl"/>).</summary>
+    internal void SendControl(FeedMessage control)
+    {
+        if (TryEnqueueControl(control))
+        {
+            SendQueued();
+        }
+    }
+
+    /// <summary>
+    /// Sends what is queued, on the calling thread while the connection takes each message at once, unless another
     /// sender is at work (it sends what was queued meanwhile before it stops).
     /// </summary>
     internal void SendQueued()
@@ -299,7 +448,7 @@ public sealed class CaptionSubscription : IDisposable
         long turn;
         lock (_sync)
         {
-            if (_sending || _closed || _waiting.Count == 0)
+            if (_sending || _finished || (_control is null && (_left || _waiting.Count == 0)))
             {
                 return;
             }
@@ -325,23 +474,31 @@ public sealed class CaptionSubscription : IDisposable
     internal void Drop()
     {
         WasDropped = true;
-        Close();
+        Finish();
         _ended.Cancel();
     }
 
-    /// <summary>Leaves the feed; no send starts after this (one in flight may still finish, see <see cref="SendsEnded"/>).</summary>
+    /// <summary>
+    /// Leaves the feed; no update is sent after this (one in flight may still finish, see <see cref="SendsEnded"/>). A
+    /// close frame may still follow on a connection that writes its own frames.
+    /// </summary>
     public void Dispose()
     {
         _feed.Remove(this);
-        Close();
+        lock (_sync)
+        {
+            _left = true;
+            _waiting.Clear();
+        }
+
         // _ended is not disposed: the feed may still cancel it from Publish after the client left, and a
         // CancellationTokenSource without a timer holds nothing that needs releasing.
     }
 
     /// <summary>
     /// The one sender's loop. Completes synchronously (no allocation, no thread hop) while every send does; the first
-    /// send that stays pending makes its continuation the sender. No cancellation token on the send: a cancelled send
-    /// aborts the socket anyway, and a stuck send ends when the socket is closed or aborted.
+    /// send that stays pending makes its continuation the sender. No cancellation token on the send: a stuck send
+    /// ends when the connection is closed or aborted.
     /// </summary>
     private async Task SendAllAsync()
     {
@@ -349,23 +506,32 @@ public sealed class CaptionSubscription : IDisposable
         {
             while (TakeNext(out var next))
             {
-                await _socket.SendAsync(next, WebSocketMessageType.Text, WebSocketMessageFlags.EndOfMessage, CancellationToken.None);
+                await _connection.SendAsync(next);
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (ex is WebSocketException or IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
         {
             Fail(ex);
         }
     }
 
-    /// <summary>The next queued update; false (and the client idle again) when there is none or the client left.</summary>
-    private bool TakeNext(out ReadOnlyMemory<byte> next)
+    /// <summary>The control frame, else the next queued update; false (and the client idle again) when there is none.</summary>
+    private bool TakeNext(out FeedMessage next)
     {
         lock (_sync)
         {
-            if (_closed || !_waiting.TryDequeue(out next))
+            if (!_finished && _control is { } control)
             {
-                next = default;
+                _control = null;
+                // Nothing may follow a close frame.
+                _finished = control.IsClose;
+                next = control;
+                return true;
+            }
+
+            if (_finished || _left || !_waiting.TryDequeue(out next!))
+            {
+                next = null!;
                 _sending = false;
                 return false;
             }
@@ -376,27 +542,29 @@ public sealed class CaptionSubscription : IDisposable
 
     private void Fail(Exception exception)
     {
-        bool wasClosed;
+        bool wasLeft;
         lock (_sync)
         {
-            wasClosed = _closed;
+            wasLeft = _left;
             _sending = false;
         }
 
-        if (!wasClosed)
+        if (!wasLeft)
         {
             _feed.LogSendFailed(exception, ClientName);
         }
 
-        Close();
+        Finish();
         _ended.Cancel();
     }
 
-    private void Close()
+    private void Finish()
     {
         lock (_sync)
         {
-            _closed = true;
+            _left = true;
+            _finished = true;
+            _control = null;
             _waiting.Clear();
         }
     }

@@ -137,13 +137,22 @@ public static class OverlayEndpoints
 
     private static void MapCaptionFeed(IEndpointRouteBuilder endpoints, ILoggerFactory loggerFactory)
     {
-        var logger = loggerFactory.CreateLogger("CaptionSidecar.Overlay.CaptionSocket");
+        var logger = loggerFactory.CreateLogger("CaptionSidecar.Overlay.CaptionFeedEndpoint");
+        var options = new CaptionFeedClientOptions
+        {
+            NotWebSocketMessage = "/ws/captions is a WebSocket endpoint; open /overlay in a browser instead.",
+        };
         endpoints.MapGet("/ws/captions", context =>
         {
-            var socket = new CaptionSocket(
-                context.RequestServices.GetRequiredService<CaptionFeed>(), context.RequestServices.GetRequiredService<TimeProvider>(), logger);
-            var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-            return socket.ServeAsync(context, stopping);
+            var services = context.RequestServices;
+            return CaptionFeedEndpoint.ServeAsync(
+                context,
+                services.GetRequiredService<CaptionFeed>(),
+                CaptionFeedEndpoint.ParseLanguages(context.Request.Query["lang"].ToString()),
+                options,
+                services.GetRequiredService<TimeProvider>(),
+                logger,
+                services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
         });
     }
 

@@ -47,6 +47,16 @@ internal static class BenchServer
             feed.Publish(update);
             context.Response.StatusCode = StatusCodes.Status204NoContent;
         });
+        // For `OverlayFanOut memory`: the managed heap after a full blocking collection, the feed's clients and the
+        // process's working set, as "heapBytes clients workingSetBytes".
+        app.MapGet("/bench/memory", context =>
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+            var heap = GC.GetTotalMemory(forceFullCollection: true);
+            return context.Response.WriteAsync(string.Create(
+                System.Globalization.CultureInfo.InvariantCulture, $"{heap} {feed.ClientCount} {Environment.WorkingSet}"), context.RequestAborted);
+        });
         try
         {
             await app.RunAsync();

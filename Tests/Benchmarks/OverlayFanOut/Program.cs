@@ -4,11 +4,17 @@ using System.Net;
 using CaptionSidecar.Benchmarks.OverlayFanOut;
 
 // Usage: OverlayFanOut serve <port>                       (the .NET server, started by the run below)
+//        OverlayFanOut memory <clients>                   (the .NET server's memory per idle connected client)
 //        OverlayFanOut run <ws-node-dir> [events=100] [interval-ms=50] [clients=10,100,1000] [reader-threads=1]
 if (args is ["serve", var servePort])
 {
     await BenchServer.RunAsync(int.Parse(servePort, CultureInfo.InvariantCulture));
     return 0;
+}
+
+if (args is ["memory", var memoryClients])
+{
+    return await MeasureMemoryAsync(int.Parse(memoryClients, CultureInfo.InvariantCulture));
 }
 
 if (args.Length < 2 || args[0] != "run")
@@ -78,6 +84,72 @@ for (var i = 0; i + 1 < results.Count; i += 2)
 }
 
 return 0;
+
+// Starts the .NET server alone, connects <clients> idle feed clients and reports what each costs the server: its managed
+// heap (after a full collection) and its working set, before and after, divided by the client count.
+static async Task<int> MeasureMemoryAsync(int clients)
+{
+    const int Port = 4483;
+    using var server = StartServer(SelfCommand(), ["serve", Port.ToString(CultureInfo.InvariantCulture)]);
+    try
+    {
+        await WaitHealthyAsync(Port);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}") };
+        async Task<(long Heap, int Clients, long WorkingSet)> ReadAsync()
+        {
+            var parts = (await http.GetStringAsync(new Uri("/bench/memory", UriKind.Relative))).Split(' ');
+            return (long.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[2], CultureInfo.InvariantCulture));
+        }
+
+        // A first round of clients connects and leaves so that Kestrel's and the feed's first-use allocations (pools,
+        // JIT, statics) are in the baseline, not in the figure per client.
+        await ConnectAndWaitAsync(Math.Min(clients, 100), "warm");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var before = await ReadAsync();
+        var readers = await ConnectAndWaitAsync(clients, "mem");
+        var after = await ReadAsync();
+        // Idle clients cost no CPU (a reader spinning on its connection would show here).
+        var cpuBefore = CpuTime(server);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var idleCpu = CpuTime(server) - cpuBefore;
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(inv, $"{clients} idle clients: managed heap {before.Heap / 1048576.0:F1} -> {after.Heap / 1048576.0:F1} MiB, {(after.Heap - before.Heap) / (double)clients:F0} bytes per client; working set {before.WorkingSet / 1048576.0:F1} -> {after.WorkingSet / 1048576.0:F1} MiB, {(after.WorkingSet - before.WorkingSet) / (double)clients:F0} bytes per client; server CPU over 3 s idle {idleCpu.TotalMilliseconds:F0} ms"));
+        GC.KeepAlive(readers);
+        return 0;
+
+        async Task<FeedReaders> ConnectAndWaitAsync(int count, string language)
+        {
+            var connecting = new FeedReaders(new IPEndPoint(IPAddress.Loopback, Port), $"/ws/captions?lang={language}", count, 1, lastSequence: 1);
+            await connecting.StartAsync();
+            while ((await ReadAsync()).Clients < count)
+            {
+                await Task.Delay(100);
+            }
+
+            if (language == "warm")
+            {
+                // Leaves: one update ends every warm-up reader (lastSequence 1), which then closes its socket.
+                using var publish = new HttpClient { BaseAddress = http.BaseAddress };
+                var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(
+                    new CaptionSidecar.Overlay.OverlayCaption(language, 1, [], false, DateTimeOffset.UnixEpoch),
+                    CaptionSidecar.Overlay.OverlayJsonContext.Default.OverlayCaption);
+                using var content = new ByteArrayContent(body);
+                using var response = await publish.PostAsync(new Uri("/bench/publish", UriKind.Relative), content);
+                await connecting.FinishAsync(TimeSpan.FromSeconds(30));
+                while ((await ReadAsync()).Clients > 0)
+                {
+                    await Task.Delay(100);
+                }
+            }
+
+            return connecting;
+        }
+    }
+    finally
+    {
+        server.Kill(entireProcessTree: true);
+    }
+}
 
 static (string File, string[] Prefix) SelfCommand()
 {

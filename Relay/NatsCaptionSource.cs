@@ -136,7 +136,8 @@ public sealed partial class NatsCaptionSource(
         {
             var js = new NatsJSContext(connection);
             await EnsureBucketAsync(js, lost.Token);
-            var inbox = connection.NewInbox();
+            // Not connection.NewInbox(): NATS.Net routes its own inbox prefix to request-reply and drops the rest.
+            var inbox = $"_INBOX.relay{Guid.NewGuid():N}";
             await using var subscription = await connection.SubscribeCoreAsync<byte[]>(inbox, cancellationToken: lost.Token);
             string[] filters = _options.StreamList() is { Count: > 0 } streams
                 ? [.. streams.Select(s => $"$KV.{CaptionSubjects.Bucket}.{s}.*")]
@@ -173,6 +174,12 @@ public sealed partial class NatsCaptionSource(
         {
             // The connection was lost: NATS.Net reconnects by itself; the next watch waits for it in ConnectAsync.
             return;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _state = $"the caption watch failed: {ex.Message}";
+            LogWatchFailed(ex);
+            throw;
         }
         finally
         {
@@ -291,6 +298,9 @@ public sealed partial class NatsCaptionSource(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the NATS connection to {Url}; reconnecting by itself, viewers keep the last captions")]
     private partial void LogDisconnected(string url);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The caption watch failed")]
+    private partial void LogWatchFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created the key-value bucket {Bucket} (history 1, file storage, 24 h, 64 KiB values)")]
     private partial void LogBucketCreated(string bucket);

@@ -95,7 +95,9 @@ internal static class RelayCommand
             try
             {
                 await app.StartAsync(cancellationToken);
-                var addresses = app.Urls.Count > 0 ? string.Join(", ", app.Urls) : $"port {options.HttpPort}";
+                var bound = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+                    .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [];
+                var addresses = bound.Count > 0 ? string.Join(", ", bound) : $"port {options.HttpPort}";
                 // Scripts (and the tests) read the address from this line.
                 await Console.Error.WriteLineAsync($"Relay listening on {addresses}; viewers open /watch?stream=NAME");
                 await app.WaitForShutdownAsync(cancellationToken);

@@ -331,7 +331,9 @@ public static class CaptionUpdateCheck
 
         if (kvOperation is "DEL" or "PURGE")
         {
-            return new(new CaptionUpdate(stream, language, CaptionUpdateKinds.Closed, new OverlayCaption(language, 0, [], true, now)), null);
+            // No payload: the sequence is made as the sidecar makes it (microseconds since the epoch).
+            var sequence = now.ToUnixTimeMilliseconds() * 1000;
+            return new(new CaptionUpdate(stream, language, CaptionUpdateKinds.Closed, new OverlayCaption(language, sequence, [], true, now)), null);
         }
 
         if (data is null || data.Length == 0)

@@ -147,10 +147,10 @@ public static partial class RelayEndpoints
             {
                 if (hub.FeedFor(stream) is not { } feed)
                 {
-                    metrics.CountRefused("streams_full");
-                    context.Response.Headers.RetryAfter = "60";
-                    await WritePlainAsync(context, StatusCodes.Status503ServiceUnavailable,
-                        $"This relay serves {options.MaxStreams} streams already; try another relay.");
+                    metrics.CountRefused("unknown_stream");
+                    context.Response.Headers.RetryAfter = "10";
+                    await WritePlainAsync(context, StatusCodes.Status404NotFound,
+                        $"Stream '{stream}' is not live on this relay (not started yet, or over its {options.MaxStreams} streams); try again in a moment.");
                     return;
                 }
 

@@ -31,6 +31,7 @@ public sealed partial class RelayHub : BackgroundService
     private readonly RelayMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ITimer _timer;
+    private bool _streamsFullLogged;
 
     /// <summary>Creates the hub; each viewer's queue holds <see cref="RelayServerOptions.ViewerQueueCapacity"/> updates.</summary>
     public RelayHub(IOptions<RelayServerOptions> options, RelayMetrics metrics, TimeProvider time, ILoggerFactory loggerFactory)
@@ -43,13 +44,22 @@ public sealed partial class RelayHub : BackgroundService
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<RelayHub>();
         _timer = time.CreateTimer(_ => _input.Writer.TryWrite(null), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        foreach (var stream in _options.StreamList())
+        {
+            // The listed streams have their feed from the start: their viewers may come before the streamer.
+            StreamFor(stream);
+        }
     }
 
     /// <summary>Hands one checked update to the loop; waits while the loop's queue is full.</summary>
     public ValueTask PostAsync(CaptionUpdate update, CancellationToken cancellationToken) => _input.Writer.WriteAsync(update, cancellationToken);
 
-    /// <summary>The feed of <paramref name="stream"/>, made now if new; null when the relay already has <see cref="RelayServerOptions.MaxStreams"/> streams.</summary>
-    public CaptionFeed? FeedFor(string stream) => StreamFor(stream)?.Feed;
+    /// <summary>
+    /// The feed of <paramref name="stream"/>, or null when this relay has none: a stream has a feed once NATS brought one
+    /// of its updates (or it is in <see cref="RelayServerOptions.Streams"/>), so viewers asking for made-up names
+    /// cannot use up <see cref="RelayServerOptions.MaxStreams"/>.
+    /// </summary>
+    public CaptionFeed? FeedFor(string stream) => _streams.TryGetValue(stream, out var feed) ? feed.Feed : null;
 
     /// <summary>The live languages of <paramref name="stream"/> (an update that is not closed), in code order.</summary>
     public IReadOnlyList<string> LanguagesOf(string stream)
@@ -114,7 +124,12 @@ public sealed partial class RelayHub : BackgroundService
 
             if (StreamFor(update.Stream) is not { } stream)
             {
-                LogTooManyStreams(update.Stream, _options.MaxStreams);
+                if (!_streamsFullLogged)
+                {
+                    _streamsFullLogged = true;
+                    LogTooManyStreams(update.Stream, _options.MaxStreams);
+                }
+
                 continue;
             }
 
@@ -164,7 +179,7 @@ public sealed partial class RelayHub : BackgroundService
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Stream} not served: this relay already serves {Max} streams (Relay:MaxStreams)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Stream} (and any other new one) not served: this relay already serves {Max} streams (Relay:MaxStreams)")]
     private partial void LogTooManyStreams(string stream, int max);
 
     private sealed record StreamFeed(CaptionFeed Feed)

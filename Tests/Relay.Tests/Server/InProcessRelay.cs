@@ -11,7 +11,7 @@ using Polly.Retry;
 
 namespace CaptionSidecar.Relay.Tests.Server;
 
-/// <summary>A relay in this process on a free loopback port, as the relay command builds it (its retry: 100 ms, no jitter).</summary>
+/// <summary>A relay in this process on a free loopback port, as the relay command builds it (its retry: 100 ms, no jitter), serving the stream "demo" unless told otherwise.</summary>
 internal sealed class InProcessRelay : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -43,6 +43,8 @@ internal sealed class InProcessRelay : IAsyncDisposable
         builder.Services.Configure<RelayServerOptions>(o =>
         {
             o.Url = natsUrl;
+            // Viewers may come before the first update of a listed stream; a test clears it to watch every stream.
+            o.Streams = "demo";
             configure?.Invoke(o);
         });
         builder.Services.AddSingleton(new RelayRetryPolicy(new ResiliencePipelineBuilder()

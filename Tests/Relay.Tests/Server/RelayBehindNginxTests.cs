@@ -14,6 +14,7 @@ public sealed class RelayBehindNginxTests
         await using var nats = await NatsServer.StartAsync(["demo"], ct);
         await using var relay = await InProcessRelay.StartAsync(nats.RelayUrl, ct, o =>
         {
+            o.Streams = null;
             o.MaxViewersPerAddress = 2;
             o.ForwardedFor.Add(NginxProxy.ProxyAddress);
         });

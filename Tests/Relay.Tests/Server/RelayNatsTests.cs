@@ -252,6 +252,25 @@ public sealed class RelayNatsTests
             Assert.Equal("no-referrer", watch.Headers.GetValues("Referrer-Policy").Single());
         }
 
+        var unknown = await Assert.ThrowsAsync<RelayRefusedException>(() => RelayViewer.ConnectAsync(relay.BaseUri, "nobody", "en", ct));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.Status);
+
+        // Viewers send nothing: a message over 1 KiB closes the socket with 1009.
+        using (var chatty = new System.Net.WebSockets.ClientWebSocket())
+        {
+            await chatty.ConnectAsync(new Uri($"ws://{relay.BaseUri.Authority}/ws/watch?stream=demo&lang=en"), ct);
+            await chatty.SendAsync(new byte[2048], System.Net.WebSockets.WebSocketMessageType.Text, true, ct);
+            var buffer = new byte[1024];
+            System.Net.WebSockets.WebSocketReceiveResult result;
+            do
+            {
+                result = await chatty.ReceiveAsync(buffer, ct);
+            }
+            while (result.MessageType != System.Net.WebSockets.WebSocketMessageType.Close);
+
+            Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.MessageTooBig, result.CloseStatus);
+        }
+
         using var post = await http.PostAsync(new Uri("/api/watch/languages?stream=demo", UriKind.Relative), new StringContent("x"), ct);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, post.StatusCode);
         using var put = await http.PutAsync(new Uri("/healthz", UriKind.Relative), null, ct);

@@ -24,12 +24,17 @@ public sealed partial class RelayCommandTests : IDisposable
         await Poll.UntilAsync(async token => (await http.GetAsync(new Uri("/healthz", UriKind.Relative), token)).IsSuccessStatusCode,
             "the relay is healthy", ct, timeoutMs: 30000, failIf: relay.ExitedWith, details: relay.StderrDetails);
 
+        // Every stream is served (no --streams): a stream is live once its first update came.
         await using var publisher = new CaptionPublisher(nats.SidecarUrl, "demo");
-        await using var viewer = await RelayViewer.ConnectAsync(baseUri, "demo", "en", ct);
         var first = await publisher.PublishAsync("en", CaptionUpdateKinds.Final, "Hello viewers", cancellationToken: ct);
-        await viewer.WaitForAsync("en", first.Sequence, ct);
-        Assert.Equal("Hello viewers", viewer.All[^1].Lines[0].Final);
-        Assert.Equal("""{"stream":"demo","languages":["en"]}""", await http.GetStringAsync(new Uri("/api/watch/languages?stream=demo", UriKind.Relative), ct));
+        await Poll.UntilAsync(
+            async token => await http.GetStringAsync(new Uri("/api/watch/languages?stream=demo", UriKind.Relative), token) == """{"stream":"demo","languages":["en"]}""",
+            "the relay lists en", ct, failIf: relay.ExitedWith, details: relay.StderrDetails);
+        await using var viewer = await RelayViewer.ConnectAsync(baseUri, "demo", "en", ct);
+        Assert.Equal(first.Sequence, (await viewer.NextAsync(ct)).Sequence);
+        var second = await publisher.PublishAsync("en", CaptionUpdateKinds.Final, "Hello again", cancellationToken: ct);
+        await viewer.WaitForAsync("en", second.Sequence, ct);
+        Assert.Equal("Hello again", viewer.All[^1].Lines[0].Final);
         Assert.Contains("relay_nats_connected 1", await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), ct), StringComparison.Ordinal);
 
         relay.Interrupt();

@@ -78,11 +78,22 @@ public static class OverlayEndpoints
         return app;
     }
 
-    private static void MapPages(IEndpointRouteBuilder endpoints)
+    /// <summary>
+    /// Maps the overlay page alone, <c>/overlay</c> with <c>/overlay.css</c> and <c>/overlay.js</c>, for a host that has
+    /// its own feed (the relay: with <c>?stream=NAME</c> the page reads <c>/ws/watch</c> instead of <c>/ws/captions</c>).
+    /// </summary>
+    public static IEndpointRouteBuilder MapOverlayPage(IEndpointRouteBuilder endpoints)
     {
+        ArgumentNullException.ThrowIfNull(endpoints);
         MapAsset(endpoints, "/overlay", "overlay.html");
         MapAsset(endpoints, "/overlay.css", "overlay.css");
         MapAsset(endpoints, "/overlay.js", "overlay.js");
+        return endpoints;
+    }
+
+    private static void MapPages(IEndpointRouteBuilder endpoints)
+    {
+        MapOverlayPage(endpoints);
         MapAsset(endpoints, "/control.css", "control.css");
         MapAsset(endpoints, "/control.js", "control.js");
 

@@ -30,9 +30,10 @@ as_root() {
 }
 
 # Debian packages the tests use: speech synthesis and audio tools for the end-to-end tests, Chromium for the overlay
-# and control page tests (driven by Playwright, never a downloaded browser); the real peers (a
+# and control page tests (driven by Playwright, never a downloaded browser), nginx for the viewer relay behind a reverse
+# proxy (each test starts its own, as the current user, from a temporary config); the real peers (a
 # PulseAudio daemon, headless OBS under Xvfb) are installed and started by their own scripts below.
-packages=(espeak-ng sox chromium)
+packages=(espeak-ng sox chromium nginx)
 
 install_packages() {
   local missing=()

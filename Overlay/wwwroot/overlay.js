@@ -1,6 +1,7 @@
 // Caption overlay for an OBS Browser Source. Plain JS, no framework, no build step.
 // Query parameters: lang=en,es lines=2 chars=42 font=Arial size=36 color=ffffff outline=2 shadow=1
 // bg=000000 opacity=0.5 align=left|center|right position=top|bottom fade=0 (seconds after silence; 0 = never)
+// stream=NAME (on a viewer relay: read that stream's /ws/watch instead of /ws/captions)
 // speakers=0 (hide the speakers' names; by default a speaker's name leads each block of their lines, in their colour)
 (function () {
   'use strict';
@@ -165,7 +166,13 @@
   function connect() {
     var scheme = window.location.protocol === 'https:' ? 'wss://' : 'ws://';
     var query = languages.length > 0 ? '?lang=' + encodeURIComponent(languages.join(',')) : '';
-    var socket = new WebSocket(scheme + window.location.host + '/ws/captions' + query);
+    // On a viewer relay (?stream=NAME) the feed is that stream's: /ws/watch?stream=NAME&lang=...
+    var path = '/ws/captions';
+    if (param('stream')) {
+      path = '/ws/watch';
+      query = '?stream=' + encodeURIComponent(param('stream')) + (languages.length > 0 ? '&lang=' + encodeURIComponent(languages.join(',')) : '');
+    }
+    var socket = new WebSocket(scheme + window.location.host + path + query);
     socket.onopen = function () {
       delay = 250;
       // A restarted server numbers its updates afresh; its current state arrives first.

@@ -48,6 +48,8 @@ public static class SidecarCommandLine
         devices.SetAction((_, _) => Task.FromResult(ListDevices(Console.Out, Console.Error)));
         root.Add(devices);
 
+        root.Add(RelayCommand.Build(settings, configFile));
+
         Func<ParseResult, CancellationToken, Task<int>> runAction = (parse, ct) =>
             SidecarHost.RunAsync(ToConfiguration(parse, settings), parse.GetValue(configFile)?.FullName, ct);
         root.SetAction(runAction);

@@ -107,7 +107,7 @@ public static class SidecarHost
     }
 
     /// <summary>True for Kestrel's failure to bind a port that another process holds.</summary>
-    private static bool IsPortInUse(Exception ex) =>
+    internal static bool IsPortInUse(Exception ex) =>
         ex is IOException && (ex.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }
             || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase));
 
@@ -208,9 +208,13 @@ public static class SidecarHost
         configuration.AddInMemoryCollection(commandLine);
     }
 
-    private static void AddLogging(IServiceCollection services, IConfiguration configuration, DataFolders folders, SidecarOptions sidecar)
+    /// <summary>
+    /// Serilog for a host of this executable: console (stderr) and a daily file <c>NAME-DATE.log</c> in the data
+    /// folder's logs, levels from the <c>Serilog</c> section. The sidecar logs as "sidecar", the relay as "relay".
+    /// </summary>
+    internal static void AddLogging(IServiceCollection services, IConfiguration configuration, DataFolders folders, SidecarOptions sidecar, string name = "sidecar")
     {
-        var logFile = Path.Combine(folders.Logs, "sidecar-.log");
+        var logFile = Path.Combine(folders.Logs, $"{name}-.log");
         services.AddSerilog((_, log) => log
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)

@@ -36,6 +36,9 @@ internal abstract record RelayAction
     /// <summary>An update over <see cref="CaptionSubjects.MaxPayloadBytes"/> was dropped (counted).</summary>
     public sealed record ReportTooLarge(RelayMessage Message) : RelayAction;
 
+    /// <summary>The server refused something (a permission, most likely: the stream is not this user's); once per distinct error in a row.</summary>
+    public sealed record ReportServerError(string Error) : RelayAction;
+
     /// <summary>A publish failed for good (not a lost connection); the message was dropped (counted).</summary>
     public sealed record ReportFailed(RelayMessage Message, string Reason) : RelayAction;
 }
@@ -57,6 +60,7 @@ internal sealed class RelayOutbox
     private readonly Dictionary<string, Slot> _slots = new(StringComparer.Ordinal);
     private bool _everConnected;
     private bool _lostReported;
+    private string? _lastServerError;
 
     /// <summary>True while the connection is up.</summary>
     public bool IsConnected { get; private set; }
@@ -152,6 +156,22 @@ internal sealed class RelayOutbox
         }
 
         return actions;
+    }
+
+    /// <summary>
+    /// The server sent an error (for example a permissions violation: core publishes are not answered, so this is how
+    /// a publish to a stream the user may not write shows). Reported when it differs from the last one reported.
+    /// </summary>
+    public IReadOnlyList<RelayAction> ServerError(string error)
+    {
+        LastError = error;
+        if (string.Equals(error, _lastServerError, StringComparison.Ordinal))
+        {
+            return [];
+        }
+
+        _lastServerError = error;
+        return [new RelayAction.ReportServerError(error)];
     }
 
     /// <summary>The message in flight for <paramref name="language"/> was handed to NATS.</summary>

@@ -65,6 +65,7 @@ internal sealed partial class RelayPublisher : IHostedService, IAsyncDisposable
         _connection = new NatsConnection(_endpoint.ToNatsOpts(BackoffSettings.Device.FirstDelay, BackoffSettings.Device.MaxDelay));
         _connection.ConnectionOpened += (_, _) => PostInputAsync(new Input.Connected());
         _connection.ConnectionDisconnected += (_, _) => PostInputAsync(new Input.Unreachable("the connection to NATS was lost"));
+        _connection.ServerError += (_, e) => PostInputAsync(new Input.ServerError(e.Error));
         _status = new RelayOutputStatus(_endpoint.DisplayUrl, _endpoint.Stream, false, 0, 0, 0, null);
     }
 
@@ -205,6 +206,7 @@ internal sealed partial class RelayPublisher : IHostedService, IAsyncDisposable
         Input.Update update => _outbox.Update(update.Message),
         Input.Connected => _outbox.Connected(),
         Input.Unreachable lost => _outbox.Unreachable(lost.Reason),
+        Input.ServerError error => _outbox.ServerError(error.Error),
         Input.Published done => _outbox.PublishSucceeded(done.Language),
         Input.Failed failed => _outbox.PublishFailed(failed.Language, failed.Reason, failed.Retry),
         _ => [],
@@ -243,6 +245,9 @@ internal sealed partial class RelayPublisher : IHostedService, IAsyncDisposable
                 break;
             case RelayAction.ReportTooLarge tooLarge:
                 LogTooLarge(tooLarge.Message.Language, tooLarge.Message.Payload.Length, CaptionSubjects.MaxPayloadBytes, _outbox.Dropped);
+                break;
+            case RelayAction.ReportServerError error:
+                LogServerError(_endpoint.DisplayUrl, _endpoint.Stream, error.Error);
                 break;
             case RelayAction.ReportFailed failed:
                 LogPublishFailed(failed.Message.Language, failed.Reason, _outbox.Dropped);
@@ -350,6 +355,9 @@ internal sealed partial class RelayPublisher : IHostedService, IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay output: an update of {Language} was not published: {Reason} ({Dropped} dropped in all)")]
     private partial void LogPublishFailed(string language, string reason, long dropped);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Relay output: NATS at {Url} refused: {Error} (may this user publish stream {Stream}? Its permission must allow $KV.captions.STREAM.>)")]
+    private partial void LogServerError(string url, string stream, string error);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Relay output: publishing an update of {Language} failed unexpectedly")]
     private partial void LogPublishThrew(Exception ex, string language);
 
@@ -370,6 +378,8 @@ internal sealed partial class RelayPublisher : IHostedService, IAsyncDisposable
         public sealed record Connected : Input;
 
         public sealed record Unreachable(string Reason) : Input;
+
+        public sealed record ServerError(string Error) : Input;
 
         public sealed record Published(string Language) : Input;
 

@@ -212,4 +212,17 @@ public sealed class RelayOutboxTests
         Assert.Equal(0, outbox.Unpublished);
         Assert.Equal(5, Published(Assert.Single(outbox.Update(Message("en", 5)))).Sequence);
     }
+
+    [Fact]
+    public void ServerError_RepeatedInARow_ReportedOnceAndKeptAsLastError()
+    {
+        var outbox = ConnectedOutbox();
+
+        var first = outbox.ServerError("Permissions Violation for Publish to \"$KV.captions.other.en\"");
+        var again = outbox.ServerError("Permissions Violation for Publish to \"$KV.captions.other.en\"");
+
+        Assert.IsType<RelayAction.ReportServerError>(Assert.Single(first));
+        Assert.Empty(again);
+        Assert.StartsWith("Permissions Violation", outbox.LastError, StringComparison.Ordinal);
+    }
 }

@@ -54,6 +54,7 @@ internal sealed partial class RelayPublisher : IHostedService, IAsyncDisposable
     private Task _connect = Task.CompletedTask;
     private long _lostAt;
     private int _unpublished;
+    private int _disposed;
     private bool _stopping;
 
     public RelayPublisher(IOptions<RelayPublisherOptions> options, TimeProvider time, ILogger<RelayPublisher> logger)
@@ -124,8 +125,14 @@ internal sealed partial class RelayPublisher : IHostedService, IAsyncDisposable
         await ObserveAsync(_connect);
     }
 
+    /// <summary>Closes the connection. Idempotent: the container disposes this once as itself and once as a hosted service.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         await _abort.CancelAsync();
         await _connection.DisposeAsync();

@@ -28,21 +28,6 @@ public sealed class RelayPublisherTests
 
     private static CaptionUpdate Cleared(string language) => new(language, 1, CaptionUpdateKind.Cleared, [], [], Start);
 
-    /// <summary>The bucket as a relay creates it (docs/relay.md), made here as admin.</summary>
-    private static async Task<INatsKVStore> CreateBucketAsync(NatsConnection admin, CancellationToken cancellationToken)
-    {
-        var kv = new NatsKVContext(new NatsJSContext(admin));
-        return await kv.CreateStoreAsync(
-            new NatsKVConfig(CaptionSubjects.Bucket)
-            {
-                History = 1,
-                Storage = NatsKVStorageType.File,
-                MaxAge = TimeSpan.FromHours(24),
-                MaxValueSize = CaptionSubjects.MaxPayloadBytes,
-            },
-            cancellationToken);
-    }
-
     private static RelayPublisher Publisher(string url, string stream, SignallingLogger<RelayPublisher> logger) =>
         new(Options.Create(new RelayPublisherOptions { Url = url, Stream = stream }), TimeProvider.System, logger);
 
@@ -56,7 +41,7 @@ public sealed class RelayPublisherTests
         var ct = TestContext.Current.CancellationToken;
         await using var server = await NatsServer.StartAsync(["demo"], ct);
         await using var admin = new NatsConnection(new NatsOpts { Url = server.AdminUrl });
-        var bucket = await CreateBucketAsync(admin, ct);
+        var bucket = await CaptionBucket.CreateAsync(admin, ct);
         await using var watch = await admin.SubscribeCoreAsync<byte[]>("$KV.captions.>", cancellationToken: ct);
         var logger = new SignallingLogger<RelayPublisher>();
         await using var publisher = Publisher(server.SidecarUrl, "demo", logger);
@@ -112,7 +97,7 @@ public sealed class RelayPublisherTests
         var ct = TestContext.Current.CancellationToken;
         await using var server = await NatsServer.StartAsync(["demo"], ct);
         await using var admin = new NatsConnection(new NatsOpts { Url = server.AdminUrl });
-        await CreateBucketAsync(admin, ct);
+        await CaptionBucket.CreateAsync(admin, ct);
         await using var watch = await admin.SubscribeCoreAsync<byte[]>("$KV.captions.>", cancellationToken: ct);
         var logger = new SignallingLogger<RelayPublisher>();
         await using var publisher = Publisher(server.SidecarUrl, "other", logger);
@@ -136,7 +121,7 @@ public sealed class RelayPublisherTests
         var ct = TestContext.Current.CancellationToken;
         await using var server = await NatsServer.StartAsync(["demo"], ct);
         await using var admin = new NatsConnection(new NatsOpts { Url = server.AdminUrl });
-        var bucket = await CreateBucketAsync(admin, ct);
+        var bucket = await CaptionBucket.CreateAsync(admin, ct);
         var logger = new SignallingLogger<RelayPublisher>();
         await using var publisher = Publisher(server.SidecarUrl, "demo", logger);
         var sink = new RelayCaptionSink(publisher, TimeProvider.System);
@@ -180,7 +165,7 @@ public sealed class RelayPublisherTests
         await using var server = await NatsServer.StartAsync(["demo"], ct);
         await using (var setup = new NatsConnection(new NatsOpts { Url = server.AdminUrl }))
         {
-            await CreateBucketAsync(setup, ct);
+            await CaptionBucket.CreateAsync(setup, ct);
         }
 
         await server.KillAsync();

@@ -310,6 +310,10 @@ internal sealed partial class RelayPublisher : IHostedService, IAsyncDisposable
         {
             // Stopped: nobody reads any more.
         }
+        catch (ObjectDisposedException)
+        {
+            // A late event of the client after this publisher was disposed.
+        }
     }
 
     /// <summary>The innermost message of a failure, for people (the client wraps the socket's and the server's errors).</summary>

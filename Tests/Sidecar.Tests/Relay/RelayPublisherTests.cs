@@ -141,7 +141,9 @@ public sealed class RelayPublisherTests
         }
 
         await server.RestartAsync(ct);
+        var accepting = System.Diagnostics.Stopwatch.StartNew();
         await logger.NextAsync(m => m.Contains("is back", StringComparison.Ordinal), ct);
+        TestContext.Current.SendDiagnosticMessage($"relay output reconnected {accepting.ElapsedMilliseconds} ms after NATS accepted again");
         await sink.WriteAsync(Text("en", "Line 201.", "tail"), ct);
 
         await Poll.UntilAsync(

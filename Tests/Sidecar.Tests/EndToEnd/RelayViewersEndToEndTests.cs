@@ -44,7 +44,8 @@ public sealed class RelayViewersEndToEndTests : IDisposable
         var truthEn = await overlayEn.WaitForFinalLinesAsync(3, sidecar, ct);
         var truthEs = await overlayEs.WaitForFinalLinesAsync(3, sidecar, ct);
 
-        // A viewer joining now gets the language's current state at once, before any new update.
+        // A viewer joining now gets the language's current state at once, before any new update (captions never
+        // clear here: --clear-after 0).
         await using var late = await Viewer.ConnectAsync(relay2.Port, "es", ct);
         var current = await late.NextAsync(ct);
         Assert.Equal("es", current.GetProperty("language").GetString());
@@ -103,7 +104,7 @@ public sealed class RelayViewersEndToEndTests : IDisposable
 
     private SidecarProcess StartSidecar(NatsServer nats) => SidecarProcess.Start(
         ["--engine", "test-pattern", "--languages", "es", "--no-obs", "--http-port", "0", "--data-dir", _folder.Data,
-         "--max-chars", "200", "--relay", nats.SidecarUrl, "--relay-stream", "demo"]);
+         "--max-chars", "200", "--clear-after", "0", "--relay", nats.SidecarUrl, "--relay-stream", "demo"]);
 
     /// <summary>Starts <c>CaptionSidecar relay</c> on a free port and waits until its <c>/healthz</c> says it is connected.</summary>
     private static async Task<RelayProcess> StartRelayAsync(NatsServer nats, CancellationToken ct)

@@ -46,9 +46,16 @@ public sealed class RelayViewersEndToEndTests : IDisposable
 
         // A viewer joining now gets the language's current state at once, before any new update (captions never
         // clear here: --clear-after 0).
+        var known = es2.LastSequence;
         await using var late = await Viewer.ConnectAsync(relay2.Port, "es", ct);
         var current = await late.NextAsync(ct);
         Assert.Equal("es", current.GetProperty("language").GetString());
+        if (es2.LastSequence == known)
+        {
+            // No update came meanwhile, so the first message can only be the state the relay held.
+            Assert.Equal(known, current.GetProperty("sequence").GetInt64());
+        }
+
         Assert.Contains("[TEST]", current.GetRawText(), StringComparison.Ordinal);
 
         // The overlay's feed was opened after the sidecar started: compare from its first line on.

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CaptionSidecar.Captions;
 using CaptionSidecar.Overlay;
+using CaptionSidecar.RelayOutput;
 using CaptionSidecar.Speakers;
 using CaptionSidecar.Tracks;
 
@@ -32,6 +33,7 @@ namespace CaptionSidecar.Control;
 /// <param name="MutedSeconds">Seconds of audio captured while muted since start, none of which reached a session; null when that feature is off.</param>
 /// <param name="Input">What the audio input is doing (waiting for it to open, waiting for audio, receiving, ended, failed); null when no audio is used.</param>
 /// <param name="Speakers">Every configured speaker in configuration order, as <c>GET /api/speakers</c> lists them (one, named <c>main</c>, without <c>--speaker</c>); null when the status has none to give.</param>
+/// <param name="Relay">The relay output (captions published to NATS for the viewer relays): its server without password, stream, connection and counters; null when it is off.</param>
 internal sealed record ControlStatus(
     string Engine,
     double UptimeSeconds,
@@ -51,7 +53,8 @@ internal sealed record ControlStatus(
     bool? Muted = null,
     double? MutedSeconds = null,
     InputStatus? Input = null,
-    IReadOnlyList<SpeakerStatus>? Speakers = null);
+    IReadOnlyList<SpeakerStatus>? Speakers = null,
+    RelayOutputStatus? Relay = null);
 
 /// <summary>The audio input's state, so a moderator sees why no captions come (a FIFO nobody writes to, a silent stdin).</summary>
 /// <param name="Source">The input as given, for example <c>file:/tmp/audio.fifo</c>.</param>

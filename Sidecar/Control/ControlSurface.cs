@@ -6,6 +6,7 @@ using CaptionSidecar.ObsBridge;
 using CaptionSidecar.Outputs;
 using CaptionSidecar.Overlay;
 using CaptionSidecar.Pipeline;
+using CaptionSidecar.RelayOutput;
 using CaptionSidecar.Speakers;
 
 namespace CaptionSidecar.Control;
@@ -14,7 +15,7 @@ namespace CaptionSidecar.Control;
 /// What the control API, the control page and the tray see and change: a read-only view of the pipeline's state and
 /// the few changes moderators may make. It goes through the pipeline service (and its <see cref="ISpeakerControl"/>),
 /// never into a track. Every dependency comes in through the constructor; <paramref name="obs"/> is null when OBS is off
-/// (then nothing registers it).
+/// and <paramref name="relay"/> when the relay output is off (then nothing registers them).
 /// </summary>
 internal sealed class ControlSurface(
     CaptionPipelineService pipeline,
@@ -25,7 +26,8 @@ internal sealed class ControlSurface(
     CaptionDispatcher outputs,
     ISpeakerControl speakers,
     TimeProvider time,
-    ObsClient? obs = null) : ISidecarControl
+    ObsClient? obs = null,
+    RelayPublisher? relay = null) : ISidecarControl
 {
     private readonly DateTimeOffset _started = time.GetUtcNow();
 
@@ -35,6 +37,7 @@ internal sealed class ControlSurface(
         var tracks = running.Select(r => r.Status).ToList();
         var audio = pipeline.AudioStats;
         var obsStatus = obs?.Status;
+        var relayStatus = relay?.Status;
         return new ControlStatus(
             engine.Engine,
             (time.GetUtcNow() - _started).TotalSeconds,
@@ -45,7 +48,8 @@ internal sealed class ControlSurface(
             overlay.CaptionsPerMinute,
             [.. tracks.SelectMany(t => t.RateLimits ?? [])],
             [.. tracks.Where(t => t.LastError is not null).Select(t => $"{t.Language}: {t.LastError}")
-                .Append(obsStatus?.LastError is { } obsError ? $"OBS: {obsError}" : null).OfType<string>()
+                .Append(obsStatus?.LastError is { } obsError ? $"OBS: {obsError}" : null)
+                .Append(relayStatus is { Connected: false, LastError: { } relayError } ? $"Relay (NATS): {relayError}" : null).OfType<string>()
                 .Concat(outputs.Problems)],
             outputs.SinkStats,
             Dbfs(audio?.RmsDbfs),
@@ -56,7 +60,8 @@ internal sealed class ControlSurface(
             audio?.Muted,
             audio?.Muted is null ? null : Math.Round(audio.MutedDuration.TotalSeconds, 1),
             pipeline.Input is { } input ? Input(input) : null,
-            ReadSpeakers());
+            ReadSpeakers(),
+            relayStatus);
     }
 
     public IReadOnlyList<SpeakerStatus> ReadSpeakers() => [.. speakers.Speakers.Select(ForJson)];

@@ -1,6 +1,7 @@
 using CaptionSidecar.Audio;
 using CaptionSidecar.Glossaries;
 using CaptionSidecar.Realtime;
+using CaptionSidecar.RelayOutput;
 using Microsoft.Extensions.Options;
 
 namespace CaptionSidecar.Hosting;
@@ -97,4 +98,14 @@ internal sealed class RealtimeOptionsValidator : IValidateOptions<RealtimeOption
         var (_, error) = GlossarySource.Check(full, text, options.Prompt);
         return error is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail($"Realtime:GlossaryFile (--glossary): {error}");
     }
+}
+
+/// <summary>
+/// Checks the relay output's settings (docs/relay.md): a nats:// or tls:// URL, a valid stream name, credentials given
+/// once, a readable credentials file. Nothing to check while no URL is set (the output is off), but a stream name.
+/// </summary>
+internal sealed class RelayPublisherOptionsValidator : IValidateOptions<RelayPublisherOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RelayPublisherOptions options) =>
+        RelayEndpoint.Problems(options) is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
 }

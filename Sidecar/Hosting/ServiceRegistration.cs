@@ -6,6 +6,7 @@ using CaptionSidecar.ObsBridge;
 using CaptionSidecar.Outputs;
 using CaptionSidecar.Glossaries;
 using CaptionSidecar.Realtime;
+using CaptionSidecar.RelayOutput;
 using CaptionSidecar.Retries;
 using CaptionSidecar.Speakers;
 using CaptionSidecar.TestPattern;
@@ -43,7 +44,7 @@ public static class ServiceRegistration
         return services;
     }
 
-    /// <summary>The caption dispatcher and the outputs that ship with the sidecar (console, transcripts).</summary>
+    /// <summary>The caption dispatcher and the outputs that ship with the sidecar (console, transcripts, OBS, the relay on NATS).</summary>
     public static IServiceCollection AddCaptionOutputs(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<ICaptionSink, ConsoleCaptionSink>();
@@ -56,6 +57,13 @@ public static class ServiceRegistration
         if (configuration.GetValue($"{ObsOptions.Section}:{nameof(ObsOptions.Enabled)}", defaultValue: true))
         {
             services.AddObsOutput();
+        }
+
+        services.AddOptions<RelayPublisherOptions>().Bind(configuration.GetSection(RelayPublisherOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RelayPublisherOptions>, RelayPublisherOptionsValidator>();
+        if (!string.IsNullOrWhiteSpace(configuration[$"{RelayPublisherOptions.Section}:{nameof(RelayPublisherOptions.Url)}"]))
+        {
+            services.AddRelayOutput();
         }
 
         services.AddSingleton<CaptionDispatcher>();
@@ -89,6 +97,18 @@ public static class ServiceRegistration
         });
         services.AddSingleton<ICaptionSink, ObsCaptionSink>();
         services.AddHostedService<ObsConnection>();
+        return services;
+    }
+
+    /// <summary>
+    /// The publisher to NATS for the viewer relays (docs/relay.md) and the sink that feeds it. Registered before the
+    /// dispatcher so that it stops after the dispatcher has handed it the last updates (and closed every language).
+    /// </summary>
+    public static IServiceCollection AddRelayOutput(this IServiceCollection services)
+    {
+        services.AddSingleton<RelayPublisher>();
+        services.AddHostedService(sp => sp.GetRequiredService<RelayPublisher>());
+        services.AddSingleton<ICaptionSink, RelayCaptionSink>();
         return services;
     }
 

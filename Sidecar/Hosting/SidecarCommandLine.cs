@@ -190,6 +190,8 @@ public static class SidecarCommandLine
             new(Text("--obs-native-captions", "Language whose finished lines also go into the stream as native (CEA-608) captions.", "LANG"), "Obs:NativeCaptions"),
             new(Text("--obs-mute-source", "OBS input (your mic) whose mute pauses captioning: while it is muted no audio goes to the sessions.", "NAME"), "Obs:MuteSource"),
             new(Flag("--no-obs", "Do not connect to OBS."), "Obs:Enabled", v => v == "true" ? "false" : "true"),
+            new(Text("--relay", "Publish the captions to NATS for viewer relays (docs/relay.md): nats://[USER:PASSWORD@]HOST:PORT, or tls://... (prefer the password in CAPTIONSIDECAR_Relay__Password). Off by default.", "URL"), "Relay:Url"),
+            new(Text("--relay-stream", "The stream's name on NATS, which viewers give in the page's address: letters, digits, dashes. Default: this machine's name.", "NAME"), "Relay:Stream"),
             new(Text("--http-port", "Port of the overlay, control page and control API on localhost. Default 4470 (0 = any free port).", "PORT"), "Http:Port"),
             new(Text("--http-bind", "Listen on this address instead of localhost (a LAN): anyone there can read the captions.", "ADDRESS"), "Http:Bind"),
             new(Text("--log-level", "Minimum log level: Verbose | Debug | Information (default) | Warning | Error.", "LEVEL"), "Serilog:MinimumLevel:Default"),

@@ -35,11 +35,14 @@ public static class SidecarHost
         {
             // Resolved before the run: RunAsync disposes the host's services when it ends.
             var outcome = host.Services.GetRequiredService<ProcessOutcome>();
-            var captions = host.Services.GetRequiredService<CaptionDispatcher>();
+            CaptionDispatcher? captions = null;
             var port = host.Services.GetRequiredService<IConfiguration>()[$"{HttpOptions.Section}:{nameof(HttpOptions.Port)}"] ?? new HttpOptions().Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
             try
             {
+                // Inside the try: building the outputs reads their options, which are validated then (an invalid
+                // one is reported below as a sentence, not a stack trace).
+                captions = host.Services.GetRequiredService<CaptionDispatcher>();
                 await host.RunAsync(cancellationToken);
             }
             catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested || cancellationToken.IsCancellationRequested)
@@ -70,7 +73,7 @@ public static class SidecarHost
             }
 
             // A final line an output did not record (the dispatcher logged how many) fails the run.
-            return outcome.ExitCode != 0 ? outcome.ExitCode : captions.FinalLinesLost > 0 ? 1 : 0;
+            return outcome.ExitCode != 0 ? outcome.ExitCode : captions?.FinalLinesLost > 0 ? 1 : 0;
         }
     }
 

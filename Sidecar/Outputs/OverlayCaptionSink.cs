@@ -6,7 +6,8 @@ namespace CaptionSidecar.Outputs;
 /// <summary>
 /// Adapts caption updates to the overlay's <see cref="CaptionFeed"/>. The feed's sequence per language must only
 /// grow, also when a language is turned off and on again (its caption track then starts counting anew), so this sink
-/// numbers the updates itself. A named speaker's line carries the speaker's name and colour as its label. It also
+/// numbers the updates itself. A named speaker's line carries the speaker's name and colour as its label
+/// (<see cref="OverlayCaptions"/>, shared with the relay's publisher). It also
 /// counts finished lines for the control page's captions-per-minute figure.
 /// </summary>
 internal sealed class OverlayCaptionSink(CaptionFeed feed, TimeProvider time) : ICaptionSink
@@ -34,8 +35,7 @@ internal sealed class OverlayCaptionSink(CaptionFeed feed, TimeProvider time) : 
     public ValueTask WriteAsync(CaptionUpdate update, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(update);
-        var lines = update.Lines.Select(l => new OverlayCaptionLine(l.FinalText, l.TentativeText, l.Speaker?.Name, l.Speaker?.Colour)).ToList();
-        feed.Publish(new OverlayCaption(update.Language, Next(update.Language), lines, update.Kind == CaptionUpdateKind.Cleared, update.Timestamp));
+        feed.Publish(OverlayCaptions.From(update, Next(update.Language)));
         if (update.Finalized.Count > 0)
         {
             lock (_gate)
@@ -55,7 +55,7 @@ internal sealed class OverlayCaptionSink(CaptionFeed feed, TimeProvider time) : 
 
     public ValueTask CloseLanguageAsync(string language, CancellationToken cancellationToken)
     {
-        feed.Publish(new OverlayCaption(language, Next(language), [], Cleared: true, time.GetUtcNow()));
+        feed.Publish(OverlayCaptions.Closed(language, Next(language), time.GetUtcNow()));
         return ValueTask.CompletedTask;
     }
 

@@ -41,6 +41,15 @@ public sealed class SidecarCommandLineTests
     }
 
     [Fact]
+    public void ToConfiguration_Relay_MapsToTheRelaySection()
+    {
+        var config = Map("--relay", "nats://sidecar:pw@127.0.0.1:4222", "--relay-stream", "my-channel");
+
+        Assert.Equal("nats://sidecar:pw@127.0.0.1:4222", config["Relay:Url"]);
+        Assert.Equal("my-channel", config["Relay:Stream"]);
+    }
+
+    [Fact]
     public void ToConfiguration_ObsMuteSource_BindsToObsOptions()
     {
         var config = Map("--obs-mute-source", "Mic/Aux");

@@ -11,7 +11,7 @@
 // - Fan-out with ws's idiomatic broadcast: for each forwarded update, `client.send(text)` for every viewer of that
 //   stream and language (ws frames each send itself: a header and a write per client; the payload Buffer is shared).
 //   A viewer more than 16 updates behind (bufferedAmount > 16 x message size) is terminated, like the .NET feed's
-//   bounded queue of 16. A new viewer gets the language's current state first.
+//   bounded queue of 16. A new viewer gets the last update forwarded first (a held one follows in order).
 // - GET /ws/watch?stream=NAME&lang=xx (the feed), GET /healthz (200 while connected to NATS). Nothing else.
 // Usage: node relay.mjs --nats nats://user:pass@127.0.0.1:4222 --http-port 4601 --stream bench
 import http from 'node:http';
@@ -26,7 +26,7 @@ const stream = (args.stream ?? 'bench').toLowerCase();
 const queueLimit = 16;
 const coalesceMs = 250;
 
-/** Per language: viewers, the latest update (sent to new viewers), and the coalescer's state. */
+/** Per language: viewers, the last update forwarded (sent first to a new viewer), and the coalescer's state. */
 const languages = new Map();
 function language(lang) {
   let l = languages.get(lang);
@@ -39,6 +39,7 @@ function language(lang) {
 
 function forward(l, data) {
   l.lastForwardAt = performance.now();
+  l.latest = data;
   for (const client of l.viewers) {
     if (client.bufferedAmount > queueLimit * data.length) {
       client.terminate();
@@ -50,7 +51,6 @@ function forward(l, data) {
 
 function onUpdate(lang, kind, data) {
   const l = language(lang);
-  l.latest = data;
   if (kind !== 'tentative') {
     if (l.timer) { clearTimeout(l.timer); l.timer = null; }
     l.held = null;

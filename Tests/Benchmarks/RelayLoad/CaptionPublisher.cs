@@ -6,8 +6,8 @@ using NATS.Client.Core;
 
 namespace CaptionSidecar.Benchmarks.RelayLoad;
 
-/// <summary>One update the publisher sent: its language, sequence, kind, final number (0 for a tentative) and when.</summary>
-internal readonly record struct Published(int Language, long Sequence, bool Final, int FinalNumber, long PublishedAt);
+/// <summary>One update the publisher sent: its language, sequence, kind, final number (0 for a tentative), payload size and when.</summary>
+internal readonly record struct Published(int Language, long Sequence, bool Final, int FinalNumber, int Bytes, long PublishedAt);
 
 /// <summary>
 /// Acts as the sidecar on NATS: a core publish of one <see cref="OverlayCaption"/> (JSON, as on <c>/ws/captions</c>) per
@@ -67,7 +67,7 @@ internal sealed class CaptionPublisher(NatsConnection nats, string stream, IRead
                     var update = new OverlayCaption(languages[l], sequence, lines, false, DateTimeOffset.UtcNow);
                     var payload = JsonSerializer.SerializeToUtf8Bytes(update, OverlayJsonContext.Default.OverlayCaption);
                     var headers = new NatsHeaders { [CaptionSubjects.KindHeader] = final ? CaptionUpdateKinds.Final : CaptionUpdateKinds.Tentative };
-                    _published.Add(new Published(l, sequence, final, final ? finals[l] : 0, Stopwatch.GetTimestamp()));
+                    _published.Add(new Published(l, sequence, final, final ? finals[l] : 0, payload.Length, Stopwatch.GetTimestamp()));
                     await nats.PublishAsync(subjects[l], payload, headers, cancellationToken: cancellationToken);
                 }
             }

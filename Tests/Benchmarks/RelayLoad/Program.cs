@@ -13,12 +13,12 @@ var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolic
 if (args is ["table", var file, ..])
 {
     var results = File.ReadAllLines(file).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<RelayResult>(l, options)!).ToList();
-    Console.WriteLine("| relay | relays x viewers | dropped | finals missing / expected | out of order | receipts | p50 (ms) | p99 (ms) | max (ms) | finals p99 (ms) | receipts per viewer per s | relay CPU per update per 1,000 viewers (ms) | relay CPU (cores) | relay RSS before / with (MiB) | memory per viewer (KiB) | nats-server CPU (cores) | generator CPU (cores) | connect (s) |");
-    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    Console.WriteLine("| relay | relays x viewers | dropped | finals missing / expected | out of order | receipts | p50 (ms) | p99 (ms) | max (ms) | finals p99 (ms) | receipts per viewer per s | relay CPU per update per 1,000 viewers (ms) | relay CPU (cores) | relay RSS before / with (MiB) | memory per viewer (KiB) | nats-server CPU (cores) | generator CPU (cores) | connect (s) | payload (bytes) |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     foreach (var r in results)
     {
         Console.WriteLine(string.Create(inv,
-            $"| {r.Label} | {r.Relays} x {r.Viewers / r.Relays} | {r.Dropped} | {r.FinalsMissing} / {r.FinalsExpected} | {r.OutOfOrder} | {r.Receipts} | {r.P50Ms:F1} | {r.P99Ms:F1} | {r.MaxMs:F1} | {r.FinalP99Ms:F1} | {r.ReceiptsPerViewerPerSecond:F2} | {r.RelayCpuMsPer1000Receipts:F2} | {r.RelayCpuCoreShare:F2} | {r.RelayRssBeforeMiB:F0} / {r.RelayRssWithMiB:F0} | {r.RssKiBPerViewer:F1} | {r.NatsCpuCoreShare:F3} | {r.GeneratorCpuCoreShare:F2} | {r.ConnectSeconds:F1} |"));
+            $"| {r.Label} | {r.Relays} x {r.Viewers / r.Relays} | {r.Dropped} | {r.FinalsMissing} / {r.FinalsExpected} | {r.OutOfOrder} | {r.Receipts} | {r.P50Ms:F1} | {r.P99Ms:F1} | {r.MaxMs:F1} | {r.FinalP99Ms:F1} | {r.ReceiptsPerViewerPerSecond:F2} | {r.RelayCpuMsPer1000Receipts:F2} | {r.RelayCpuCoreShare:F2} | {r.RelayRssBeforeMiB:F0} / {r.RelayRssWithMiB:F0} | {r.RssKiBPerViewer:F1} | {r.NatsCpuCoreShare:F3} | {r.GeneratorCpuCoreShare:F2} | {r.ConnectSeconds:F1} | {r.PayloadBytes:F0} |"));
     }
 
     var pairs = results.Where(r => r.Label.StartsWith(".NET", StringComparison.Ordinal))

@@ -14,7 +14,7 @@ internal sealed record RelayResult(
     long FinalsExpected, long FinalsMissing, long Receipts, double P50Ms, double P99Ms, double MaxMs, double FinalP99Ms,
     long UpdatesPublished, double ReceiptsPerViewerPerSecond, double RelayCpuMsPer1000Receipts, double RelayCpuCoreShare,
     double RelayRssBeforeMiB, double RelayRssWithMiB, double RssKiBPerViewer, double NatsCpuCoreShare, double GeneratorCpuCoreShare,
-    double ConnectSeconds);
+    double ConnectSeconds, double PayloadBytes);
 
 /// <summary>
 /// One measured run: the publisher starts, N viewers connect (half en, half es, spread over the relays), a warm-up,
@@ -158,7 +158,8 @@ internal sealed class RelayRun(string natsUrl, string stream, IReadOnlyList<Rela
             ServerProbe.Percentile(finals, 0.99),
             measured.Sum(m => m.Count), receiptsInWindow / windowSeconds / viewers, perThousand, cpuMs / 1000 / windowSeconds,
             rssBefore / 1048576.0, rssWith / 1048576.0, (rssWith - rssBefore) / 1024.0 / viewers,
-            natsMs / 1000 / windowSeconds, generatorMs / 1000 / windowSeconds, connectSeconds);
+            natsMs / 1000 / windowSeconds, generatorMs / 1000 / windowSeconds, connectSeconds,
+            published.Count == 0 ? 0 : published.Average(p => p.Bytes));
         return result;
     }
 

@@ -65,8 +65,22 @@ internal sealed class RelayRun(string natsUrl, string stream, IReadOnlyList<Rela
 
             await stopPublishing.CancelAsync();
             await publishing;
-            // Let what was published last arrive (a held tentative is at most 250 ms late by design).
-            await Task.Delay(TimeSpan.FromSeconds(2));
+            // Let what was published last arrive: until nothing more came for 2 s (a held tentative is at most 250 ms
+            // late by design; a relay that fell behind catches up), at most 60 s. What never arrives is missing.
+            var drainStarted = Stopwatch.GetTimestamp();
+            var quietSince = drainStarted;
+            var lastCount = -1L;
+            while (Stopwatch.GetElapsedTime(quietSince) < TimeSpan.FromSeconds(2) && Stopwatch.GetElapsedTime(drainStarted) < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250));
+                var count = readers.Clients.Sum(c => (long)c.Count);
+                if (count != lastCount)
+                {
+                    lastCount = count;
+                    quietSince = Stopwatch.GetTimestamp();
+                }
+            }
+
             await readers.StopAsync();
             var windowSeconds = Stopwatch.GetElapsedTime(start, end).TotalSeconds;
             return Analyse(label, viewers, readers, languageOf, publisher.Published, start, end, windowSeconds,

@@ -5,6 +5,7 @@
 # The publisher (acting as the sidecar) and the viewers are Tests/Benchmarks/RelayLoad, one process on this machine.
 # Writes artifacts/relay/benchmark.md (and results.jsonl, the relays' logs).
 # Usage: Tests/Benchmarks/relay-load.sh [viewers=10000] [seconds=60] [only=dotnet,node]
+#        (CAPTION_RELAY_EXE=path: run that CaptionSidecar build as the .NET relay instead of building Sidecar here)
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
@@ -66,10 +67,11 @@ if [[ "$only" == *node* ]] && [ ! -d Tests/Benchmarks/relay-node/node_modules/ws
   (cd Tests/Benchmarks/relay-node && npm ci --no-audit --no-fund >/dev/null)
 fi
 dotnet build Tests/Benchmarks/RelayLoad -c Release -v q -nologo >/dev/null
-if [[ "$only" == *dotnet* ]]; then
+# CAPTION_RELAY_EXE: a CaptionSidecar executable built elsewhere (another commit), instead of building this one.
+sidecar_exe="${CAPTION_RELAY_EXE:-$repo/Sidecar/bin/Release/net10.0/CaptionSidecar}"
+if [[ "$only" == *dotnet* ]] && [ -z "${CAPTION_RELAY_EXE:-}" ]; then
   dotnet build Sidecar -c Release -v q -nologo >/dev/null
 fi
-sidecar_exe="$repo/Sidecar/bin/Release/net10.0/CaptionSidecar"
 generator=("${prio[@]}" dotnet "$repo/Tests/Benchmarks/RelayLoad/bin/Release/net10.0/RelayLoad.dll")
 
 start_relay() { # KIND PORT -> prints the pid

@@ -34,6 +34,8 @@ internal sealed class RelayRun(string natsUrl, string stream, IReadOnlyList<Rela
         var publishing = publisher.RunAsync(stopPublishing.Token);
         try
         {
+            // A relay serves a stream once its first update came (404 before): viewers join a live stream.
+            await Task.Delay(TimeSpan.FromSeconds(2));
             var targets = new FeedTarget[viewers];
             var languageOf = new int[viewers];
             for (var v = 0; v < viewers; v++)

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using CaptionSidecar.Benchmarks.FeedLoad;
 using CaptionSidecar.Overlay;
 
 namespace CaptionSidecar.Benchmarks.OverlayFanOut;
@@ -29,7 +30,8 @@ internal sealed class LoadGenerator(IPEndPoint server, string publishPath, int r
     {
         var total = WarmUpEvents + events;
         var sent = new long[total + 1];
-        var readers = new FeedReaders(server, $"/ws/captions?lang={language}", clients, readerThreads, total);
+        var target = new FeedTarget(server, $"/ws/captions?lang={language}");
+        var readers = new FeedReaders([.. Enumerable.Repeat(target, clients)], readerThreads, total);
         await readers.StartAsync();
         var cpuBefore = serverCpuTime();
         using (var publisher = await Publisher.ConnectAsync(server, publishPath, cancellationToken))
@@ -48,31 +50,33 @@ internal sealed class LoadGenerator(IPEndPoint server, string publishPath, int r
         await readers.FinishAsync(TimeSpan.FromSeconds(30));
         var cpuMsPerEvent = (serverCpuTime() - cpuBefore).TotalMilliseconds / total;
 
-        var received = readers.ReceivedAt;
         var latencies = new List<double>(clients * events);
         long missing = 0;
-        for (var c = 0; c < clients; c++)
+        foreach (var client in readers.Clients)
         {
-            for (var s = 1; s <= total; s++)
+            var sequences = client.Sequences;
+            var receivedAt = client.ReceivedAt;
+            var got = 0;
+            for (var i = 0; i < sequences.Length; i++)
             {
-                if (received[c][s] == 0)
+                var s = sequences[i];
+                if (s is >= 1 and <= int.MaxValue && s <= total)
                 {
-                    missing++;
-                }
-                else if (s > WarmUpEvents)
-                {
-                    latencies.Add(Stopwatch.GetElapsedTime(sent[s], received[c][s]).TotalMilliseconds);
+                    got++;
+                    if (s > WarmUpEvents)
+                    {
+                        latencies.Add(Stopwatch.GetElapsedTime(sent[s], receivedAt[i]).TotalMilliseconds);
+                    }
                 }
             }
+
+            missing += total - got;
         }
 
         latencies.Sort();
         return new FanOutResult(serverName, clients, events, latencies.Count, missing, readers.OutOfOrder,
-            Percentile(latencies, 0.50), Percentile(latencies, 0.99), latencies.Count == 0 ? double.NaN : latencies[^1], cpuMsPerEvent);
+            ServerProbe.Percentile(latencies, 0.50), ServerProbe.Percentile(latencies, 0.99), latencies.Count == 0 ? double.NaN : latencies[^1], cpuMsPerEvent);
     }
-
-    private static double Percentile(List<double> sorted, double p) =>
-        sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     /// <summary>One keep-alive HTTP/1.1 connection that POSTs JSON and expects 2xx (no HttpClient machinery in the timed path).</summary>
     private sealed class Publisher(Socket socket, string head) : IDisposable

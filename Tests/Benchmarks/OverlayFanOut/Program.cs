@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using CaptionSidecar.Benchmarks.FeedLoad;
 using CaptionSidecar.Benchmarks.OverlayFanOut;
 
 // Usage: OverlayFanOut serve <port>                       (the .NET server, started by the run below)
@@ -36,8 +37,8 @@ using var node = StartServer(("node", []), [Path.Combine(nodeDir, "server.mjs"),
 var results = new List<FanOutResult>();
 try
 {
-    await WaitHealthyAsync(DotnetPort);
-    await WaitHealthyAsync(NodePort);
+    await ServerProbe.WaitHealthyAsync(DotnetPort);
+    await ServerProbe.WaitHealthyAsync(NodePort);
     var nodeVersion = (await ReadOutputAsync("node", "--version")).Trim();
     var dotnetServer = new LoadGenerator(new IPEndPoint(IPAddress.Loopback, DotnetPort), "/bench/publish", readerThreads, () => CpuTime(dotnet));
     var nodeServer = new LoadGenerator(new IPEndPoint(IPAddress.Loopback, NodePort), "/publish", readerThreads, () => CpuTime(node));
@@ -50,7 +51,7 @@ try
         await nodeServer.RunAsync("warm-up", $"warm{clients}", clients, 100, TimeSpan.FromMilliseconds(10), CancellationToken.None);
     }
 
-    Console.Error.WriteLine($".NET server settled after {await SettleAsync(dotnet)}; node after {await SettleAsync(node)}");
+    Console.Error.WriteLine($".NET server settled after {await ServerProbe.SettleAsync(() => CpuTime(dotnet))}; node after {await ServerProbe.SettleAsync(() => CpuTime(node))}");
     foreach (var clients in clientCounts)
     {
         results.Add(await dotnetServer.RunAsync($"CaptionSidecar.Overlay (.NET {Environment.Version})", $"bench{clients}", clients, events, interval, CancellationToken.None));
@@ -159,26 +160,6 @@ static (string File, string[] Prefix) SelfCommand()
         : (process, []);
 }
 
-// Waits (up to 60 s) until the process uses under 2% of a core over a second: its background JIT is done.
-static async Task<TimeSpan> SettleAsync(Process process)
-{
-    var started = Stopwatch.GetTimestamp();
-    var before = CpuTime(process);
-    while (Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(60))
-    {
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        var now = CpuTime(process);
-        if ((now - before).TotalMilliseconds < 20)
-        {
-            break;
-        }
-
-        before = now;
-    }
-
-    return Stopwatch.GetElapsedTime(started);
-}
-
 static TimeSpan CpuTime(Process process)
 {
     process.Refresh();
@@ -194,30 +175,6 @@ static Process StartServer((string File, string[] Prefix) command, string[] argu
     }
 
     return Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {command.File}");
-}
-
-static async Task WaitHealthyAsync(int port)
-{
-    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
-    for (var attempt = 0; attempt < 100; attempt++)
-    {
-        try
-        {
-            using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"));
-            if (response.IsSuccessStatusCode)
-            {
-                return;
-            }
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-        {
-            // Not listening yet, or still starting on a busy machine.
-        }
-
-        await Task.Delay(100);
-    }
-
-    throw new TimeoutException($"The server on port {port} did not become healthy.");
 }
 
 static async Task<string> ReadOutputAsync(string file, string argument)

@@ -6,16 +6,25 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace CaptionSidecar.Benchmarks.OverlayFanOut;
+namespace CaptionSidecar.Benchmarks.FeedLoad;
+
+/// <summary>Where one feed client connects: the server, the request path, and optionally the local address to bind.</summary>
+/// <param name="Server">The WebSocket server.</param>
+/// <param name="Path">The request path with its query, for example <c>/ws/watch?stream=bench&amp;lang=en</c>.</param>
+/// <param name="LocalAddress">The source address (another 127.0.0.x when one address runs out of ephemeral ports), or null.</param>
+public sealed record FeedTarget(IPEndPoint Server, string Path, IPAddress? LocalAddress = null);
 
 /// <summary>
 /// N feed clients on plain sockets, read by a few dedicated threads with epoll: a minimal WebSocket handshake, then
 /// non-blocking reads and an unmasked-frame parser. Receipt time is taken right after the read that completed a
 /// frame. It costs the generator a few microseconds per receipt and no thread-pool work, so on a shared 2-core box
 /// the latency measures the server rather than the generator's own scheduling (what 1,000 <c>ClientWebSocket</c>
-/// receive loops used to add). Every frame is checked: text only, sequence present, strictly increasing per client.
+/// receive loops used to add). Every frame is checked: text only, sequence present, strictly increasing per client
+/// (a frame whose sequence is not above the previous one is counted in <see cref="FeedReceipts.OutOfOrder"/> and not
+/// recorded). A connection the server closes or resets is counted as dropped (<see cref="FeedReceipts.Dropped"/>);
+/// the others go on.
 /// </summary>
-internal sealed partial class FeedReaders
+public sealed partial class FeedReaders
 {
     private const uint EpollIn = 0x001;
     private const uint EpollRdHup = 0x2000;
@@ -24,6 +33,7 @@ internal sealed partial class FeedReaders
     private const int Eintr = 4;
     private static readonly byte[] SequenceMarker = "\"sequence\":"u8.ToArray();
 
+    private readonly IReadOnlyList<FeedTarget> _targets;
     private readonly Connection[] _connections;
     private readonly Thread[] _threads;
     private readonly TaskCompletionSource[] _connected;
@@ -31,16 +41,19 @@ internal sealed partial class FeedReaders
     private volatile bool _stop;
 
     /// <summary>
-    /// Prepares <paramref name="clients"/> connections to <paramref name="path"/> on <paramref name="server"/>, split
-    /// over <paramref name="threads"/> reader threads; a client is done once it received <paramref name="lastSequence"/>.
+    /// Prepares one connection per target, split over <paramref name="threads"/> reader threads; a client is done once
+    /// it received a sequence at or above <paramref name="lastSequence"/> (never, by default: then <see cref="StopAsync"/> ends the run).
     /// </summary>
-    public FeedReaders(IPEndPoint server, string path, int clients, int threads, int lastSequence)
+    public FeedReaders(IReadOnlyList<FeedTarget> targets, int threads, long lastSequence = long.MaxValue)
     {
+        ArgumentNullException.ThrowIfNull(targets);
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
         {
             throw new PlatformNotSupportedException("The fan-out load generator uses epoll on x86-64 Linux; run it there.");
         }
 
+        _targets = targets;
+        var clients = targets.Count;
         _connections = new Connection[clients];
         _threads = new Thread[threads];
         _connected = new TaskCompletionSource[threads];
@@ -51,7 +64,7 @@ internal sealed partial class FeedReaders
             var end = clients * (t + 1) / threads;
             var connected = _connected[t] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var finished = _finished[t] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _threads[t] = new Thread(() => Run(server, path, first, end, lastSequence, connected, finished))
+            _threads[t] = new Thread(() => Run(first, end, lastSequence, connected, finished))
             {
                 IsBackground = true,
                 Name = $"feed-reader-{t}",
@@ -59,13 +72,16 @@ internal sealed partial class FeedReaders
         }
     }
 
-    /// <summary>Per client, the Stopwatch timestamp at which each sequence arrived (0: never).</summary>
-    public long[][] ReceivedAt => [.. _connections.Select(c => c.ReceivedAt)];
+    /// <summary>What each client received (read it once the run is finished or stopped).</summary>
+    public IReadOnlyList<FeedReceipts> Clients => _connections;
 
     /// <summary>Frames that arrived with a sequence not above the client's previous one (0 when the feed keeps order).</summary>
     public long OutOfOrder => _connections.Sum(c => c.OutOfOrder);
 
-    /// <summary>Connects every client (handshakes done, nothing received yet).</summary>
+    /// <summary>Clients whose connection the server closed or reset during the run.</summary>
+    public int Dropped => _connections.Count(c => c.Dropped is not null);
+
+    /// <summary>Connects every client (handshakes done; a state message sent on connect may already be recorded).</summary>
     public Task StartAsync()
     {
         foreach (var thread in _threads)
@@ -76,7 +92,7 @@ internal sealed partial class FeedReaders
         return Task.WhenAll(_connected.Select(c => c.Task));
     }
 
-    /// <summary>Waits until every client has the last sequence, or gives up after <paramref name="timeout"/>.</summary>
+    /// <summary>Waits until every client has the last sequence (or was dropped), or gives up after <paramref name="timeout"/>.</summary>
     public async Task FinishAsync(TimeSpan timeout)
     {
         var all = Task.WhenAll(_finished.Select(f => f.Task));
@@ -88,7 +104,14 @@ internal sealed partial class FeedReaders
         await all;
     }
 
-    private void Run(IPEndPoint server, string path, int first, int end, int lastSequence, TaskCompletionSource connected, TaskCompletionSource finished)
+    /// <summary>Stops reading (within 100 ms) and closes every connection.</summary>
+    public Task StopAsync()
+    {
+        _stop = true;
+        return Task.WhenAll(_finished.Select(f => f.Task));
+    }
+
+    private void Run(int first, int end, long lastSequence, TaskCompletionSource connected, TaskCompletionSource finished)
     {
         var epoll = EpollCreate1(0);
         try
@@ -100,7 +123,7 @@ internal sealed partial class FeedReaders
 
             for (var i = first; i < end; i++)
             {
-                var connection = _connections[i] = Connection.Open(server, path, lastSequence);
+                var connection = _connections[i] = Connection.Open(_targets[i], lastSequence);
                 var registration = new EpollEvent { Events = EpollIn | EpollRdHup, Data = (ulong)i };
                 if (EpollCtl(epoll, EpollCtlAdd, (int)connection.Socket.Handle, ref registration) != 0)
                 {
@@ -169,36 +192,36 @@ internal sealed partial class FeedReaders
     }
 
     /// <summary>One client: its socket, unparsed bytes, and what it received when.</summary>
-    private sealed class Connection
+    private sealed class Connection : FeedReceipts
     {
-        private readonly int _lastSequence;
+        private readonly long _lastSequence;
         private byte[] _buffer = new byte[4096];
         private int _filled;
         private long _previous;
 
-        private Connection(Socket socket, int lastSequence, byte[] leftover, int leftoverLength)
+        private Connection(Socket socket, long lastSequence, byte[] leftover, int leftoverLength)
         {
             Socket = socket;
             _lastSequence = lastSequence;
-            ReceivedAt = new long[lastSequence + 1];
             leftover.AsSpan(0, leftoverLength).CopyTo(_buffer);
             _filled = leftoverLength;
         }
 
         public Socket Socket { get; }
 
-        public long[] ReceivedAt { get; }
-
-        public long OutOfOrder { get; private set; }
-
         public bool Done { get; private set; }
 
         /// <summary>Blocking connect and handshake (on a reader thread, before measuring); then non-blocking.</summary>
-        public static Connection Open(IPEndPoint server, string path, int lastSequence)
+        public static Connection Open(FeedTarget target, long lastSequence)
         {
-            var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            socket.Connect(server);
-            var request = $"GET {path} HTTP/1.1\r\nHost: {server}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            var socket = new Socket(target.Server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            if (target.LocalAddress is not null)
+            {
+                socket.Bind(new IPEndPoint(target.LocalAddress, 0));
+            }
+
+            socket.Connect(target.Server);
+            var request = $"GET {target.Path} HTTP/1.1\r\nHost: {target.Server}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
             socket.Send(Encoding.ASCII.GetBytes(request));
             var response = new byte[4096];
@@ -222,11 +245,11 @@ internal sealed partial class FeedReaders
 
             var connection = new Connection(socket, lastSequence, response[(headerEnd + 4)..], length - headerEnd - 4);
             socket.Blocking = false;
-            connection.ParseFrames(0);
+            connection.ParseFrames(Stopwatch.GetTimestamp());
             return connection;
         }
 
-        /// <summary>Reads what the socket has and parses whole frames; true once the last sequence arrived.</summary>
+        /// <summary>Reads what the socket has and parses whole frames; true once the client is done (last sequence, or dropped).</summary>
         public bool ReadAvailable()
         {
             while (!Done)
@@ -244,7 +267,8 @@ internal sealed partial class FeedReaders
 
                 if (error != SocketError.Success || read == 0)
                 {
-                    throw new InvalidDataException($"A feed connection ended before the last update (socket error {error}).");
+                    Drop(read == 0 ? "closed by the server" : $"socket error {error}");
+                    return true;
                 }
 
                 _filled += read;
@@ -254,10 +278,16 @@ internal sealed partial class FeedReaders
             return true;
         }
 
+        private void Drop(string reason)
+        {
+            Dropped = reason;
+            Done = true;
+        }
+
         private void ParseFrames(long now)
         {
             var at = 0;
-            while (_filled - at >= 2)
+            while (!Done && _filled - at >= 2)
             {
                 var frame = _buffer.AsSpan(at, _filled - at);
                 if ((frame[1] & 0x80) != 0)
@@ -292,7 +322,8 @@ internal sealed partial class FeedReaders
                     case 0x89 or 0x8A: // ping (keep-alive; a run is seconds long, so no pong is owed) or pong
                         break;
                     case 0x88:
-                        throw new InvalidDataException("The server closed a feed connection during the run.");
+                        Drop("close frame from the server");
+                        break;
                     default:
                         throw new InvalidDataException($"Unexpected WebSocket frame header 0x{frame[0]:x2} (the feed sends whole text messages).");
                 }
@@ -312,15 +343,15 @@ internal sealed partial class FeedReaders
                 throw new InvalidDataException("Feed message without a sequence: " + Encoding.UTF8.GetString(message));
             }
 
-            if (sequence <= _previous || sequence > _lastSequence)
+            if (sequence <= _previous)
             {
                 OutOfOrder++;
                 return;
             }
 
             _previous = sequence;
-            ReceivedAt[sequence] = now;
-            Done = sequence == _lastSequence;
+            Record(sequence, now);
+            Done = sequence >= _lastSequence;
         }
     }
 

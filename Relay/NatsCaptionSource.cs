@@ -263,7 +263,7 @@ public sealed partial class NatsCaptionSource(
     }
 
     /// <summary>Checks one message from the bucket; null (counted, logged now and then) when it must not be forwarded.</summary>
-    internal CaptionUpdate? Check(string subject, byte[]? data, NatsHeaders? headers)
+    internal StreamCaptionUpdate? Check(string subject, byte[]? data, NatsHeaders? headers)
     {
         var prefix = $"$KV.{CaptionSubjects.Bucket}.";
         var key = subject.StartsWith(prefix, StringComparison.Ordinal) ? subject[prefix.Length..] : subject;
@@ -315,7 +315,7 @@ public static class CaptionUpdateCheck
     /// <summary>The update to forward, or why not.</summary>
     /// <param name="Update">The checked update, or null.</param>
     /// <param name="Problem">What is wrong, when <paramref name="Update"/> is null.</param>
-    public readonly record struct Result(CaptionUpdate? Update, string? Problem);
+    public readonly record struct Result(StreamCaptionUpdate? Update, string? Problem);
 
     /// <summary>
     /// Checks that <paramref name="key"/> names a stream and language, the payload is at most 64 KiB of an
@@ -333,7 +333,7 @@ public static class CaptionUpdateCheck
         {
             // No payload: the sequence is made as the sidecar makes it (microseconds since the epoch).
             var sequence = now.ToUnixTimeMilliseconds() * 1000;
-            return new(new CaptionUpdate(stream, language, CaptionUpdateKinds.Closed, new OverlayCaption(language, sequence, [], true, now)), null);
+            return new(new StreamCaptionUpdate(stream, language, CaptionUpdateKinds.Closed, new OverlayCaption(language, sequence, [], true, now)), null);
         }
 
         if (data is null || data.Length == 0)
@@ -377,6 +377,6 @@ public static class CaptionUpdateCheck
             return new(null, $"the {CaptionSubjects.KindHeader} header '{kind}' is not one of tentative, final, cleared, closed");
         }
 
-        return new(new CaptionUpdate(stream, language, effective, caption with { Language = language }), null);
+        return new(new StreamCaptionUpdate(stream, language, effective, caption with { Language = language }), null);
     }
 }

@@ -59,6 +59,12 @@ public static partial class RelayEndpoints
         var proxies = options.ForwardedFor.Select(IPAddress.Parse).ToHashSet();
         var caps = new ViewerCaps(options.MaxViewers, options.MaxViewersPerAddress);
         var metrics = app.Services.GetRequiredService<RelayMetrics>();
+        // The Overlay library's feed endpoint: each update framed once for every viewer; what a viewer sends is
+        // dropped, a message over 1 KiB closes with 1009.
+        var viewerOptions = new CaptionFeedClientOptions
+        {
+            NotWebSocketMessage = "/ws/watch is a WebSocket endpoint; open /watch?stream=NAME in a browser instead.",
+        };
         var hub = app.Services.GetRequiredService<RelayHub>();
         var source = app.Services.GetRequiredService<NatsCaptionSource>();
         var time = app.Services.GetRequiredService<TimeProvider>();
@@ -97,7 +103,8 @@ public static partial class RelayEndpoints
                 context.Response.Body, new LanguageList(stream, hub.LanguagesOf(stream)), RelayJsonContext.Default.LanguageList, context.RequestAborted);
         });
 
-        app.MapGet("/ws/watch", async context =>
+        // GET for HTTP/1.1 upgrades, CONNECT for HTTP/2 WebSockets (a MapGet route answers those 405).
+        app.MapMethods("/ws/watch", ["GET", "CONNECT"], async context =>
         {
             var stream = context.Request.Query["stream"].ToString().ToLowerInvariant();
             var languages = context.Request.Query["lang"].ToString()
@@ -162,7 +169,7 @@ public static partial class RelayEndpoints
 
                 try
                 {
-                    await ViewerSocket.ServeAsync(context, feed, languages, time, logger, stopping);
+                    await CaptionFeedEndpoint.ServeAsync(context, feed, languages, viewerOptions, time, logger, stopping);
                 }
                 finally
                 {

@@ -17,7 +17,7 @@ namespace CaptionSidecar.Relay;
 public sealed partial class RelayHub : BackgroundService
 {
     private const int ChannelCapacity = 1024;
-    private readonly Channel<CaptionUpdate?> _input = Channel.CreateBounded<CaptionUpdate?>(
+    private readonly Channel<StreamCaptionUpdate?> _input = Channel.CreateBounded<StreamCaptionUpdate?>(
         new BoundedChannelOptions(ChannelCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     private readonly ConcurrentDictionary<string, StreamFeed> _streams = new(StringComparer.Ordinal);
@@ -52,7 +52,7 @@ public sealed partial class RelayHub : BackgroundService
     }
 
     /// <summary>Hands one checked update to the loop; waits while the loop's queue is full.</summary>
-    public ValueTask PostAsync(CaptionUpdate update, CancellationToken cancellationToken) => _input.Writer.WriteAsync(update, cancellationToken);
+    public ValueTask PostAsync(StreamCaptionUpdate update, CancellationToken cancellationToken) => _input.Writer.WriteAsync(update, cancellationToken);
 
     /// <summary>
     /// The feed of <paramref name="stream"/>, or null when this relay has none: a stream has a feed once NATS brought one
@@ -110,7 +110,7 @@ public sealed partial class RelayHub : BackgroundService
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    private void Forward(IReadOnlyList<CaptionUpdate> updates)
+    private void Forward(IReadOnlyList<StreamCaptionUpdate> updates)
     {
         foreach (var update in updates)
         {
@@ -179,7 +179,7 @@ public sealed partial class RelayHub : BackgroundService
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Stream} (and any other new one) not served: this relay already serves {Max} streams (Relay:MaxStreams)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Stream} (and any other new one) not served: this relay already serves {Max} streams (RelayServer:MaxStreams)")]
     private partial void LogTooManyStreams(string stream, int max);
 
     private sealed record StreamFeed(CaptionFeed Feed)

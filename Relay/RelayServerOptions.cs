@@ -6,7 +6,7 @@ namespace CaptionSidecar.Relay;
 public sealed class RelayServerOptions
 {
     /// <summary>The configuration section these options bind to.</summary>
-    public const string Section = "Relay";
+    public const string Section = "RelayServer";
 
     /// <summary>The NATS server: <c>nats://[USER:PASS@]HOST:PORT</c> or <c>tls://...</c>.</summary>
     public string? Url { get; set; }
@@ -14,7 +14,7 @@ public sealed class RelayServerOptions
     /// <summary>NATS user name, when not in <see cref="Url"/>.</summary>
     public string? User { get; set; }
 
-    /// <summary>NATS password, when not in <see cref="Url"/> (prefer the environment: <c>CAPTIONSIDECAR_Relay__Password</c>).</summary>
+    /// <summary>NATS password, when not in <see cref="Url"/> (prefer the environment: <c>CAPTIONSIDECAR_RelayServer__Password</c>).</summary>
     public string? Password { get; set; }
 
     /// <summary>A NATS <c>.creds</c> file, instead of a user and password.</summary>
@@ -58,7 +58,7 @@ public sealed class RelayServerOptions
         var failures = new List<string>();
         if (string.IsNullOrWhiteSpace(Url))
         {
-            failures.Add("Relay:Url is missing: give the NATS server with --nats nats://HOST:4222 (or tls://HOST:4222).");
+            failures.Add("RelayServer:Url is missing: give the NATS server with --nats nats://HOST:4222 (or tls://HOST:4222).");
         }
         else if (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("nats" or "tls") || string.IsNullOrEmpty(uri.Host))
         {
@@ -67,7 +67,7 @@ public sealed class RelayServerOptions
 
         if (CredentialsFile is { Length: > 0 } creds && !File.Exists(creds))
         {
-            failures.Add($"Relay:CredentialsFile '{creds}' does not exist: give the path of a NATS .creds file.");
+            failures.Add($"RelayServer:CredentialsFile '{creds}' does not exist: give the path of a NATS .creds file.");
         }
 
         if (HttpPort is < 0 or > 65535)
@@ -106,22 +106,22 @@ public sealed class RelayServerOptions
 
         if (MaxViewers < 1)
         {
-            failures.Add($"Relay:MaxViewers {MaxViewers} must be at least 1.");
+            failures.Add($"RelayServer:MaxViewers {MaxViewers} must be at least 1.");
         }
 
         if (MaxViewersPerAddress < 1)
         {
-            failures.Add($"Relay:MaxViewersPerAddress {MaxViewersPerAddress} must be at least 1.");
+            failures.Add($"RelayServer:MaxViewersPerAddress {MaxViewersPerAddress} must be at least 1.");
         }
 
         if (MaxStreams < 1)
         {
-            failures.Add($"Relay:MaxStreams {MaxStreams} must be at least 1.");
+            failures.Add($"RelayServer:MaxStreams {MaxStreams} must be at least 1.");
         }
 
         if (ViewerQueueCapacity < 1)
         {
-            failures.Add($"Relay:ViewerQueueCapacity {ViewerQueueCapacity} must be at least 1.");
+            failures.Add($"RelayServer:ViewerQueueCapacity {ViewerQueueCapacity} must be at least 1.");
         }
 
         return failures;

@@ -7,7 +7,7 @@ namespace CaptionSidecar.Relay;
 /// <param name="Language">The language code (lower case).</param>
 /// <param name="Kind">One of <see cref="CaptionUpdateKinds"/>.</param>
 /// <param name="Caption">The caption state to show.</param>
-public sealed record CaptionUpdate(string Stream, string Language, string Kind, OverlayCaption Caption);
+public sealed record StreamCaptionUpdate(string Stream, string Language, string Kind, OverlayCaption Caption);
 
 /// <summary>
 /// Limits tentative updates to one per <see cref="Window"/> per stream and language (docs/relay.md): a tentative
@@ -29,7 +29,7 @@ public sealed class TentativeCoalescer
     public DateTimeOffset? NextDue { get; private set; }
 
     /// <summary>Takes an update at <paramref name="now"/>; returns what to forward now (nothing, or this update).</summary>
-    public IReadOnlyList<CaptionUpdate> OnUpdate(CaptionUpdate update, DateTimeOffset now)
+    public IReadOnlyList<StreamCaptionUpdate> OnUpdate(StreamCaptionUpdate update, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(update);
         var key = (update.Stream, update.Language);
@@ -73,14 +73,14 @@ public sealed class TentativeCoalescer
     }
 
     /// <summary>The held updates whose window is over at <paramref name="now"/>, to forward now.</summary>
-    public IReadOnlyList<CaptionUpdate> OnTick(DateTimeOffset now)
+    public IReadOnlyList<StreamCaptionUpdate> OnTick(DateTimeOffset now)
     {
         if (NextDue is not { } due || due > now)
         {
             return [];
         }
 
-        List<CaptionUpdate> ready = [];
+        List<StreamCaptionUpdate> ready = [];
         foreach (var slot in _slots.Values)
         {
             if (slot.Held is { } held && slot.Due <= now)
@@ -113,7 +113,7 @@ public sealed class TentativeCoalescer
     {
         public DateTimeOffset? LastSent { get; set; }
 
-        public CaptionUpdate? Held { get; set; }
+        public StreamCaptionUpdate? Held { get; set; }
 
         public DateTimeOffset Due { get; set; }
     }

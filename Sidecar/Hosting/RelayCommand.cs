@@ -15,7 +15,7 @@ internal static class RelayCommand
     /// <summary>The <c>relay</c> command with its options; the root's recursive options (--config, --data-dir, --http-port, --log-level) apply too.</summary>
     public static Command Build(IReadOnlyList<SidecarCommandLine.CliSetting> rootSettings, Option<FileInfo?> configFile)
     {
-        var nats = new Option<string>("--nats") { Description = "The NATS server: nats://[USER:PASS@]HOST:PORT or tls://HOST:PORT (prefer CAPTIONSIDECAR_Relay__Password for the password).", HelpName = "URL" };
+        var nats = new Option<string>("--nats") { Description = "The NATS server: nats://[USER:PASS@]HOST:PORT or tls://HOST:PORT (prefer CAPTIONSIDECAR_RelayServer__Password for the password).", HelpName = "URL" };
         var bind = new Option<string>("--bind") { Description = "Address to listen on. Default: every address.", HelpName = "ADDRESS" };
         var streams = new Option<string>("--streams") { Description = "Serve only these streams, comma-separated. Default: every stream.", HelpName = "a,b" };
         var origins = new Option<string[]>("--allow-origin") { Description = "An origin whose pages may open the feed (repeatable; * allows every site).", HelpName = "ORIGIN", AllowMultipleArgumentsPerToken = false };

@@ -1,3 +1,4 @@
+using CaptionSidecar.Tests.Support.Browser;
 using System.Text.Json.Nodes;
 using CaptionSidecar.Overlay.Tests.Fakes;
 using CaptionSidecar.Tests.Support;

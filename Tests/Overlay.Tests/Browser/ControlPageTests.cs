@@ -1,3 +1,4 @@
+using CaptionSidecar.Tests.Support.Browser;
 using CaptionSidecar.Tests.Support;
 using System.Text.Json;
 using System.Text.Json.Nodes;

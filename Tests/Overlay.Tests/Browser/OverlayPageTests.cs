@@ -1,3 +1,4 @@
+using CaptionSidecar.Tests.Support.Browser;
 using CaptionSidecar.Tests.Support;
 using CaptionSidecar.Overlay.Tests.Fakes;
 using Microsoft.Playwright;

@@ -14,7 +14,7 @@ public sealed class CaptionUpdateCheckTests
     public void AValidUpdate_IsForwardedWithItsKind()
     {
         var result = CaptionUpdateCheck.Check("demo.es", Json(), CaptionUpdateKinds.Tentative, null, Now);
-        var update = Assert.IsType<CaptionUpdate>(result.Update);
+        var update = Assert.IsType<StreamCaptionUpdate>(result.Update);
         Assert.Equal(("demo", "es", "tentative", 17L), (update.Stream, update.Language, update.Kind, update.Caption.Sequence));
         Assert.Equal("Hola", update.Caption.Lines[0].Final);
     }

@@ -11,7 +11,7 @@ using Polly.Retry;
 
 namespace CaptionSidecar.Relay.Tests.Server;
 
-/// <summary>A relay in this process on a free loopback port, as the relay command builds it (its retry: 100 ms, no jitter), serving the stream "demo" unless told otherwise.</summary>
+/// <summary>A relay in this process on a loopback port (a free one unless given), as the relay command builds it (its retry: 100 ms, no jitter), serving the stream "demo" unless told otherwise.</summary>
 internal sealed class InProcessRelay : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -26,7 +26,7 @@ internal sealed class InProcessRelay : IAsyncDisposable
 
     public RelayMetrics Metrics => _app.Services.GetRequiredService<RelayMetrics>();
 
-    public static async Task<InProcessRelay> StartAsync(string natsUrl, CancellationToken cancellationToken, Action<RelayServerOptions>? configure = null)
+    public static async Task<InProcessRelay> StartAsync(string natsUrl, CancellationToken cancellationToken, Action<RelayServerOptions>? configure = null, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -38,7 +38,7 @@ internal sealed class InProcessRelay : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.ApplyRelayLimits();
-            kestrel.Listen(IPAddress.Loopback, 0);
+            kestrel.Listen(IPAddress.Loopback, port);
         });
         builder.Services.Configure<RelayServerOptions>(o =>
         {

@@ -7,7 +7,7 @@ public sealed class TentativeCoalescerTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
 
-    private static CaptionUpdate Update(string kind, long sequence, string language = "en", string stream = "demo") =>
+    private static StreamCaptionUpdate Update(string kind, long sequence, string language = "en", string stream = "demo") =>
         new(stream, language, kind, new OverlayCaption(language, sequence, [new OverlayCaptionLine("a", $"t{sequence}")], false, T0));
 
     private static DateTimeOffset At(int milliseconds) => T0.AddMilliseconds(milliseconds);

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using CaptionSidecar.FakeRealtime;
 using CaptionSidecar.ObsBridge;
-using CaptionSidecar.Overlay.Tests.Browser;
+using CaptionSidecar.Tests.Support.Browser;
 using CaptionSidecar.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

@@ -1,7 +1,6 @@
-using CaptionSidecar.Tests.Support;
 using Microsoft.Playwright;
 
-namespace CaptionSidecar.Overlay.Tests.Browser;
+namespace CaptionSidecar.Tests.Support.Browser;
 
 /// <summary>
 /// One headless Debian Chromium for all browser tests, driven by Playwright's bundled node driver. Playwright never

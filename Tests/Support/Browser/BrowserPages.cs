@@ -1,6 +1,6 @@
 using Microsoft.Playwright;
 
-namespace CaptionSidecar.Overlay.Tests.Browser;
+namespace CaptionSidecar.Tests.Support.Browser;
 
 /// <summary>Opens pages with a fresh context and collects console errors (a CSP violation shows up there).</summary>
 public sealed class BrowserPages(IBrowser browser) : IAsyncDisposable

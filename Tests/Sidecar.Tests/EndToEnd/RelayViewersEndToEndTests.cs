@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -11,8 +10,8 @@ namespace CaptionSidecar.Tests.EndToEnd;
 
 /// <summary>
 /// Issue 13 end to end: the sidecar (test pattern, en and es) publishes to NATS, two relay processes
-/// (<c>CaptionSidecar relay</c>) serve viewers on <c>/ws/watch</c> (docs/relay.md). Written against the contract in
-/// docs/relay.md; they skip until the relay command is in the build (then they run by themselves).
+/// (<c>CaptionSidecar relay</c>) serve viewers on <c>/ws/watch</c> (docs/relay.md). The relays serve "demo"
+/// from the start (<c>--streams</c>), so viewers can connect before the sidecar's first update.
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed class RelayViewersEndToEndTests : IDisposable
@@ -25,7 +24,6 @@ public sealed class RelayViewersEndToEndTests : IDisposable
     public async Task SidecarAndTwoRelays_ViewersGetEveryFinalLineOfTheirLanguageInOrderAndALateViewerTheCurrentLineAtOnce()
     {
         var ct = TestContext.Current.CancellationToken;
-        await RequireRelayCommandAsync(ct);
         await using var nats = await NatsServer.StartAsync(["demo"], ct);
         await using var relay1 = await StartRelayAsync(nats, ct);
         await using var relay2 = await StartRelayAsync(nats, ct);
@@ -77,7 +75,6 @@ public sealed class RelayViewersEndToEndTests : IDisposable
     public async Task NatsKilledAndRestarted_SidecarAndRelaysReconnectAndViewersGetCaptionsAgain()
     {
         var ct = TestContext.Current.CancellationToken;
-        await RequireRelayCommandAsync(ct);
         await using var nats = await NatsServer.StartAsync(["demo"], ct);
         await using var relay = await StartRelayAsync(nats, ct);
         await using var viewer = await Viewer.ConnectAsync(relay.Port, "es", ct);
@@ -116,8 +113,8 @@ public sealed class RelayViewersEndToEndTests : IDisposable
     /// <summary>Starts <c>CaptionSidecar relay</c> on a free port and waits until its <c>/healthz</c> says it is connected.</summary>
     private static async Task<RelayProcess> StartRelayAsync(NatsServer nats, CancellationToken ct)
     {
-        var port = FreePort();
-        var process = SidecarProcess.Start(["relay", "--nats", nats.RelayUrl, "--http-port", $"{port}"]);
+        var port = TestHost.FreePort();
+        var process = SidecarProcess.Start(["relay", "--nats", nats.RelayUrl, "--http-port", $"{port}", "--streams", "demo"]);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         await Poll.UntilAsync(
             async t =>
@@ -138,24 +135,6 @@ public sealed class RelayViewersEndToEndTests : IDisposable
             failIf: process.ExitedWith,
             details: () => $"relay stderr:\n{process.Stderr}\nnats:\n{nats.Log}");
         return new RelayProcess(process, port);
-    }
-
-    /// <summary>Skips (until the relay command lands) when this build has no <c>relay</c> command.</summary>
-    private static async Task RequireRelayCommandAsync(CancellationToken ct)
-    {
-        await using var help = SidecarProcess.Start(["relay", "--help"]);
-        var exit = await help.WaitForExitAsync(TimeSpan.FromSeconds(30), ct);
-        if (exit != 0 || !help.Stdout.Contains("--nats", StringComparison.Ordinal))
-        {
-            Assert.Skip("This build has no 'CaptionSidecar relay' command yet (issue 13, part 2).");
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private sealed record RelayProcess(SidecarProcess Process, int Port) : IAsyncDisposable

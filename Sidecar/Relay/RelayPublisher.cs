@@ -26,8 +26,9 @@ internal sealed record RelayOutputStatus(string Url, string Stream, bool Connect
 /// through the queue, so the sink's <see cref="PostAsync"/> only ever waits for the loop to take the message (the
 /// queue's full policy is to wait: the loop does nothing slow, and the dispatcher's queue in front of the sink has its
 /// own drop policy).</para>
-/// <para>The client (NATS.Net) reconnects by itself, without limit, waiting as the product's device backoff does
-/// (<see cref="BackoffSettings.Device"/>: 250 ms doubling to 5 s, jittered). It does not retry a first connect that
+/// <para>The client (NATS.Net) reconnects by itself, without limit, waiting as the product's backoff for a peer
+/// nearby does (<see cref="BackoffSettings.LocalPeer"/>: 250 ms doubling to 2 s, jittered), so captions are back
+/// within about 2 s of NATS accepting again even after a long outage. It does not retry a first connect that
 /// fails, so that one runs under the product's <see cref="Backoff"/> with the same figures, in the background: the
 /// sidecar captions everywhere else meanwhile. The client's own log is not wired in (it warns at every failed
 /// attempt); this publisher logs the loss once and the return once.</para>
@@ -63,7 +64,7 @@ internal sealed partial class RelayPublisher : IHostedService, IAsyncDisposable
         _endpoint = RelayEndpoint.From(options.Value);
         _time = time;
         _logger = logger;
-        _connection = new NatsConnection(_endpoint.ToNatsOpts(BackoffSettings.Device.FirstDelay, BackoffSettings.Device.MaxDelay));
+        _connection = new NatsConnection(_endpoint.ToNatsOpts(BackoffSettings.LocalPeer.FirstDelay, BackoffSettings.LocalPeer.MaxDelay));
         _connection.ConnectionOpened += (_, _) => PostInputAsync(new Input.Connected());
         _connection.ConnectionDisconnected += (_, _) => PostInputAsync(new Input.Unreachable("the connection to NATS was lost"));
         _connection.ServerError += (_, e) => PostInputAsync(new Input.ServerError(e.Error));
@@ -154,7 +155,7 @@ internal sealed partial class RelayPublisher : IHostedService, IAsyncDisposable
     private async Task ConnectAsync(CancellationToken cancellationToken)
     {
         var retry = Backoff.Forever(
-            BackoffSettings.Device,
+            BackoffSettings.LocalPeer,
             _time,
             attempt => _inputs.Writer.TryWrite(new Input.Unreachable(Reason(attempt.Failure))),
             ex => ex is not (OperationCanceledException or ObjectDisposedException));

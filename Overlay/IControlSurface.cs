@@ -44,6 +44,16 @@ public interface IControlSurface
     Task<JsonElement?> SetSpeakerCaptionedAsync(string name, bool captioned, CancellationToken cancellationToken) =>
         Task.FromResult<JsonElement?>(null);
 
+    /// <summary>
+    /// Changes the settings of the host's output named <paramref name="name"/> for <c>PUT /api/outputs/{name}</c>
+    /// (for example turning it on, giving it a URL). <paramref name="settings"/> is the request's JSON object, whose
+    /// schema the host owns, as with <see cref="GetStatus"/>. The default (a host with no such outputs) knows none.
+    /// </summary>
+    /// <returns>The output's new state as a JSON object; null when the host has no output named <paramref name="name"/>.</returns>
+    /// <exception cref="ArgumentException">A setting is invalid: the message (shown to the moderator) says what to fix.</exception>
+    Task<JsonElement?> ConfigureOutputAsync(string name, JsonElement settings, CancellationToken cancellationToken) =>
+        Task.FromResult<JsonElement?>(null);
+
     /// <summary>An empty JSON array: the speakers of a host without any.</summary>
     private static readonly JsonElement NoSpeakers = JsonElement.Parse("[]");
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -248,6 +249,56 @@ public static class OverlayEndpoints
             }
 
             await WriteJsonAsync(context, StatusCodes.Status200OK, state, OverlayJsonContext.Default.JsonElement);
+        });
+
+        // A host output's settings (IControlSurface.ConfigureOutputAsync): a JSON object whose schema the host owns.
+        endpoints.MapPut("/api/outputs/{name}", async context =>
+        {
+            if (!await AuthorizeAsync(context))
+            {
+                return;
+            }
+
+            var name = (string)context.Request.RouteValues["name"]!;
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = 16 * 1024;
+            }
+
+            JsonElement body;
+            try
+            {
+                body = await JsonSerializer.DeserializeAsync(context.Request.Body, OverlayJsonContext.Default.JsonElement, context.RequestAborted);
+            }
+            catch (Exception ex) when (ex is JsonException or BadHttpRequestException)
+            {
+                body = default;
+            }
+
+            if (body.ValueKind != JsonValueKind.Object)
+            {
+                await WriteErrorAsync(context, StatusCodes.Status400BadRequest, "Send a JSON object with the settings to change, for example {\"enabled\": true}.");
+                return;
+            }
+
+            JsonElement? state;
+            try
+            {
+                state = await Surface(context).ConfigureOutputAsync(name, body, context.RequestAborted);
+            }
+            catch (ArgumentException ex)
+            {
+                await WriteErrorAsync(context, StatusCodes.Status400BadRequest, ex.Message);
+                return;
+            }
+
+            if (state is not { } known)
+            {
+                await WriteErrorAsync(context, StatusCodes.Status404NotFound, $"Unknown output '{name}'.");
+                return;
+            }
+
+            await WriteJsonAsync(context, StatusCodes.Status200OK, known, OverlayJsonContext.Default.JsonElement);
         });
 
         endpoints.MapPost("/api/captions/clear", async context =>

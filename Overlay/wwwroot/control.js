@@ -8,7 +8,10 @@
 //   tracks[] {language, sessionState, lastError, rollovers, reconnects, watchdogRestarts},
 //   recentErrors[] (strings), outputs[] {sink, state, lastError, failed, dropped, queued},
 //   speakers[] {name, label, colour, language, input, captioned, inputState, inputDetail, levelDbfs, rmsDbfs, speech,
-//   mutedInObs} (as GET /api/speakers lists them; PUT /api/speakers/{name} {captioned} mutes or captions one).
+//   mutedInObs} (as GET /api/speakers lists them; PUT /api/speakers/{name} {captioned} mutes or captions one),
+//   youTube {on, state, host, language, offsetSeconds, postsSent, linesSent, linesDropped, errors, lastAnswerAt,
+//   lastAnswer, problem} (PUT /api/outputs/youtube {enabled, url, language, offsetSeconds} changes it; the URL is a
+//   secret: the page never shows it, only its host).
 (function () {
   'use strict';
 
@@ -261,6 +264,67 @@
     });
   }
 
+  // The YouTube output: its state in words, and a form whose fields are filled from the status until a moderator
+  // edits them (a poll never overwrites what is being typed).
+  var youTubeEditing = false;
+  function renderYouTube(youTube) {
+    var section = document.getElementById('youtube-section');
+    section.hidden = !youTube;
+    if (!youTube) { return; }
+    var words;
+    if (!youTube.host) { words = 'off: no ingestion URL set'; }
+    else if (!youTube.on) { words = 'off (' + youTube.host + ')'; }
+    else if (youTube.problem) { words = youTube.problem; }
+    else {
+      words = youTube.state + ' · ' + youTube.language + ' to ' + youTube.host + ' · ' + number(youTube.linesSent) + ' lines in ' +
+        number(youTube.postsSent) + ' posts';
+      if (number(youTube.linesDropped) > 0) { words += ', ' + number(youTube.linesDropped) + ' dropped'; }
+      if (number(youTube.errors) > 0) { words += ', ' + number(youTube.errors) + ' errors'; }
+      if (youTube.lastAnswer) { words += ' · last answer ' + youTube.lastAnswer; }
+    }
+    text('youtube-state', words);
+    section.setAttribute('data-state', youTube.on ? youTube.state : 'off');
+    if (youTubeEditing) { return; }
+    document.getElementById('youtube-enabled').checked = !!youTube.on;
+    var select = document.getElementById('youtube-language');
+    var codes = Array.prototype.map.call(document.querySelectorAll('#languages input[data-code]'), function (box) {
+      return box.getAttribute('data-code');
+    });
+    if (codes.indexOf(youTube.language) < 0) { codes.push(youTube.language); }
+    if (select.options.length !== codes.length) {
+      select.textContent = '';
+      codes.forEach(function (code) {
+        var option = document.createElement('option');
+        option.value = code;
+        option.textContent = code;
+        select.appendChild(option);
+      });
+    }
+    select.value = youTube.language;
+    document.getElementById('youtube-offset').value = String(number(youTube.offsetSeconds));
+    document.getElementById('youtube-url').placeholder = youTube.host ? 'unchanged (' + youTube.host + ')' : 'paste it from YouTube Studio';
+  }
+
+  (function wireYouTube() {
+    var form = document.getElementById('youtube-form');
+    form.addEventListener('input', function () { youTubeEditing = true; });
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var body = {
+        enabled: document.getElementById('youtube-enabled').checked,
+        language: document.getElementById('youtube-language').value,
+        offsetSeconds: parseFloat(document.getElementById('youtube-offset').value || '0')
+      };
+      var url = document.getElementById('youtube-url').value.trim();
+      if (url) { body.url = url; }
+      send('PUT', '/api/outputs/youtube', body).then(function (response) { return response.json(); }).then(function (youTube) {
+        document.getElementById('youtube-url').value = '';
+        youTubeEditing = false;
+        renderYouTube(youTube);
+      }, function () { /* shown by send() */ });
+    });
+  })();
+
   function renderErrors(errors) {
     fillList('errors', errors);
     var box = document.getElementById('errors-box');
@@ -308,6 +372,7 @@
     renderErrors(status.recentErrors || []);
     renderOutputs(status.outputs || []);
     renderSpeakers(status.speakers, poll);
+    renderYouTube(status.youTube);
     document.body.setAttribute('data-status-loaded', 'true');
   }
 

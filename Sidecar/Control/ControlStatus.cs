@@ -5,6 +5,7 @@ using CaptionSidecar.Overlay;
 using CaptionSidecar.RelayOutput;
 using CaptionSidecar.Speakers;
 using CaptionSidecar.Tracks;
+using CaptionSidecar.YouTube;
 
 namespace CaptionSidecar.Control;
 
@@ -34,6 +35,7 @@ namespace CaptionSidecar.Control;
 /// <param name="Input">What the audio input is doing (waiting for it to open, waiting for audio, receiving, ended, failed); null when no audio is used.</param>
 /// <param name="Speakers">Every configured speaker in configuration order, as <c>GET /api/speakers</c> lists them (one, named <c>main</c>, without <c>--speaker</c>); null when the status has none to give.</param>
 /// <param name="Relay">The relay output (captions published to NATS for the viewer relays): its server without password, stream, connection and counters; null when it is off.</param>
+/// <param name="YouTube">The YouTube caption output: on or off, its state, the ingestion URL's host only, language, offset and counters; null when the host has none.</param>
 internal sealed record ControlStatus(
     string Engine,
     double UptimeSeconds,
@@ -54,7 +56,8 @@ internal sealed record ControlStatus(
     double? MutedSeconds = null,
     InputStatus? Input = null,
     IReadOnlyList<SpeakerStatus>? Speakers = null,
-    RelayOutputStatus? Relay = null);
+    RelayOutputStatus? Relay = null,
+    YouTubeOutputStatus? YouTube = null);
 
 /// <summary>The audio input's state, so a moderator sees why no captions come (a FIFO nobody writes to, a silent stdin).</summary>
 /// <param name="Source">The input as given, for example <c>file:/tmp/audio.fifo</c>.</param>
@@ -101,6 +104,8 @@ internal sealed record LanguageCostStatus(
 [JsonSerializable(typeof(ControlStatus))]
 [JsonSerializable(typeof(IReadOnlyList<SpeakerStatus>))]
 [JsonSerializable(typeof(SpeakerStatus))]
+[JsonSerializable(typeof(YouTubeSettingsChange))]
+[JsonSerializable(typeof(YouTubeOutputStatus))]
 internal sealed partial class ControlJsonContext : JsonSerializerContext;
 
 /// <summary>An enum as its member's name in camelCase (<c>Connected</c> becomes <c>connected</c>).</summary>
@@ -125,6 +130,33 @@ internal interface ISidecarControl : IControlSurface
 
     /// <inheritdoc/>
     JsonElement IControlSurface.GetStatus() => JsonSerializer.SerializeToElement(ReadStatus(), ControlJsonContext.Default.ControlStatus);
+
+    /// <summary>Applies a moderator's change to the YouTube output; null when the sidecar has none.</summary>
+    /// <exception cref="ArgumentException">A setting is invalid: the message says what to fix.</exception>
+    Task<YouTubeOutputStatus?> ChangeYouTubeAsync(YouTubeSettingsChange change, CancellationToken cancellationToken);
+
+    /// <inheritdoc/>
+    async Task<JsonElement?> IControlSurface.ConfigureOutputAsync(string name, JsonElement settings, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(name, "youtube", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        YouTubeSettingsChange? change;
+        try
+        {
+            change = settings.Deserialize(ControlJsonContext.Default.YouTubeSettingsChange);
+        }
+        catch (JsonException ex)
+        {
+            throw new ArgumentException("Send {\"enabled\": true|false, \"url\": \"...\", \"language\": \"en\", \"offsetSeconds\": 0} (any of them): " + ex.Message, ex);
+        }
+
+        return await ChangeYouTubeAsync(change ?? new YouTubeSettingsChange(), cancellationToken) is { } status
+            ? JsonSerializer.SerializeToElement(status, ControlJsonContext.Default.YouTubeOutputStatus)
+            : null;
+    }
 
     /// <inheritdoc/>
     JsonElement IControlSurface.GetSpeakers() => JsonSerializer.SerializeToElement(ReadSpeakers(), ControlJsonContext.Default.IReadOnlyListSpeakerStatus);

@@ -8,6 +8,7 @@ using CaptionSidecar.Overlay;
 using CaptionSidecar.Pipeline;
 using CaptionSidecar.RelayOutput;
 using CaptionSidecar.Speakers;
+using CaptionSidecar.YouTube;
 
 namespace CaptionSidecar.Control;
 
@@ -15,7 +16,8 @@ namespace CaptionSidecar.Control;
 /// What the control API, the control page and the tray see and change: a read-only view of the pipeline's state and
 /// the few changes moderators may make. It goes through the pipeline service (and its <see cref="ISpeakerControl"/>),
 /// never into a track. Every dependency comes in through the constructor; <paramref name="obs"/> is null when OBS is off
-/// and <paramref name="relay"/> when the relay output is off (then nothing registers them).
+/// and <paramref name="relay"/> when the relay output is off (then nothing registers them); <paramref name="youTube"/>
+/// is always registered by the host (null in tests that have none).
 /// </summary>
 internal sealed class ControlSurface(
     CaptionPipelineService pipeline,
@@ -27,7 +29,8 @@ internal sealed class ControlSurface(
     ISpeakerControl speakers,
     TimeProvider time,
     ObsClient? obs = null,
-    RelayPublisher? relay = null) : ISidecarControl
+    RelayPublisher? relay = null,
+    YouTubeOutput? youTube = null) : ISidecarControl
 {
     private readonly DateTimeOffset _started = time.GetUtcNow();
 
@@ -38,6 +41,7 @@ internal sealed class ControlSurface(
         var audio = pipeline.AudioStats;
         var obsStatus = obs?.Status;
         var relayStatus = relay?.Status;
+        var youTubeStatus = youTube?.Status;
         return new ControlStatus(
             engine.Engine,
             (time.GetUtcNow() - _started).TotalSeconds,
@@ -49,7 +53,8 @@ internal sealed class ControlSurface(
             [.. tracks.SelectMany(t => t.RateLimits ?? [])],
             [.. tracks.Where(t => t.LastError is not null).Select(t => $"{t.Language}: {t.LastError}")
                 .Append(obsStatus?.LastError is { } obsError ? $"OBS: {obsError}" : null)
-                .Append(relayStatus is { Connected: false, LastError: { } relayError } ? $"Relay (NATS): {relayError}" : null).OfType<string>()
+                .Append(relayStatus is { Connected: false, LastError: { } relayError } ? $"Relay (NATS): {relayError}" : null)
+                .Append(youTubeStatus?.Problem).OfType<string>()
                 .Concat(outputs.Problems)],
             outputs.SinkStats,
             Dbfs(audio?.RmsDbfs),
@@ -61,10 +66,14 @@ internal sealed class ControlSurface(
             audio?.Muted is null ? null : Math.Round(audio.MutedDuration.TotalSeconds, 1),
             pipeline.Input is { } input ? Input(input) : null,
             ReadSpeakers(),
-            relayStatus);
+            relayStatus,
+            youTubeStatus);
     }
 
     public IReadOnlyList<SpeakerStatus> ReadSpeakers() => [.. speakers.Speakers.Select(ForJson)];
+
+    public async Task<YouTubeOutputStatus?> ChangeYouTubeAsync(YouTubeSettingsChange change, CancellationToken cancellationToken) =>
+        youTube is null ? null : await youTube.ChangeAsync(change, cancellationToken);
 
     public Task<SpeakerChange> ChangeSpeakerAsync(string name, bool captioned, CancellationToken cancellationToken) =>
         speakers.SetCaptionedAsync(name, captioned, cancellationToken);

@@ -4,6 +4,7 @@ using CaptionSidecar.Overlay;
 using CaptionSidecar.Hosting;
 using CaptionSidecar.Speakers;
 using CaptionSidecar.Tracks;
+using CaptionSidecar.YouTube;
 
 namespace CaptionSidecar.Control;
 
@@ -247,6 +248,10 @@ internal sealed class TrayMenu
         ArgumentNullException.ThrowIfNull(status);
         yield return StatusItem("status-captions", CaptionsLine(status));
         yield return StatusItem("status-obs", "OBS: " + ObsLine(status.ObsState));
+        if (status.YouTube is { } youTube && (youTube.On || youTube.Host is not null))
+        {
+            yield return StatusItem("status-youtube", "YouTube: " + YouTubeLine(youTube));
+        }
         var mutedInObs = (status.Speakers ?? []).Where(s => s.MutedInObs == true).Select(SpeakerName).ToList();
         if (status.Muted == true || mutedInObs.Count > 0)
         {
@@ -261,6 +266,15 @@ internal sealed class TrayMenu
             yield return StatusItem("status-muted", "Muted: " + string.Join(", ", muted));
         }
     }
+
+    /// <summary>The YouTube output in a few words: off, on (posting a language), or paused by a refusal.</summary>
+    internal static string YouTubeLine(YouTubeOutputStatus youTube) => youTube switch
+    {
+        { On: false } => "off",
+        { State: "refused" } => "paused (refused: see the control page)",
+        { State: "retrying" } => $"{youTube.Language}, retrying",
+        _ => $"on ({youTube.Language})",
+    };
 
     private static string CaptionsLine(ControlStatus status)
     {

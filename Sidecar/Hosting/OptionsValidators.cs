@@ -2,6 +2,7 @@ using CaptionSidecar.Audio;
 using CaptionSidecar.Glossaries;
 using CaptionSidecar.Realtime;
 using CaptionSidecar.RelayOutput;
+using CaptionSidecar.YouTube;
 using Microsoft.Extensions.Options;
 
 namespace CaptionSidecar.Hosting;
@@ -108,4 +109,11 @@ internal sealed class RelayPublisherOptionsValidator : IValidateOptions<RelayPub
 {
     public ValidateOptionsResult Validate(string? name, RelayPublisherOptions options) =>
         RelayEndpoint.Problems(options) is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
+}
+
+/// <summary>Checks the YouTube output's settings: the ingestion URL's form, the language code, the offset and the age limit.</summary>
+internal sealed class YouTubeOptionsValidator : IValidateOptions<YouTubeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, YouTubeOptions options) =>
+        YouTubeSettings.Problems(options) is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
 }

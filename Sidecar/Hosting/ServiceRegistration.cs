@@ -12,6 +12,8 @@ using CaptionSidecar.Speakers;
 using CaptionSidecar.TestPattern;
 using CaptionSidecar.Tracks;
 using CaptionSidecar.Translation;
+using CaptionSidecar.YouTube;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace CaptionSidecar.Hosting;
@@ -66,6 +68,8 @@ public static class ServiceRegistration
             services.AddRelayOutput();
         }
 
+        services.AddYouTubeOutput(configuration);
+
         services.AddSingleton<CaptionDispatcher>();
         services.AddSingleton<ICaptionPublisher>(sp => sp.GetRequiredService<CaptionDispatcher>());
         // Registered before the pipeline so it stops after it: the pipeline finishes, then the outputs drain.
@@ -97,6 +101,24 @@ public static class ServiceRegistration
         });
         services.AddSingleton<ICaptionSink, ObsCaptionSink>();
         services.AddHostedService<ObsConnection>();
+        return services;
+    }
+
+    /// <summary>
+    /// The YouTube caption output (captions posted to YouTube Live's ingestion URL) and the audio timeline its times
+    /// come from. Always registered: a moderator may set the URL from the control page while live; without one it
+    /// posts nothing. Registered before the dispatcher so that it stops after it (and posts the last lines).
+    /// </summary>
+    public static IServiceCollection AddYouTubeOutput(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<YouTubeOptions>().Bind(configuration.GetSection(YouTubeOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<YouTubeOptions>, YouTubeOptionsValidator>();
+        services.TryAddSingleton(sp => new AudioTimeline(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IYouTubeSettingsStore>(sp => new YouTubeSettingsFile(
+            Path.Combine(sp.GetRequiredService<DataFolders>().Root, YouTubeSettingsFile.FileName), sp.GetRequiredService<ILogger<YouTubeSettingsFile>>()));
+        services.AddSingleton<YouTubeOutput>();
+        services.AddHostedService(sp => sp.GetRequiredService<YouTubeOutput>());
+        services.AddSingleton<ICaptionSink, YouTubeCaptionSink>();
         return services;
     }
 

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using CaptionSidecar.Audio;
+using CaptionSidecar.Captions;
 
 namespace CaptionSidecar.Pipeline;
 
@@ -12,15 +13,17 @@ internal sealed class AudioFanOut
 {
     private readonly ChannelReader<AudioChunk> _source;
     private readonly bool _live;
+    private readonly AudioTimeline? _timeline;
     private readonly int _capacity;
     private readonly Lock _gate = new();
     private Subscriber[] _subscribers = [];
     private bool _completed;
     private Exception? _completion;
 
-    public AudioFanOut(ChannelReader<AudioChunk> source, bool live, int capacity)
+    public AudioFanOut(ChannelReader<AudioChunk> source, bool live, int capacity, AudioTimeline? timeline = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        _timeline = timeline;
         _source = source;
         _live = live;
         _capacity = capacity;
@@ -83,6 +86,7 @@ internal sealed class AudioFanOut
         {
             await foreach (var chunk in _source.ReadAllAsync(cancellationToken))
             {
+                _timeline?.AudioArrived(chunk.Start + chunk.Duration);
                 foreach (var subscriber in Volatile.Read(ref _subscribers))
                 {
                     if (_live)

@@ -48,6 +48,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
     private readonly ILoggerFactory _loggers;
     private readonly ILogger<CaptionPipelineService> _logger;
     private readonly TimeProvider _time;
+    private readonly AudioTimeline? _timeline;
     private readonly LanguageSwitchboard _switchboard;
     private readonly CostMeter _costs;
     private readonly SourceLineHub _lines = new();
@@ -81,7 +82,8 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         ProcessOutcome outcome,
         ILoggerFactory loggers,
         TimeProvider time,
-        ITextTranslationTrackFactory? textEngine = null)
+        ITextTranslationTrackFactory? textEngine = null,
+        AudioTimeline? timeline = null)
     {
         ArgumentNullException.ThrowIfNull(roster);
         ArgumentNullException.ThrowIfNull(holds);
@@ -106,6 +108,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
         _loggers = loggers;
         _logger = loggers.CreateLogger<CaptionPipelineService>();
         _time = time;
+        _timeline = timeline;
         _speakers = [.. roster.Speakers.Select(s => new SpeakerRun(s, holds(s)))];
     }
 
@@ -295,7 +298,7 @@ internal sealed partial class CaptionPipelineService : BackgroundService, ILangu
             foreach (var run in _speakers)
             {
                 run.Audio = new AudioPipeline(run.Source!, _audioOptions.WithInput(run.Speaker.Input), _loggers.CreateLogger<AudioPipeline>(), _time, _voiceGate.Settings, run.Hold.Settings);
-                run.FanOut = new AudioFanOut(run.Audio.Output, run.Audio.RealTime, _audioOptions.QueueCapacity);
+                run.FanOut = new AudioFanOut(run.Audio.Output, run.Audio.RealTime, _audioOptions.QueueCapacity, _timeline);
             }
         }
 

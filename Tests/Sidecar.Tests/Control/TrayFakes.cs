@@ -1,3 +1,4 @@
+using CaptionSidecar.YouTube;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using CaptionSidecar.Control;
@@ -48,6 +49,9 @@ internal sealed class FakeControlSurface(params LanguageState[] languages) : ISi
         Status ?? new("test-pattern", 12, [], ObsState, null, 0, 0, [], Errors, Speakers: ReadSpeakers());
 
     public IReadOnlyList<SpeakerStatus> ReadSpeakers() => Speakers;
+
+    public Task<YouTubeOutputStatus?> ChangeYouTubeAsync(YouTubeSettingsChange change, CancellationToken cancellationToken) =>
+        Task.FromResult<YouTubeOutputStatus?>(null);
 
     public Task<SpeakerChange> ChangeSpeakerAsync(string name, bool captioned, CancellationToken cancellationToken)
     {

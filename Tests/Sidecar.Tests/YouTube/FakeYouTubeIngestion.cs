@@ -16,7 +16,7 @@ namespace CaptionSidecar.Tests.YouTube;
 /// A fake YouTube Live caption ingestion server ("Closed Captions over HTTP", YouTube Help answer 6077032) on Kestrel
 /// (127.0.0.1, a port the OS picks). It checks every request strictly against the documented format and records a
 /// human-readable <see cref="Problems"/> list that tests assert is empty: POST to <c>/closedcaption</c>; every query
-/// parameter of <see cref="Url"/> present once with its value (<c>key=yt_qc</c>), no others but exactly one
+/// parameter of <see cref="Url"/> present once with its value (<c>key=yt_qc</c> in the signed style), no others but exactly one
 /// <c>seq</c>, an integer ≥ 1 that starts at <see cref="FirstSeq"/>, goes up by one for each post of new caption data
 /// and is unchanged (with a byte-identical body) on a retry; <c>Content-Type: text/plain</c> (charset utf-8 if
 /// given); a UTF-8 body of time lines (<c>yyyy-MM-ddTHH:mm:ss.fff</c>, optional <c> region:…</c>) each followed by a
@@ -58,7 +58,9 @@ public sealed class FakeYouTubeIngestion : IAsyncDisposable
     /// <param name="firstSeq">The seq the first post must carry; null accepts any integer ≥ 1.</param>
     /// <param name="timeProvider">The clock for received-at times, the 200 body and <see cref="FakeAnswer.Slow"/>
     /// delays; the system clock by default.</param>
-    public FakeYouTubeIngestion(long? firstSeq = 1, TimeProvider? timeProvider = null)
+    /// <param name="urlStyle">Which kind of ingestion URL to hand out: the signed one of the vendor page's table (with
+    /// a cid) or the cid-only one YouTube Studio and the Data API hand out today.</param>
+    public FakeYouTubeIngestion(long? firstSeq = 1, TimeProvider? timeProvider = null, IngestionUrlStyle urlStyle = IngestionUrlStyle.Signed)
     {
         if (firstSeq is { } first)
         {
@@ -68,9 +70,10 @@ public sealed class FakeYouTubeIngestion : IAsyncDisposable
         FirstSeq = firstSeq;
         _time = timeProvider ?? TimeProvider.System;
         var expire = _time.GetUtcNow().AddDays(1).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        _parameters =
+        var cid = ("cid", string.Join('-', Enumerable.Range(0, 4).Select(_ => RandomToken(4, "abcdefghijklmnopqrstuvwxyz0123456789"))));
+        _parameters = urlStyle == IngestionUrlStyle.StreamKey ? [cid] :
         [
-            ("cid", string.Join('-', Enumerable.Range(0, 5).Select(_ => RandomToken(4, "abcdefghijklmnopqrstuvwxyz0123456789")))),
+            cid,
             ("id", RandomToken(22, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")),
             ("ns", "yt-live"),
             ("sparams", "id,ns,expire"),
@@ -629,4 +632,16 @@ public sealed class FakeYouTubeIngestion : IAsyncDisposable
                 span[i] = chars[RandomNumberGenerator.GetInt32(chars.Length)];
             }
         });
+}
+
+/// <summary>Which kind of ingestion URL <see cref="FakeYouTubeIngestion"/> hands out.</summary>
+public enum IngestionUrlStyle
+{
+    /// <summary><c>cid</c> plus the signed parameters the vendor page's table requires: <c>id</c>, <c>ns</c>,
+    /// <c>sparams=id,ns,expire</c>, <c>expire</c>, <c>signature</c>, <c>key=yt_qc</c>.</summary>
+    Signed,
+
+    /// <summary>Only <c>cid</c> (the stream key), as in the <c>closedCaptionsIngestionUrl</c> YouTube hands out today
+    /// (<c>http://upload.youtube.com/closedcaption?cid=xxxx-xxxx-xxxx-xxxx</c>).</summary>
+    StreamKey,
 }

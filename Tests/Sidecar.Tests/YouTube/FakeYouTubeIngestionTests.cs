@@ -82,6 +82,28 @@ public sealed class FakeYouTubeIngestionTests
     }
 
     [Fact(Timeout = 30000)]
+    public async Task StreamKeyStyle_HasOnlyTheCid_AndFlagsAnythingElseTheClientAdds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var fake = new FakeYouTubeIngestion(urlStyle: IngestionUrlStyle.StreamKey);
+        await fake.StartAsync(ct);
+        using var http = new HttpClient();
+
+        Assert.Matches("^http://127\\.0\\.0\\.1:[0-9]+/closedcaption\\?cid=[a-z0-9]{4}(-[a-z0-9]{4}){3}$", fake.Url);
+        using (var ok = await PostAsync(http, WithSeq(fake.Url, 1), Body((0, "x")), ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        Assert.Empty(fake.Problems);
+        using (await PostAsync(http, $"{fake.Url}&key=yt_qc&seq=2", Body((1, "y")), ct))
+        {
+        }
+
+        Assert.Equal(["post #2 (seq 2): unexpected query parameter 'key'"], fake.Problems);
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task ValidPost_IsAnswered200WithTheServerTime_AndItsEntriesAccepted()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -312,6 +312,9 @@ public sealed class FakeYouTubeIngestionTests
         Assert.Equal([1L], fake.AcceptedSeqs);
         Assert.Equal([false, true], fake.Posts.Select(p => p.IsRetry));
         Assert.Equal([false, true], fake.Posts.Select(p => p.Accepted));
+        Assert.Equal(
+            "post #1 POST seq 1 → Answered 500, 2 entries\npost #2 POST seq 1 → Answered 200, 2 entries, retry, accepted\n",
+            fake.Describe());
     }
 
     [Fact(Timeout = 30000)]

@@ -128,6 +128,49 @@ public sealed class FakeControlSurface : IControlSurface
         }
     }
 
+    /// <summary>
+    /// The host's one output, <c>youtube</c>: records the settings asked for, refuses a URL that is not http(s) (as the
+    /// Sidecar does, with what to fix), and puts the result in the status document's <c>youTube</c>.
+    /// </summary>
+    public Task<JsonElement?> ConfigureOutputAsync(string name, JsonElement settings, CancellationToken cancellationToken)
+    {
+        if (name != "youtube")
+        {
+            return Task.FromResult<JsonElement?>(null);
+        }
+
+        lock (_gate)
+        {
+            Calls.Add($"output {name} {settings.GetRawText()}");
+            if (settings.TryGetProperty("url", out var url) && !(url.GetString() ?? string.Empty).StartsWith("http", StringComparison.Ordinal))
+            {
+                throw new ArgumentException("The ingestion URL must be the http:// or https:// address YouTube Studio shows.");
+            }
+
+            var youTube = _status["youTube"] as JsonObject ?? new JsonObject();
+            youTube["on"] = settings.TryGetProperty("enabled", out var enabled) ? enabled.GetBoolean() : (bool?)youTube["on"] ?? false;
+            youTube["state"] = (bool?)youTube["on"] == true ? "idle" : "off";
+            youTube["problem"] = null;
+            if (settings.TryGetProperty("language", out var language))
+            {
+                youTube["language"] = language.GetString();
+            }
+
+            if (settings.TryGetProperty("offsetSeconds", out var offset))
+            {
+                youTube["offsetSeconds"] = offset.GetDouble();
+            }
+
+            if (url.ValueKind == JsonValueKind.String)
+            {
+                youTube["host"] = new Uri(url.GetString()!).Host;
+            }
+
+            _status["youTube"] = youTube;
+            return Task.FromResult<JsonElement?>(JsonElement.Parse(youTube.ToJsonString()));
+        }
+    }
+
     public Task ClearCaptionsAsync(CancellationToken cancellationToken)
     {
         lock (_gate)

@@ -184,8 +184,8 @@ public sealed class TranscriptWriterTests : IDisposable
     }
 
     [Theory]
-    [InlineData("false", new[] { "console", "transcripts" })]
-    [InlineData("true", new[] { "console", "transcripts", "obs" })]
+    [InlineData("false", new[] { "console", "transcripts", "youtube" })]
+    [InlineData("true", new[] { "console", "transcripts", "obs", "youtube" })]
     public async Task AddCaptionOutputs_WithATranscriptFolder_ResolvesTheConsoleTranscriptAndObsSinks(string obsEnabled, string[] expected)
     {
         var configuration = new ConfigurationBuilder()
@@ -194,6 +194,7 @@ public sealed class TranscriptWriterTests : IDisposable
         var services = new ServiceCollection()
             .AddLogging()
             .AddSingleton<TimeProvider>(_time)
+            .AddSingleton(new DataFolders(_dir))
             .AddSidecarOptions(configuration)
             .AddCaptionOutputs(configuration);
         await using var provider = services.BuildServiceProvider();

@@ -70,10 +70,11 @@ public sealed partial class CaptionFeed
     /// client that follows that language. Never blocks: a client whose queue is full is disconnected instead.
     /// </summary>
     /// <remarks>
-    /// The sends run on the caller's thread (and, from <see cref="ParallelFromClients"/> clients on, on thread-pool
-    /// threads beside it), about 15 microseconds of CPU per client (docs/benchmarks.md), so call it from a consumer of
-    /// its own (the Sidecar's overlay caption sink has its own queue), not from audio or session code. Every client
-    /// gets updates in the order their publishes took the feed's lock, also when several threads publish at once.
+    /// The sends run on the caller's thread (and, from <see cref="ParallelFromClients"/> clients on, the other shares
+    /// on thread-pool work items that the caller does not wait for), about 15 microseconds of CPU per client
+    /// (docs/benchmarks.md), so call it from a consumer of its own (the Sidecar's overlay caption sink has its own
+    /// queue), not from audio or session code. Every client gets updates in the order their publishes took the feed's
+    /// lock, also when several threads publish at once.
     /// </remarks>
     public void Publish(OverlayCaption update)
     {
@@ -150,26 +151,30 @@ public sealed partial class CaptionFeed
     /// <summary>
     /// Drains the queue of every idle target, outside any lock. With many clients the sends are split across the
     /// cores (any share may drain any client: its queue and its one-sender flag keep its updates in order): the cost
-    /// is the per-socket send, and node's single event loop cannot do this.
+    /// is the per-socket send, and node's single event loop cannot do this. The caller sends the first share itself
+    /// and does not wait for the others (work items on the thread pool): a publisher never blocks a pool thread on
+    /// other threads' sends, and its next update is queued behind this one for each client in any case.
     /// </summary>
     private static void Send(CaptionSubscription[] targets)
     {
         var shares = targets.Length < ParallelFromClients ? 1 : Math.Min(Environment.ProcessorCount, targets.Length / (ParallelFromClients / 2));
-        void SendShare(int share)
+        for (var share = 1; share < shares; share++)
         {
-            for (var i = share; i < targets.Length; i += shares)
+            ThreadPool.UnsafeQueueUserWorkItem(new SendShare(targets, share, shares), preferLocal: false);
+        }
+
+        new SendShare(targets, 0, shares).Execute();
+    }
+
+    /// <summary>Every <c>shares</c>-th target from <c>first</c> on: one core's part of a publish.</summary>
+    private sealed class SendShare(CaptionSubscription[] targets, int first, int shares) : IThreadPoolWorkItem
+    {
+        public void Execute()
+        {
+            for (var i = first; i < targets.Length; i += shares)
             {
                 targets[i].SendQueued();
             }
-        }
-
-        if (shares <= 1)
-        {
-            SendShare(0);
-        }
-        else
-        {
-            Parallel.For(0, shares, SendShare);
         }
     }
 

@@ -2,6 +2,7 @@ using CaptionSidecar.Control;
 using CaptionSidecar.Overlay;
 using CaptionSidecar.Speakers;
 using CaptionSidecar.Tracks;
+using CaptionSidecar.YouTube;
 
 namespace CaptionSidecar.Tests.Control;
 
@@ -57,6 +58,26 @@ public sealed class TrayMenuStatusTests
     public void StatusItems_ObsLine_SaysTheConnectionInWords(string state, string expected)
     {
         Assert.Equal(expected, Lines(Status(obs: state))[1]);
+    }
+
+    [Theory]
+    [InlineData(true, "idle", "upload.youtube.com", "YouTube: on (es)")]
+    [InlineData(true, "retrying", "upload.youtube.com", "YouTube: es, retrying")]
+    [InlineData(true, "refused", "upload.youtube.com", "YouTube: paused (refused: see the control page)")]
+    [InlineData(false, "off", "upload.youtube.com", "YouTube: off")]
+    public void StatusItems_YouTubeWithAUrl_SaysWhetherItIsOn(bool on, string state, string host, string expected)
+    {
+        var youTube = new YouTubeOutputStatus(on, state, host, "es", 0, 1, 0, 0, 0, 0, null, null, null, 0);
+
+        Assert.Equal(["Realtime: connected", "OBS: connected", expected], Lines(Status() with { YouTube = youTube }));
+    }
+
+    [Fact]
+    public void StatusItems_YouTubeNeverSetUp_NoLine()
+    {
+        var youTube = new YouTubeOutputStatus(false, "off", null, "en", 0, 1, 0, 0, 0, 0, null, null, null, 0);
+
+        Assert.Equal(["Realtime: connected", "OBS: connected"], Lines(Status() with { YouTube = youTube }));
     }
 
     [Fact]

@@ -31,9 +31,10 @@ as_root() {
 
 # Debian packages the tests use: speech synthesis and audio tools for the end-to-end tests, Chromium for the overlay
 # and control page tests (driven by Playwright, never a downloaded browser), nginx for the viewer relay behind a reverse
-# proxy (each test starts its own, as the current user, from a temporary config); the real peers (a
+# proxy (each test starts its own, as the current user, from a temporary config), openssl for the certificates of
+# the NATS-over-TLS test; the real peers (a
 # PulseAudio daemon, headless OBS under Xvfb) are installed and started by their own scripts below.
-packages=(espeak-ng sox chromium nginx)
+packages=(espeak-ng sox chromium nginx openssl)
 
 install_packages() {
   local missing=()

@@ -16,14 +16,23 @@ public sealed class NatsServer : IAsyncDisposable
     private Process? _process;
     private readonly StringWriter _log = new();
 
-    private NatsServer(string executable, string folder, int port, int httpPort, Dictionary<string, string> passwords)
+    private NatsServer(string executable, string folder, int port, int httpPort, Dictionary<string, string> passwords, string? caFile)
     {
         _executable = executable;
         _folder = folder;
         Port = port;
         HttpPort = httpPort;
         _passwords = passwords;
+        CaFile = caFile;
     }
+
+    /// <summary>
+    /// With TLS: the PEM of the private CA that signed the server's certificate (for 127.0.0.1), which a client
+    /// trusts through <c>SSL_CERT_FILE</c>; null without TLS.
+    /// </summary>
+    public string? CaFile { get; }
+
+    private string Scheme => CaFile is null ? "nats" : "tls";
 
     /// <summary>The client port on 127.0.0.1.</summary>
     public int Port { get; }
@@ -41,7 +50,7 @@ public sealed class NatsServer : IAsyncDisposable
     public string AdminUrl => Url("admin");
 
     /// <summary>The URL without credentials.</summary>
-    public string PlainUrl => $"nats://127.0.0.1:{Port}";
+    public string PlainUrl => $"{Scheme}://127.0.0.1:{Port}";
 
     /// <summary>What the server printed so far (for failure messages).</summary>
     public string Log
@@ -57,13 +66,14 @@ public sealed class NatsServer : IAsyncDisposable
 
     /// <summary>The URL of <paramref name="user"/> with its password.</summary>
     public string Url(string user, string? password = null) =>
-        $"nats://{user}:{Uri.EscapeDataString(password ?? _passwords[user])}@127.0.0.1:{Port}";
+        $"{Scheme}://{user}:{Uri.EscapeDataString(password ?? _passwords[user])}@127.0.0.1:{Port}";
 
     /// <summary>
     /// Writes a config whose sidecar user may publish the captions of <paramref name="streams"/> (default "demo"),
-    /// starts the server and waits until it answers.
+    /// starts the server and waits until it answers. With <paramref name="tls"/>, clients must use TLS (URLs are
+    /// <c>tls://</c>): a private CA made with openssl signs the server's certificate (see <see cref="CaFile"/>).
     /// </summary>
-    public static async Task<NatsServer> StartAsync(IReadOnlyList<string>? streams = null, CancellationToken cancellationToken = default)
+    public static async Task<NatsServer> StartAsync(IReadOnlyList<string>? streams = null, CancellationToken cancellationToken = default, bool tls = false)
     {
         var executable = Peers.RequireExecutable("nats-server");
         var folder = Path.Combine(Path.GetTempPath(), $"caption-nats-test-{Guid.NewGuid():N}");
@@ -82,9 +92,36 @@ public sealed class NatsServer : IAsyncDisposable
             .Select(l => l.Split('=', 2))
             .Where(p => p.Length == 2 && p[0].StartsWith("NATS_", StringComparison.Ordinal))
             .ToDictionary(p => p[0]["NATS_".Length..^"_PASSWORD".Length].ToLowerInvariant(), p => p[1]);
-        var server = new NatsServer(executable, folder, port, httpPort, passwords);
+        string? caFile = null;
+        if (tls)
+        {
+            caFile = await MakeCertificatesAsync(folder, cancellationToken);
+            await File.AppendAllTextAsync(
+                Path.Combine(folder, "nats.conf"),
+                $"\ntls {{\n  cert_file: \"{Path.Combine(folder, "server.pem")}\"\n  key_file: \"{Path.Combine(folder, "server.key")}\"\n  timeout: 2\n}}\n",
+                cancellationToken);
+        }
+
+        var server = new NatsServer(executable, folder, port, httpPort, passwords, caFile);
         await server.StartProcessAsync(cancellationToken);
         return server;
+    }
+
+    /// <summary>A private CA and a certificate for 127.0.0.1 signed by it (EC P-256, two days), made with openssl.</summary>
+    private static async Task<string> MakeCertificatesAsync(string folder, CancellationToken cancellationToken)
+    {
+        Peers.RequireExecutable("openssl");
+        const string Script = """
+            set -e
+            cd "$1"
+            openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=CaptionSidecar test CA" 2>/dev/null
+            openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key -out server.csr -subj "/CN=127.0.0.1" 2>/dev/null
+            printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > server.ext
+            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile server.ext 2>/dev/null
+            """;
+        var (code, _, error) = await Peers.RunAsync("bash", ["-c", Script, "certificates", folder], TimeSpan.FromSeconds(60), cancellationToken);
+        Assert.True(code == 0, $"openssl could not make the test certificates: {error}");
+        return Path.Combine(folder, "ca.pem");
     }
 
     /// <summary>Kills the server at once (SIGKILL), as a crash would.</summary>

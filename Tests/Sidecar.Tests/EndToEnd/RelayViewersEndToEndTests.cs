@@ -106,15 +106,43 @@ public sealed class RelayViewersEndToEndTests : IDisposable
         Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), ct));
     }
 
+    [Fact(Timeout = 180000)]
+    public async Task NatsOverTls_SidecarAndRelayConnectWithTlsUrls_ViewersGetCaptions()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var nats = await NatsServer.StartAsync(["demo"], ct, tls: true);
+        Assert.StartsWith("tls://", nats.RelayUrl, StringComparison.Ordinal);
+        await using var relay = await StartRelayAsync(nats, ct);
+        await using var viewer = await Viewer.ConnectAsync(relay.Port, "es", ct);
+        await using var sidecar = StartSidecar(nats);
+
+        var lines = await viewer.WaitForFinalLinesAsync(2, sidecar, ct);
+
+        Assert.All(lines, l => Assert.StartsWith("[TEST]", l, StringComparison.Ordinal));
+        using var control = await SidecarControl.ConnectAsync(sidecar);
+        using var status = JsonDocument.Parse(await control.Http.GetStringAsync(new Uri("/api/status", UriKind.Relative), ct));
+        var relayStatus = status.RootElement.GetProperty("relay");
+        Assert.True(relayStatus.GetProperty("connected").GetBoolean());
+        Assert.StartsWith("tls://", relayStatus.GetProperty("url").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(nats.RelayUrl.Split('@')[0].Split(':')[^1], relay.Process.Stderr, StringComparison.Ordinal);
+        sidecar.Interrupt();
+        Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30), ct));
+    }
+
+    /// <summary>A process environment that trusts the test NATS server's private CA when it uses TLS.</summary>
+    private static Dictionary<string, string>? TrustFor(NatsServer nats) =>
+        nats.CaFile is { } ca ? new Dictionary<string, string> { ["SSL_CERT_FILE"] = ca } : null;
+
     private SidecarProcess StartSidecar(NatsServer nats) => SidecarProcess.Start(
         ["--engine", "test-pattern", "--languages", "es", "--no-obs", "--http-port", "0", "--data-dir", _folder.Data,
-         "--max-chars", "200", "--clear-after", "0", "--relay", nats.SidecarUrl, "--relay-stream", "demo"]);
+         "--max-chars", "200", "--clear-after", "0", "--relay", nats.SidecarUrl, "--relay-stream", "demo"],
+        environment: TrustFor(nats));
 
     /// <summary>Starts <c>CaptionSidecar relay</c> on a free port and waits until its <c>/healthz</c> says it is connected.</summary>
     private static async Task<RelayProcess> StartRelayAsync(NatsServer nats, CancellationToken ct)
     {
         var port = TestHost.FreePort();
-        var process = SidecarProcess.Start(["relay", "--nats", nats.RelayUrl, "--http-port", $"{port}", "--streams", "demo"]);
+        var process = SidecarProcess.Start(["relay", "--nats", nats.RelayUrl, "--http-port", $"{port}", "--streams", "demo"], environment: TrustFor(nats));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         await Poll.UntilAsync(
             async t =>

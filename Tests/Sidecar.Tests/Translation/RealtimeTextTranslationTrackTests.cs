@@ -233,8 +233,18 @@ public sealed class RealtimeTextTranslationTrackTests : IAsyncLifetime
         _server.Faults.StallLanguage("es");
         time.Advance(TimeSpan.FromSeconds(10));
         await es.Captions("main").UntilAsync(() => es.Captions("main").Failed.Count == 1, "the stalled line is skipped", ct);
-        time.Advance(TimeSpan.FromSeconds(10));
-        await Poll.UntilAsync(() => es.Track.Status.Reconnects == 1, "the hung session is replaced", ct, details: () => string.Join("\n", _log.Entries.Select(e => e.Message)));
+        // The skip arms the track's deadline for the cancelled response on its own loop, maybe after the test saw the
+        // skip: a single jump of the clock could come before that deadline exists and never reach it. So the clock
+        // moves a second at a time until the session is replaced (more time passing changes nothing else here).
+        await Poll.UntilAsync(
+            () =>
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                return es.Track.Status.Reconnects == 1;
+            },
+            "the hung session is replaced",
+            ct,
+            details: () => string.Join("\n", _log.Entries.Select(e => e.Message)));
         _server.Faults.ResumeLanguage("es");
 
         await es.SayAsync("src2", English[2]);
@@ -333,7 +343,17 @@ public sealed class RealtimeTextTranslationTrackTests : IAsyncLifetime
         await Poll.UntilAsync(() => _server.Sessions.Count == 1 && _server.Sessions[0].ResponseRequests.Any(r => r.SourceText == English[1]), "the second line is being translated", ct);
         var ended = es.EndAsync();
         await Poll.UntilAsync(() => es.Track.Status.State == TrackSessionState.Draining, "the track drains", ct);
-        time.Advance(TimeSpan.FromSeconds(20));
+        // The drain's deadline, and after it the close's 2 s, are armed on the track's loop, maybe after the test saw
+        // "draining": one jump of the clock could come before them and never reach them. So the clock moves a second at
+        // a time until the track has returned.
+        await Poll.UntilAsync(
+            () =>
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                return ended.IsCompleted;
+            },
+            "the track gives up the stalled line and returns",
+            ct);
         await ended;
 
         var captions = es.Captions("main");

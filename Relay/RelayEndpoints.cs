@@ -107,9 +107,7 @@ public static partial class RelayEndpoints
         app.MapMethods("/ws/watch", ["GET", "CONNECT"], async context =>
         {
             var stream = context.Request.Query["stream"].ToString().ToLowerInvariant();
-            var languages = context.Request.Query["lang"].ToString()
-                .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(l => l.ToLowerInvariant()).ToArray();
+            var languages = CaptionFeedEndpoint.ParseLanguages(context.Request.Query["lang"]).Select(l => l.ToLowerInvariant()).ToArray();
             if (!CaptionSubjects.IsValidStream(stream) || languages.Any(l => !CaptionSubjects.IsValidLanguage(l)))
             {
                 metrics.CountRefused("bad_request");
@@ -120,7 +118,8 @@ public static partial class RelayEndpoints
 
             if (!context.WebSockets.IsWebSocketRequest)
             {
-                await WritePlainAsync(context, StatusCodes.Status400BadRequest, "/ws/watch is a WebSocket endpoint; open /watch?stream=NAME in a browser instead.");
+                // Before the caps and the origin check, so a plain request takes no viewer's place.
+                await WritePlainAsync(context, StatusCodes.Status400BadRequest, viewerOptions.NotWebSocketMessage);
                 return;
             }
 

@@ -12,7 +12,6 @@ namespace CaptionSidecar.Captions;
 public sealed class AudioTimeline
 {
     private readonly TimeProvider _time;
-    private readonly DateTimeOffset _made;
     private long _zeroTicks;
     private int _anchored;
 
@@ -21,12 +20,8 @@ public sealed class AudioTimeline
     {
         ArgumentNullException.ThrowIfNull(time);
         _time = time;
-        _made = time.GetUtcNow();
-        _zeroTicks = _made.UtcTicks;
+        _zeroTicks = time.GetUtcNow().UtcTicks;
     }
-
-    /// <summary>True once audio placed the zero (false while it is the start time).</summary>
-    public bool Anchored => Volatile.Read(ref _anchored) == 1;
 
     /// <summary>UTC of the timeline's zero.</summary>
     public DateTimeOffset Zero => new(Interlocked.Read(ref _zeroTicks), TimeSpan.Zero);
@@ -37,6 +32,7 @@ public sealed class AudioTimeline
     /// </summary>
     public void AudioArrived(TimeSpan capturedUpTo)
     {
+        // Called for every chunk: a plain read first, the interlocked exchange only until the zero is placed.
         if (Volatile.Read(ref _anchored) == 1 || Interlocked.Exchange(ref _anchored, 1) == 1)
         {
             return;

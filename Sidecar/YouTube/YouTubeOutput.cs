@@ -80,7 +80,8 @@ internal sealed partial class YouTubeOutput : IHostedService, IAsyncDisposable
     private CancellationTokenSource? _postCancel;
     private Task _post = Task.CompletedTask;
     private Task _loop = Task.CompletedTask;
-    private long _failingSince;
+    private DateTimeOffset? _failingSince;
+    private bool _stopping;
     private int _disposed;
 
     public YouTubeOutput(
@@ -156,10 +157,6 @@ internal sealed partial class YouTubeOutput : IHostedService, IAsyncDisposable
         {
             LogStopCut(_outbox.Pending + (_outbox.InFlight?.Lines.Count ?? 0));
         }
-        catch (ChannelClosedException)
-        {
-            // Already stopped.
-        }
         finally
         {
             await _abort.CancelAsync();
@@ -186,7 +183,6 @@ internal sealed partial class YouTubeOutput : IHostedService, IAsyncDisposable
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
-        var stopping = false;
         while (await _inputs.Reader.WaitToReadAsync(cancellationToken))
         {
             while (_inputs.Reader.TryRead(out var input))
@@ -199,31 +195,33 @@ internal sealed partial class YouTubeOutput : IHostedService, IAsyncDisposable
                     Input.Retrying retrying => Retrying(retrying, now),
                     Input.Finished finished => Finished(finished, now),
                     Input.Configure configure => Configure(configure, now),
-                    Input.Stop => Stop(ref stopping, now),
+                    Input.Stop => Stop(now),
                     _ => default,
                 };
                 Apply(step);
             }
 
             Volatile.Write(ref _status, Snapshot());
-            if (stopping && _outbox.InFlight is null && (_outbox.Pending == 0 || !_outbox.On || _outbox.State == YouTubeOutputState.Refused))
+            if (_stopping && _outbox.InFlight is null && (_outbox.Pending == 0 || !_outbox.On || _outbox.State == YouTubeOutputState.Refused))
             {
                 return;
             }
         }
     }
 
-    private YouTubeStep Stop(ref bool stopping, DateTimeOffset now)
+    /// <summary>Posts what waits (at its slot), then the loop ends once nothing is in flight or waiting.</summary>
+    private YouTubeStep Stop(DateTimeOffset now)
     {
-        stopping = true;
+        _stopping = true;
         return _outbox.SlotDue(now);
     }
 
     private YouTubeStep Retrying(Input.Retrying retrying, DateTimeOffset now)
     {
         _outbox.Retrying(retrying.Seq, retrying.Problem, now);
-        if (Interlocked.CompareExchange(ref _failingSince, now.UtcTicks, 0) == 0)
+        if (_failingSince is null)
         {
+            _failingSince = now;
             LogFailing(retrying.Seq, retrying.Problem);
         }
 
@@ -241,11 +239,12 @@ internal sealed partial class YouTubeOutput : IHostedService, IAsyncDisposable
 
         switch (finished.Outcome)
         {
-            case YouTubePostOutcome.Accepted when Interlocked.Exchange(ref _failingSince, 0) is var since and not 0:
-                LogBack(post.Seq, (now - new DateTimeOffset(since, TimeSpan.Zero)).TotalSeconds);
+            case YouTubePostOutcome.Accepted when _failingSince is { } since:
+                _failingSince = null;
+                LogBack(post.Seq, (now - since).TotalSeconds);
                 break;
             case YouTubePostOutcome.Refused refused:
-                Interlocked.Exchange(ref _failingSince, 0);
+                _failingSince = null;
                 LogRefused(refused.Status, refused.Reason, post.Url.Display);
                 break;
             case YouTubePostOutcome.Stale stale:
@@ -434,9 +433,6 @@ internal sealed partial class YouTubeOutput : IHostedService, IAsyncDisposable
             await task;
         }
         catch (OperationCanceledException)
-        {
-        }
-        catch (ChannelClosedException)
         {
         }
         catch (Exception ex)
